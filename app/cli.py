@@ -1,0 +1,109 @@
+"""The ``cellcarbon`` command: serve, migrate, build the background, compute a footprint."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.settings import get_settings
+
+cli = typer.Typer(help="CellCarbon: carbon footprints of lithium-ion battery cells.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+background_cli = typer.Typer(help="The Brightway background database.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(background_cli, name="background")
+
+
+@cli.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+) -> None:
+    """Serve the HTTP API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="info")
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the Alembic migrations to the configured database."""
+    from app.migrate import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@background_cli.command("build")
+def background_build(
+    force: Annotated[bool, typer.Option("--force", help="rebuild even if data/ is unchanged")] = False,
+) -> None:
+    """Build the Brightway project from data/ (skipped when data/ has not changed)."""
+    from lca.build import InvalidBackgroundData, build_background
+
+    settings = get_settings()
+    try:
+        build_background(settings.brightway_dir, settings.data_dir, force=force, progress=typer.echo)
+    except InvalidBackgroundData as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+@cli.command()
+def footprint(
+    bom_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    grid_region: Annotated[
+        str | None, typer.Option(help="make the cell in this grid region instead")
+    ] = None,
+) -> None:
+    """Compute the footprint of one cell of BOM_FILE locally and print it."""
+    from pydantic import ValidationError
+
+    from app.schemas import BomCreate
+    from lca.background import BackgroundNotBuilt, load_background
+    from lca.bom import BomError, normalise_bom
+    from lca.footprint import compute
+
+    settings = get_settings()
+    try:
+        raw = json.loads(bom_file.read_text())
+        if grid_region:
+            raw.setdefault("plant", {})["grid_region"] = grid_region
+        payload = BomCreate.model_validate(raw).model_dump(mode="json")
+        background = load_background(settings.brightway_dir)
+        bom = normalise_bom(payload, background)
+    except (json.JSONDecodeError, ValidationError, BomError, BackgroundNotBuilt) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    result = compute(background, bom.foreground_inputs(), bom.nominal_energy_kwh)
+    if as_json:
+        typer.echo(json.dumps(asdict(result), indent=2))
+        return
+    typer.echo(f"{bom.name} — plant {bom.plant_name} ({bom.grid_region})")
+    typer.echo(f"background {result.background_name} {result.background_version[:12]}, {result.method}")
+    typer.echo(f"{'line':48} {'amount':>14}  {'kg CO2e':>10} {'share':>7}")
+    for line in sorted(result.lines, key=lambda l: -l.kg_co2e):
+        amount = f"{line.amount:.4g} {line.unit}"
+        typer.echo(f"{line.label[:48]:48} {amount:>14}  {line.kg_co2e:10.4f} {line.share:7.1%}")
+    typer.echo("")
+    for component, value in sorted(result.by_component.items(), key=lambda kv: -kv[1]):
+        typer.echo(f"  {component:30} {value:10.4f} kg CO2e  {value / result.kg_co2e:6.1%}")
+    typer.echo("")
+    typer.echo(f"total              {result.kg_co2e:.4f} kg CO2e per cell")
+    typer.echo(f"nominal energy     {result.nominal_energy_kwh * 1000:.1f} Wh")
+    typer.echo(f"per kWh            {result.kg_co2e_per_kwh:.2f} kg CO2e/kWh")
+
+
+def main() -> None:
+    cli(prog_name="cellcarbon")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Request and response bodies of the HTTP API (the OpenAPI schema is generated from these)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+QuantityText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="a number with a unit Pint understands, e.g. '165 g', '80 mL', '0.9 kWh'",
+        examples=["165 g"],
+    ),
+]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without a zone; they were written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+Code = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CellIn(_Strict):
+    chemistry: str = Field(min_length=1, max_length=40, examples=["NMC811"])
+    format: str = Field(min_length=1, max_length=40, examples=["pouch"])
+    nominal_capacity: QuantityText = Field(examples=["60 Ah"])
+    nominal_voltage: QuantityText = Field(examples=["3.65 V"])
+    mass: QuantityText | None = Field(default=None, examples=["0.86 kg"])
+
+
+class PlantIn(_Strict):
+    name: str = Field(min_length=1, max_length=200, examples=["Spring Hill"])
+    grid_region: Code = Field(examples=["US-SRTV"])
+    electricity_per_cell: QuantityText = Field(default="0 kWh", examples=["0.9 kWh"])
+    heat_per_cell: QuantityText = Field(
+        default="0 MJ",
+        examples=["2.5 MJ"],
+        description="natural gas burned at the plant per cell, as fuel energy (lower heating value)",
+    )
+
+
+class LineIn(_Strict):
+    component: str = Field(min_length=1, max_length=80, examples=["cathode"])
+    material: Code = Field(examples=["nmc811_cam"])
+    amount: QuantityText
+    supplier: Code | None = None
+    source: str | None = Field(default=None, max_length=1000)
+
+
+class BomCreate(_Strict):
+    name: str = Field(min_length=1, max_length=200, examples=["NMC811 pouch 60 Ah"])
+    description: str | None = Field(default=None, max_length=2000)
+    cell: CellIn
+    plant: PlantIn
+    lines: list[LineIn] = Field(min_length=1, max_length=1000)
+    sources: list[Annotated[str, Field(max_length=1000)]] = Field(default=[], max_length=50)
+
+
+class CellPublic(BaseModel):
+    chemistry: str
+    format: str
+    nominal_capacity_ah: float
+    nominal_voltage_v: float
+    nominal_energy_kwh: float
+    mass_kg: float | None
+
+
+class PlantPublic(BaseModel):
+    name: str
+    grid_region: str
+    electricity_kwh: float
+    heat_mj: float
+
+
+class LinePublic(BaseModel):
+    position: int
+    component: str
+    material: str
+    amount_given: str
+    amount: float = Field(description="amount in `unit`, the material's canonical unit")
+    unit: str
+    supplier: str | None
+    source: str | None
+
+
+class BomPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str | None
+    created_at: UtcDatetime
+    cell: CellPublic
+    plant: PlantPublic
+    lines: list[LinePublic]
+    sources: list[str]
+
+
+class BomSummary(BaseModel):
+    id: uuid.UUID
+    name: str
+    chemistry: str
+    grid_region: str
+    created_at: UtcDatetime
+
+
+class BomsPublic(BaseModel):
+    data: list[BomSummary]
+    count: int
+    limit: int
+    offset: int
+
+
+class MaterialPublic(BaseModel):
+    code: str
+    name: str
+    unit: str
+    region: str
+    category: str
+    source: str
+    density_kg_per_l: float | None
+
+
+class MaterialsPublic(BaseModel):
+    data: list[MaterialPublic]
+    count: int
+
+
+class BackgroundInfo(BaseModel):
+    name: str
+    version: str = Field(description="SHA-256 content hash of the data the background was built from")
+    activities: int | None = None
+    method: str
+
+
+class HealthPublic(BaseModel):
+    status: str = Field(description="'ok' when the database is reachable and the background loaded")
+    database: bool
+    background: BackgroundInfo | None
+    version: str
+
+
+class FootprintLine(BaseModel):
+    label: str
+    material: str
+    component: str
+    stage: str
+    amount: float
+    unit: str
+    kg_co2e: float
+    share: float
+
+
+class FootprintPublic(BaseModel):
+    id: uuid.UUID
+    bom_id: uuid.UUID
+    created_at: UtcDatetime
+    background: BackgroundInfo
+    software_version: str
+    input_sha256: str
+    kg_co2e_per_cell: float
+    kg_co2e_per_kwh: float
+    nominal_energy_kwh: float
+    kg_co2e_per_cell_gwp20: float
+    lines: list[FootprintLine]
+    by_component: dict[str, float]
+    by_stage: dict[str, float]
+    by_gas: dict[str, float] = Field(description="kg CO2e (GWP100) by gas group; biogenic apart")
+    biogenic_co2_emission_kg: float
+    biogenic_co2_removal_kg: float

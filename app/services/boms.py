@@ -1,0 +1,126 @@
+"""Creating and reading BOMs. Services never commit: the caller's session scope does."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+from sqlmodel import col
+
+from app.errors import InvalidInput
+from app.models import Bom, BomLine
+from app.repository import OrgRepository
+from app.schemas import (
+    BomCreate,
+    BomPublic,
+    BomsPublic,
+    BomSummary,
+    CellPublic,
+    LinePublic,
+    PlantPublic,
+)
+from lca.background import Background
+from lca.bom import BomError, normalise_bom
+
+
+def canonical_json(payload: object) -> str:
+    """Stable JSON text (sorted keys, no spaces) used for hashing."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def create_bom(repo: OrgRepository, payload: BomCreate, background: Background) -> Bom:
+    """Validate ``payload`` against the background, convert its quantities and store it."""
+    raw = payload.model_dump(mode="json")
+    try:
+        normalised = normalise_bom(raw, background)
+    except BomError as exc:
+        errors = [{"loc": list(p.loc), "msg": p.msg, "type": "value_error"} for p in exc.problems]
+        fields = ", ".join(".".join(map(str, p.loc)) for p in exc.problems[:5])
+        raise InvalidInput(f"the BOM cannot be used: {fields}", errors) from None
+    bom = Bom(
+        organisation_id=repo.organisation_id,
+        name=payload.name,
+        description=payload.description,
+        chemistry=normalised.chemistry,
+        cell_format=normalised.cell_format,
+        nominal_capacity_ah=normalised.nominal_capacity_ah,
+        nominal_voltage_v=normalised.nominal_voltage_v,
+        nominal_energy_kwh=normalised.nominal_energy_kwh,
+        cell_mass_kg=normalised.cell_mass_kg,
+        plant_name=normalised.plant_name,
+        grid_region=normalised.grid_region,
+        electricity_kwh=normalised.electricity_kwh,
+        heat_mj=normalised.heat_mj,
+        payload=raw,
+        payload_sha256=hashlib.sha256(canonical_json(raw).encode()).hexdigest(),
+    )
+    repo.add(bom)
+    for line in normalised.lines:
+        repo.add(
+            BomLine(
+                organisation_id=repo.organisation_id,
+                bom_id=bom.id,
+                position=line.position,
+                component=line.component,
+                material=line.material,
+                amount_given=line.amount_given,
+                amount=line.amount,
+                unit=line.unit,
+                supplier=line.supplier,
+                source=line.source,
+            )
+        )
+    repo.session.flush()
+    return bom
+
+
+def bom_lines(repo: OrgRepository, bom_id: uuid.UUID) -> list[BomLine]:
+    return repo.children(BomLine, col(BomLine.bom_id), bom_id, col(BomLine.position))
+
+
+def bom_public(repo: OrgRepository, bom: Bom) -> BomPublic:
+    return BomPublic(
+        id=bom.id,
+        name=bom.name,
+        description=bom.description,
+        created_at=bom.created_at,
+        cell=CellPublic(
+            chemistry=bom.chemistry,
+            format=bom.cell_format,
+            nominal_capacity_ah=bom.nominal_capacity_ah,
+            nominal_voltage_v=bom.nominal_voltage_v,
+            nominal_energy_kwh=bom.nominal_energy_kwh,
+            mass_kg=bom.cell_mass_kg,
+        ),
+        plant=PlantPublic(
+            name=bom.plant_name,
+            grid_region=bom.grid_region,
+            electricity_kwh=bom.electricity_kwh,
+            heat_mj=bom.heat_mj,
+        ),
+        lines=[
+            LinePublic.model_validate(line, from_attributes=True)
+            for line in bom_lines(repo, bom.id)
+        ],
+        sources=list(bom.payload.get("sources", [])),
+    )
+
+
+def list_boms(repo: OrgRepository, limit: int, offset: int) -> BomsPublic:
+    rows, total = repo.page(Bom, limit=limit, offset=offset, order_by=col(Bom.created_at).desc())
+    return BomsPublic(
+        data=[
+            BomSummary(
+                id=b.id,
+                name=b.name,
+                chemistry=b.chemistry,
+                grid_region=b.grid_region,
+                created_at=b.created_at,
+            )
+            for b in rows
+        ],
+        count=total,
+        limit=limit,
+        offset=offset,
+    )

@@ -1,0 +1,237 @@
+"""Turn a cell BOM as written by a person (quantities with units) into canonical foreground inputs.
+
+Every problem is collected with the path of the field it concerns, so a client sees all of them
+at once. Canonical units: see :mod:`lca.units`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from lca.background import Background
+from lca.footprint import STAGE_MATERIALS, STAGE_PRODUCTION, ForegroundInput
+from lca.units import UnitError, convert, parse_quantity
+
+# Plant heat is counted as the natural gas the plant burns (MJ of fuel, lower heating value), as
+# a gas meter or bill reports it and as GREET and Degen et al. give cell-plant energy.
+HEAT_PRODUCT = "natural_gas_burned_industrial"
+Location = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    loc: Location
+    msg: str
+
+
+class BomError(ValueError):
+    """The BOM cannot be used; ``problems`` says which fields and why."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
+
+
+@dataclass(frozen=True)
+class NormalisedLine:
+    position: int
+    component: str
+    material: str
+    amount_given: str
+    amount: float
+    unit: str
+    supplier: str | None
+    source: str | None
+
+
+@dataclass(frozen=True)
+class NormalisedBom:
+    name: str
+    chemistry: str
+    cell_format: str
+    nominal_capacity_ah: float
+    nominal_voltage_v: float
+    nominal_energy_kwh: float
+    cell_mass_kg: float | None
+    plant_name: str
+    grid_region: str
+    electricity_product: str
+    electricity_kwh: float
+    heat_mj: float
+    lines: tuple[NormalisedLine, ...]
+
+    def foreground_inputs(self) -> list[ForegroundInput]:
+        """The cell's inputs: every BOM line, then plant electricity and heat."""
+        return cell_foreground(
+            self.lines,
+            grid_region=self.grid_region,
+            electricity_product=self.electricity_product,
+            electricity_kwh=self.electricity_kwh,
+            heat_mj=self.heat_mj,
+        )
+
+
+class LineLike(Protocol):
+    """What a stored or freshly normalised BOM line offers."""
+
+    position: int
+    material: str
+    amount: float
+    component: str
+
+
+def cell_foreground(
+    lines: Iterable[LineLike],
+    *,
+    grid_region: str,
+    electricity_product: str,
+    electricity_kwh: float,
+    heat_mj: float,
+) -> list[ForegroundInput]:
+    """Foreground inputs of one cell: its material lines, then the plant's electricity and heat."""
+    inputs = [
+        ForegroundInput(
+            label=f"line {line.position + 1}: {line.material}",
+            product=line.material,
+            amount=line.amount,
+            component=line.component,
+            stage=STAGE_MATERIALS,
+        )
+        for line in lines
+    ]
+    if electricity_kwh > 0:
+        inputs.append(
+            ForegroundInput(
+                label=f"plant electricity ({grid_region})",
+                product=electricity_product,
+                amount=electricity_kwh,
+                component="cell manufacturing",
+                stage=STAGE_PRODUCTION,
+            )
+        )
+    if heat_mj > 0:
+        inputs.append(
+            ForegroundInput(
+                label="plant heat (natural gas burned)",
+                product=HEAT_PRODUCT,
+                amount=heat_mj,
+                component="cell manufacturing",
+                stage=STAGE_PRODUCTION,
+            )
+        )
+    return inputs
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[FieldProblem] = []
+
+    def quantity(
+        self,
+        text: Any,
+        loc: Location,
+        unit: str,
+        *,
+        positive: bool = True,
+        density_kg_per_l: float | None = None,
+        what: str = "",
+    ) -> float:
+        try:
+            value = convert(parse_quantity(text), unit, density_kg_per_l=density_kg_per_l)
+        except UnitError as exc:
+            suffix = f"; {what} is measured in {unit}" if what else ""
+            self.problems.append(FieldProblem(loc, f"{exc}{suffix}"))
+            return float("nan")
+        if positive and not value > 0:
+            self.problems.append(FieldProblem(loc, f"must be greater than zero (got '{text}')"))
+        elif not positive and value < 0:
+            self.problems.append(FieldProblem(loc, f"must not be negative (got '{text}')"))
+        return value
+
+
+def normalise_bom(bom: Mapping[str, Any], background: Background) -> NormalisedBom:
+    """Check and convert ``bom``; raise :class:`BomError` listing every problem."""
+    check = _Collector()
+    cell = bom.get("cell") or {}
+    plant = bom.get("plant") or {}
+    capacity = check.quantity(cell.get("nominal_capacity"), ("cell", "nominal_capacity"), "Ah")
+    voltage = check.quantity(cell.get("nominal_voltage"), ("cell", "nominal_voltage"), "V")
+    mass = None
+    if cell.get("mass") is not None:
+        mass = check.quantity(cell.get("mass"), ("cell", "mass"), "kg")
+    region = plant.get("grid_region")
+    grid = background.grid_regions.get(region) if isinstance(region, str) else None
+    if grid is None:
+        known = ", ".join(sorted(background.grid_regions))
+        check.problems.append(
+            FieldProblem(("plant", "grid_region"), f"unknown grid region '{region}'; known: {known}")
+        )
+    electricity = check.quantity(
+        plant.get("electricity_per_cell", "0 kWh"),
+        ("plant", "electricity_per_cell"),
+        "kWh",
+        positive=False,
+    )
+    heat = check.quantity(
+        plant.get("heat_per_cell", "0 MJ"), ("plant", "heat_per_cell"), "MJ", positive=False
+    )
+    lines = _normalise_lines(bom.get("lines") or [], background, check)
+    if check.problems:
+        raise BomError(check.problems)
+    assert grid is not None
+    return NormalisedBom(
+        name=str(bom.get("name", "")),
+        chemistry=str(cell.get("chemistry", "")),
+        cell_format=str(cell.get("format", "")),
+        nominal_capacity_ah=capacity,
+        nominal_voltage_v=voltage,
+        nominal_energy_kwh=capacity * voltage / 1000.0,
+        cell_mass_kg=mass,
+        plant_name=str(plant.get("name", "")),
+        grid_region=grid.region,
+        electricity_product=grid.activity,
+        electricity_kwh=electricity,
+        heat_mj=heat,
+        lines=tuple(lines),
+    )
+
+
+def _normalise_lines(
+    raw_lines: Sequence[Mapping[str, Any]], background: Background, check: _Collector
+) -> list[NormalisedLine]:
+    if not raw_lines:
+        check.problems.append(FieldProblem(("lines",), "a BOM needs at least one line"))
+    lines = []
+    for position, raw in enumerate(raw_lines):
+        material = raw.get("material")
+        product = background.products.get(material) if isinstance(material, str) else None
+        if product is None:
+            check.problems.append(
+                FieldProblem(
+                    ("lines", position, "material"),
+                    f"unknown material code '{material}'; see GET /v1/materials",
+                )
+            )
+            continue
+        amount = check.quantity(
+            raw.get("amount"),
+            ("lines", position, "amount"),
+            product.unit,
+            density_kg_per_l=product.density_kg_per_l,
+            what=f"material {product.code}",
+        )
+        lines.append(
+            NormalisedLine(
+                position=position,
+                component=str(raw.get("component", "")),
+                material=product.code,
+                amount_given=str(raw.get("amount")),
+                amount=amount,
+                unit=product.unit,
+                supplier=raw.get("supplier"),
+                source=raw.get("source"),
+            )
+        )
+    return lines

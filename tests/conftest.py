@@ -1,0 +1,114 @@
+"""Shared fixtures: backgrounds built by the real build, databases migrated by the real Alembic.
+
+PostgreSQL tests use the server named by ``CELLCARBON_TEST_POSTGRES_URL`` (default: the local
+server on 127.0.0.1:5432, database ``test``); each test session gets a fresh database there. When
+the server cannot be reached they are skipped — except under ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.toy import write_toy_data
+
+POSTGRES_URL = os.environ.get(
+    "CELLCARBON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def toy_background_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from lca.build import build_background
+
+    root = tmp_path_factory.mktemp("toy")
+    data = write_toy_data(root / "data")
+    build_background(root / "brightway", data, progress=lambda _: None)
+    return root / "brightway"
+
+
+@pytest.fixture(scope="session")
+def toy_background(toy_background_dir: Path):  # type: ignore[no-untyped-def]
+    from lca.background import load_background
+
+    return load_background(toy_background_dir)
+
+
+@pytest.fixture(scope="session")
+def real_background_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped data/ built into a fresh Brightway directory, once per test session."""
+    from lca.build import build_background
+
+    directory = tmp_path_factory.mktemp("real") / "brightway"
+    build_background(directory, progress=lambda _: None)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def real_background(real_background_dir: Path):  # type: ignore[no-untyped-def]
+    from lca.background import load_background
+
+    return load_background(real_background_dir)
+
+
+def _postgres_admin_url() -> str:
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session."""
+    admin = create_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # unreachable server, refused, bad credentials
+        admin.dispose()
+        message = f"PostgreSQL unreachable at {_postgres_admin_url()}: {exc.__class__.__name__}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"cellcarbon_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = _postgres_admin_url().rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database: SQLite in a temporary file, and PostgreSQL."""
+    from app.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'cellcarbon.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, real_background_dir: Path):  # type: ignore[no-untyped-def]
+    from app.settings import Settings
+
+    return Settings(database_url=database_url, brightway_dir=real_background_dir)
+
+
+@pytest.fixture(scope="session")
+def client(settings):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
