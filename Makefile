@@ -8,7 +8,7 @@ export CELLCARBON_DATABASE_URL ?= sqlite:///./var/cellcarbon.db
 export CELLCARBON_BRIGHTWAY_DIR ?= ./var/brightway
 export BRIGHTWAY_DIR := $(abspath $(CELLCARBON_BRIGHTWAY_DIR))
 
-.PHONY: run test lint install install-dev migrate background bench bench-quick clean
+.PHONY: run test lint install install-dev migrate background bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check app lca tests benchmarks
 	$(BIN)/ruff format --check app lca tests benchmarks || true
 	$(BIN)/mypy
+
+bench: $(DEV_STAMP)
+	$(BIN)/python -m benchmarks.bench_footprint --boms 2000 --naive-sample 50
 
 clean:
 	rm -rf var $(VENV)

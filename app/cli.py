@@ -12,7 +12,9 @@ import typer
 
 from app.settings import get_settings
 
-cli = typer.Typer(help="CellCarbon: carbon footprints of lithium-ion battery cells.", no_args_is_help=True)
+cli = typer.Typer(
+    help="CellCarbon: carbon footprints of lithium-ion battery cells.", no_args_is_help=True
+)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 background_cli = typer.Typer(help="The Brightway background database.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
@@ -42,14 +44,18 @@ def db_upgrade(revision: str = "head") -> None:
 
 @background_cli.command("build")
 def background_build(
-    force: Annotated[bool, typer.Option("--force", help="rebuild even if data/ is unchanged")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="rebuild even if data/ is unchanged")
+    ] = False,
 ) -> None:
     """Build the Brightway project from data/ (skipped when data/ has not changed)."""
     from lca.build import InvalidBackgroundData, build_background
 
     settings = get_settings()
     try:
-        build_background(settings.brightway_dir, settings.data_dir, force=force, progress=typer.echo)
+        build_background(
+            settings.brightway_dir, settings.data_dir, force=force, progress=typer.echo
+        )
     except InvalidBackgroundData as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
@@ -87,9 +93,11 @@ def footprint(
         typer.echo(json.dumps(asdict(result), indent=2))
         return
     typer.echo(f"{bom.name} — plant {bom.plant_name} ({bom.grid_region})")
-    typer.echo(f"background {result.background_name} {result.background_version[:12]}, {result.method}")
+    typer.echo(
+        f"background {result.background_name} {result.background_version[:12]}, {result.method}"
+    )
     typer.echo(f"{'line':48} {'amount':>14}  {'kg CO2e':>10} {'share':>7}")
-    for line in sorted(result.lines, key=lambda l: -l.kg_co2e):
+    for line in sorted(result.lines, key=lambda line: -line.kg_co2e):
         amount = f"{line.amount:.4g} {line.unit}"
         typer.echo(f"{line.label[:48]:48} {amount:>14}  {line.kg_co2e:10.4f} {line.share:7.1%}")
     typer.echo("")

@@ -56,7 +56,12 @@ class BackgroundUnavailable(AppError):
 def problem_response(
     status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)

@@ -37,7 +37,9 @@ class OrgRepository:
         ).all()
         return list(rows), int(total)
 
-    def children(self, model: type[Row], parent_column: Any, parent_id: Any, order_by: Any) -> list[Row]:
+    def children(
+        self, model: type[Row], parent_column: Any, parent_id: Any, order_by: Any
+    ) -> list[Row]:
         owned = col(model.organisation_id) == self.organisation_id  # type: ignore[attr-defined]
         statement = select(model).where(owned, parent_column == parent_id).order_by(order_by)
         return list(self.session.exec(statement).all())

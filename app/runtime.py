@@ -28,7 +28,9 @@ def get_background(settings: Settings | None = None) -> Background:
     with _lock:
         if directory not in _backgrounds:
             try:
-                _backgrounds[directory] = load_background((settings or get_settings()).brightway_dir)
+                _backgrounds[directory] = load_background(
+                    (settings or get_settings()).brightway_dir
+                )
             except BackgroundNotBuilt as exc:
                 raise BackgroundUnavailable(str(exc)) from None
         return _backgrounds[directory]

@@ -47,7 +47,7 @@ class PlantIn(_Strict):
     heat_per_cell: QuantityText = Field(
         default="0 MJ",
         examples=["2.5 MJ"],
-        description="natural gas burned at the plant per cell, as fuel energy (lower heating value)",
+        description="natural gas burned at the plant per cell, as fuel energy (LHV)",
     )
 
 
@@ -138,7 +138,9 @@ class MaterialsPublic(BaseModel):
 
 class BackgroundInfo(BaseModel):
     name: str
-    version: str = Field(description="SHA-256 content hash of the data the background was built from")
+    version: str = Field(
+        description="SHA-256 content hash of the data the background was built from"
+    )
     activities: int | None = None
     method: str
 

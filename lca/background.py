@@ -19,7 +19,6 @@ import scipy.sparse.linalg as spla
 from lca.brightway import (
     BIOSPHERE_NAME,
     DATABASE_NAME,
-    GWP20,
     GWP100,
     METHODS,
     use_brightway_dir,
@@ -131,7 +130,9 @@ def load_background(brightway_dir: Path) -> Background:
 
     manifest = read_manifest(brightway_dir)
     if manifest is None:
-        raise BackgroundNotBuilt(f"no background in {brightway_dir}; run `cellcarbon background build`")
+        raise BackgroundNotBuilt(
+            f"no background in {brightway_dir}; run `cellcarbon background build`"
+        )
     bw2data = use_brightway_dir(brightway_dir, manifest.project)
     database = bw2data.Database(manifest.database)
     products: dict[str, Product] = {}
@@ -178,9 +179,8 @@ def load_background(brightway_dir: Path) -> Background:
         product_row=dict(lca.dicts.product),
         unit_scores=unit_scores,
         method_packages=method_packages,
-        foreground_id=1 + max(
-            max(lca.dicts.activity.keys()), max(lca.dicts.product.keys()), max(flow_rows.keys())
-        ),
+        foreground_id=1
+        + max(max(lca.dicts.activity.keys()), max(lca.dicts.product.keys()), max(flow_rows.keys())),
     )
 
 
@@ -195,7 +195,9 @@ def _characterisation_factors(method_package: Any) -> dict[int, float]:
     float32-rounded: reading them here rather than from ``Method.load()`` keeps our scores equal
     to bw2calc's to the last bits.
     """
-    arrays = {r["kind"]: method_package.get_resource(r["name"])[0] for r in method_package.resources}
+    arrays = {
+        r["kind"]: method_package.get_resource(r["name"])[0] for r in method_package.resources
+    }
     return {
         int(row): float(value)
         for row, value in zip(arrays["indices"]["row"], arrays["data"], strict=True)

@@ -74,12 +74,16 @@ class NormalisedBom:
 
 
 class LineLike(Protocol):
-    """What a stored or freshly normalised BOM line offers."""
+    """What a stored or freshly normalised BOM line offers (read-only)."""
 
-    position: int
-    material: str
-    amount: float
-    component: str
+    @property
+    def position(self) -> int: ...
+    @property
+    def material(self) -> str: ...
+    @property
+    def amount(self) -> float: ...
+    @property
+    def component(self) -> str: ...
 
 
 def cell_foreground(
@@ -166,7 +170,9 @@ def normalise_bom(bom: Mapping[str, Any], background: Background) -> NormalisedB
     if grid is None:
         known = ", ".join(sorted(background.grid_regions))
         check.problems.append(
-            FieldProblem(("plant", "grid_region"), f"unknown grid region '{region}'; known: {known}")
+            FieldProblem(
+                ("plant", "grid_region"), f"unknown grid region '{region}'; known: {known}"
+            )
         )
     electricity = check.quantity(
         plant.get("electricity_per_cell", "0 kWh"),

@@ -69,7 +69,7 @@ def _lint_activities(catalogue: Catalogue) -> list[str]:
     for activity in catalogue.activities:
         if activity.code not in with_exchanges:
             problems.append(
-                f"{activity.origin}: activity '{activity.code}' is an orphan (no inputs, no emissions)"
+                f"{activity.origin}: activity '{activity.code}' is an orphan (no exchanges)"
             )
     return problems
 
@@ -207,7 +207,9 @@ def _lint_solvable(catalogue: Catalogue) -> list[str]:
     if diagonal.min() < 1e-12 * max(diagonal.max(), 1.0):
         return ["technosphere matrix is numerically singular"]
     scores = unit_scores(system)
-    return [f"score of '{code}' is not finite" for code, v in scores.items() if not math.isfinite(v)]
+    return [
+        f"score of '{code}' is not finite" for code, v in scores.items() if not math.isfinite(v)
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

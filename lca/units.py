@@ -24,7 +24,7 @@ from typing import Final
 
 import pint
 
-ureg: Final = pint.UnitRegistry(cache_folder=None)
+ureg: Final[pint.UnitRegistry] = pint.UnitRegistry(cache_folder=None)
 pint.set_application_registry(ureg)
 # "Ah × V" multiplies to watt-hours; naming "ampere_hour" lets `60 Ah` parse cleanly.
 ureg.define("ampere_hour = ampere * hour = Ah")
@@ -53,7 +53,7 @@ def parse_quantity(text: str) -> pint.Quantity:
     if not isinstance(text, str) or not text.strip():
         raise UnitError("expected a quantity with a unit, such as '165 g'")
     try:
-        quantity = ureg.Quantity(text.strip())
+        quantity: pint.Quantity = ureg.Quantity(text.strip())
     except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError) as exc:
         raise UnitError(f"'{text}' is not a quantity Pint understands ({exc})") from None
     if not isinstance(quantity, pint.Quantity):

@@ -104,7 +104,9 @@ def footprint_public(footprint: Footprint) -> FootprintPublic:
         nominal_energy_kwh=footprint.nominal_energy_kwh,
         kg_co2e_per_cell_gwp20=footprint.kg_co2e_gwp20,
         lines=[
-            FootprintLine(material=line["product"], **{k: v for k, v in line.items() if k != "product"})
+            FootprintLine(
+                material=line["product"], **{k: v for k, v in line.items() if k != "product"}
+            )
             for line in result["lines"]
         ],
         by_component=result["by_component"],

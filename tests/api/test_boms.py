@@ -54,21 +54,69 @@ def _set(bom: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
 
 BAD_INPUTS = [
     # (what, path to change, new value, field named in the error, words in the message)
-    ("unknown unit", ("lines", 0, "amount"), "5 zorkmids", ["lines", 0, "amount"], "not a quantity"),
-    ("wrong dimension", ("lines", 0, "amount"), "12 kWh", ["lines", 0, "amount"], "expected a mass"),
-    ("negative amount", ("lines", 1, "amount"), "-5 g", ["lines", 1, "amount"], "greater than zero"),
+    (
+        "unknown unit",
+        ("lines", 0, "amount"),
+        "5 zorkmids",
+        ["lines", 0, "amount"],
+        "not a quantity",
+    ),
+    (
+        "wrong dimension",
+        ("lines", 0, "amount"),
+        "12 kWh",
+        ["lines", 0, "amount"],
+        "expected a mass",
+    ),
+    (
+        "negative amount",
+        ("lines", 1, "amount"),
+        "-5 g",
+        ["lines", 1, "amount"],
+        "greater than zero",
+    ),
     ("zero amount", ("lines", 1, "amount"), "0 g", ["lines", 1, "amount"], "greater than zero"),
     ("NaN amount", ("lines", 2, "amount"), "NaN g", ["lines", 2, "amount"], "finite"),
     ("infinite amount", ("lines", 2, "amount"), "Infinity g", ["lines", 2, "amount"], "finite"),
     ("bare number", ("lines", 2, "amount"), "12", ["lines", 2, "amount"], "no unit"),
     ("number, not text", ("lines", 2, "amount"), 12, ["lines", 2, "amount"], "string"),
-    ("unknown material", ("lines", 3, "material"), "unobtainium", ["lines", 3, "material"], "unknown material"),
-    ("unknown grid region", ("plant", "grid_region"), "XX-NOWHERE", ["plant", "grid_region"], "unknown grid region"),
-    ("heat as a mass", ("plant", "heat_per_cell"), "3 kg", ["plant", "heat_per_cell"], "expected a energy"),
+    (
+        "unknown material",
+        ("lines", 3, "material"),
+        "unobtainium",
+        ["lines", 3, "material"],
+        "unknown material",
+    ),
+    (
+        "unknown grid region",
+        ("plant", "grid_region"),
+        "XX-NOWHERE",
+        ["plant", "grid_region"],
+        "unknown grid region",
+    ),
+    (
+        "heat as a mass",
+        ("plant", "heat_per_cell"),
+        "3 kg",
+        ["plant", "heat_per_cell"],
+        "expected a energy",
+    ),
     ("empty BOM", ("lines",), [], ["lines"], "at least 1"),
-    ("capacity as energy", ("cell", "nominal_capacity"), "60 Wh", ["cell", "nominal_capacity"], "expected a electric charge"),
+    (
+        "capacity as energy",
+        ("cell", "nominal_capacity"),
+        "60 Wh",
+        ["cell", "nominal_capacity"],
+        "expected a electric charge",
+    ),
     ("unknown field", ("plant", "colour"), "blue", ["plant", "colour"], "not permitted"),
-    ("volume without density", ("lines", 0, "amount"), "100 mL", ["lines", 0, "amount"], "no density"),
+    (
+        "volume without density",
+        ("lines", 0, "amount"),
+        "100 mL",
+        ["lines", 0, "amount"],
+        "no density",
+    ),
 ]
 
 

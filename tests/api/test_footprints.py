@@ -33,8 +33,8 @@ def test_footprint_of_each_example_equals_plain_bw2calc(  # type: ignore[no-unty
     assert sum(footprint["by_component"].values()) == pytest.approx(
         footprint["kg_co2e_per_cell"], rel=1e-12
     )
-    manufacturing = [l for l in footprint["lines"] if l["component"] == "cell manufacturing"]
-    assert {l["label"].split(" (")[0] for l in manufacturing} >= {"plant electricity"}
+    manufacturing = [x for x in footprint["lines"] if x["component"] == "cell manufacturing"]
+    assert {x["label"].split(" (")[0] for x in manufacturing} >= {"plant electricity"}
     assert footprint["background"]["version"] == real_background.version
     stored = client.get(f"/v1/footprints/{footprint['id']}")
     assert stored.status_code == 200

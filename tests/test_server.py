@@ -1,0 +1,95 @@
+"""The real service: `cellcarbon serve` on a loopback port, driven over HTTP as in the README."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, real_background_dir: Path) -> Iterator[str]:
+    database = tmp_path_factory.mktemp("server") / "cellcarbon.db"
+    env = {
+        **os.environ,
+        "CELLCARBON_DATABASE_URL": f"sqlite:///{database}",
+        "CELLCARBON_BRIGHTWAY_DIR": str(real_background_dir),
+    }
+    env.pop("BRIGHTWAY_DIR", None)
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail(
+            f"server did not start: {process.stderr.read().decode() if process.stderr else ''}"
+        )
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_post_a_bom_and_read_its_footprint_over_http(server: str) -> None:
+    bom = json.loads((ROOT / "data" / "examples" / "nmc811_pouch.json").read_text())
+    with httpx.Client(base_url=server, timeout=30) as http:
+        assert http.get("/health").json()["status"] == "ok"
+        created = http.post("/v1/boms", json=bom)
+        assert created.status_code == 201, created.text
+        footprint = http.post(f"/v1/boms/{created.json()['id']}/footprints")
+        assert footprint.status_code == 201, footprint.text
+        stored = http.get(footprint.headers["location"])
+        assert stored.json()["kg_co2e_per_kwh"] == footprint.json()["kg_co2e_per_kwh"] > 0
+        docs = http.get("/docs")
+        assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_problem_json_over_http(server: str) -> None:
+    with httpx.Client(base_url=server, timeout=30) as http:
+        response = http.post(
+            "/v1/boms", content=b"{not json", headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("application/problem+json")
+        huge = http.post(
+            "/v1/boms",
+            content=b"[" + b"1," * (600 * 1024) + b"1]",
+            headers={"content-type": "application/json"},
+        )
+        assert huge.status_code == 413
