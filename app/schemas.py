@@ -136,13 +136,16 @@ class MaterialsPublic(BaseModel):
     count: int
 
 
-class BackgroundInfo(BaseModel):
+class BackgroundVersion(BaseModel):
     name: str
     version: str = Field(
         description="SHA-256 content hash of the data the background was built from"
     )
-    activities: int | None = None
     method: str
+
+
+class BackgroundInfo(BackgroundVersion):
+    activities: int = Field(description="number of background activities")
 
 
 class HealthPublic(BaseModel):
@@ -167,7 +170,7 @@ class FootprintPublic(BaseModel):
     id: uuid.UUID
     bom_id: uuid.UUID
     created_at: UtcDatetime
-    background: BackgroundInfo
+    background: BackgroundVersion
     software_version: str
     input_sha256: str
     kg_co2e_per_cell: float

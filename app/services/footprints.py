@@ -13,7 +13,7 @@ from app.db import session_scope
 from app.errors import InvalidInput
 from app.models import Bom, Footprint
 from app.repository import OrgRepository
-from app.schemas import BackgroundInfo, FootprintLine, FootprintPublic
+from app.schemas import BackgroundVersion, FootprintLine, FootprintPublic
 from app.services.boms import bom_lines, canonical_json
 from lca.background import Background
 from lca.bom import cell_foreground
@@ -92,7 +92,7 @@ def footprint_public(footprint: Footprint) -> FootprintPublic:
         id=footprint.id,
         bom_id=footprint.bom_id,
         created_at=footprint.created_at,
-        background=BackgroundInfo(
+        background=BackgroundVersion(
             name=footprint.background_name,
             version=footprint.background_version,
             method=footprint.method,
