@@ -1,29 +1,25 @@
-"""The background, loaded once per process from the built Brightway project and read-only after.
+"""The background, loaded once per process and read-only after.
 
-Loading builds the matrices with bw2calc, factorises the technosphere matrix once and solves the
-adjoint system ``Aᵀ x = Bᵀ c`` for every score we report (GWP100, GWP20, GWP100 per gas group,
-biogenic CO2 in and out). ``x`` is then the cradle-to-gate score of one unit of *every*
-background product, so the score of any foreground on top of the background is a dot product.
+The first load of a background version builds the matrices with bw2calc from the Brightway
+project, factorises once and solves the adjoint system for every indicator we report (GWP100,
+GWP20, GWP100 per gas group, biogenic CO2 in and out) — see :mod:`lca.engine`. The result is
+cached under ``<brightway_dir>/engine/<content hash>/``, so later starts read arrays and need
+neither bw2data nor a factorisation.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import threading
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
-from lca.brightway import (
-    BIOSPHERE_NAME,
-    DATABASE_NAME,
-    GWP100,
-    METHODS,
-    use_brightway_dir,
-)
+from lca.brightway import BIOSPHERE_NAME, GWP100, METHODS, use_brightway_dir
 from lca.build import Manifest, read_manifest
+from lca.engine import MatrixEngine, characterisation_factors
 
 GAS_GROUPS = ("co2_fossil", "co2_land_use", "ch4", "n2o", "sf6", "pfc", "hfc", "nf3")
 # Indicator columns of the unit-score matrix, in order.
@@ -34,6 +30,8 @@ INDICATORS = (
     "biogenic_co2_emission_kg",
     "biogenic_co2_removal_kg",
 )
+CACHE_DIR = "engine"
+PRODUCTS_FILE = "products.json"
 
 
 class BackgroundNotBuilt(RuntimeError):
@@ -69,29 +67,30 @@ class GridRegionInfo:
 
 
 class Background:
-    """Matrices, factorisation and unit scores of one background version. Read-only."""
+    """One background version: its products, grid regions and matrix engine. Read-only."""
 
     def __init__(
         self,
         manifest: Manifest,
         products: dict[str, Product],
-        grid_regions: dict[str, GridRegionInfo],
-        data_objs: list[Any],
-        product_row: dict[int, int],
-        unit_scores: np.ndarray,
-        method_packages: dict[str, Any],
-        foreground_id: int,
+        engine: MatrixEngine,
+        brightway_dir: Path,
     ) -> None:
         self.manifest = manifest
         self.products = products
-        self.grid_regions = grid_regions
-        self.data_objs = data_objs
-        self._product_row = product_row
-        unit_scores.setflags(write=False)
-        self._unit_scores = unit_scores
-        self._method_packages = method_packages
+        self.engine = engine
+        self.brightway_dir = brightway_dir
+        self.grid_regions = {
+            region: GridRegionInfo(region=region, **fields)
+            for region, fields in manifest.grid_regions.items()
+        }
+        self._by_id = {p.brightway_id: p for p in products.values()}
+        self._lock = threading.Lock()
+        self._datapackages: dict[str, Any] | None = None
         # An id that no background node uses, for a foreground datapackage (see lca.footprint).
-        self.foreground_id = foreground_id
+        self.foreground_id = 1 + int(
+            max(engine.product_ids.max(), engine.activity_ids.max(), engine.flow_ids.max())
+        )
 
     @property
     def name(self) -> str:
@@ -105,38 +104,74 @@ class Background:
     def method(self) -> str:
         return " ".join(GWP100)
 
-    def method_package(self, method: str) -> Any:
-        """The ``bw_processing`` datapackage of a method (``'gwp100'`` or ``'gwp20'``)."""
-        return self._method_packages[method]
-
     def product(self, code: str) -> Product:
         try:
             return self.products[code]
         except KeyError:
             raise UnknownProduct(code) from None
 
+    def product_by_id(self, brightway_id: int) -> Product:
+        return self._by_id[brightway_id]
+
     def unit_score_row(self, code: str) -> np.ndarray:
         """Scores of one unit of ``code`` for every indicator in :data:`INDICATORS`."""
-        product = self.product(code)
-        return self._unit_scores[self._product_row[product.brightway_id]]
+        return self.engine.unit_scores[self.engine.product_index[self.product(code).brightway_id]]
 
     def unit_score(self, code: str, indicator: str = "gwp100") -> float:
         return float(self.unit_score_row(code)[INDICATORS.index(indicator)])
 
+    def with_unit_scores(self, unit_scores: np.ndarray) -> Background:
+        """The same background priced with other unit scores (a scenario view; see
+        :mod:`lca.scenarios`). It shares matrices and metadata; only scores differ."""
+        engine = self.engine.with_unit_scores(unit_scores)
+        return Background(self.manifest, self.products, engine, self.brightway_dir)
 
-def load_background(brightway_dir: Path) -> Background:
-    """Open the built project, build matrices with bw2calc and compute all unit scores."""
-    import bw2calc
+    # --- Brightway datapackages, for reference calculations (loaded on first use) ----------
 
+    @property
+    def data_objs(self) -> list[Any]:
+        """The background's inventory datapackages (no method), as bw2calc takes them."""
+        return list(self._packages()["inventory"])
+
+    def method_package(self, method: str) -> Any:
+        """The ``bw_processing`` datapackage of a method (``'gwp100'`` or ``'gwp20'``)."""
+        return self._packages()[method]
+
+    def _packages(self) -> dict[str, Any]:
+        with self._lock:
+            if self._datapackages is None:
+                self._datapackages = _datapackages(self.brightway_dir, self.manifest)
+            return self._datapackages
+
+
+def load_background(brightway_dir: Path, *, use_cache: bool = True) -> Background:
+    """Load the built background; from the engine cache when one exists for this version."""
     manifest = read_manifest(brightway_dir)
     if manifest is None:
         raise BackgroundNotBuilt(
             f"no background in {brightway_dir}; run `cellcarbon background build`"
         )
+    cache = Path(brightway_dir) / CACHE_DIR / manifest.content_hash
+    if use_cache and MatrixEngine.is_saved(cache) and (cache / PRODUCTS_FILE).exists():
+        products = {
+            row["code"]: Product(**row) for row in json.loads((cache / PRODUCTS_FILE).read_text())
+        }
+        return Background(manifest, products, MatrixEngine.load(cache), Path(brightway_dir))
+    products, engine = _build_engine(Path(brightway_dir), manifest)
+    if use_cache:
+        engine.save(cache)
+        (cache / PRODUCTS_FILE).write_text(
+            json.dumps([asdict(p) for p in sorted(products.values(), key=lambda p: p.code)])
+        )
+    return Background(manifest, products, engine, Path(brightway_dir))
+
+
+def _build_engine(
+    brightway_dir: Path, manifest: Manifest
+) -> tuple[dict[str, Product], MatrixEngine]:
     bw2data = use_brightway_dir(brightway_dir, manifest.project)
-    database = bw2data.Database(manifest.database)
     products: dict[str, Product] = {}
-    for node in database:
+    for node in bw2data.Database(manifest.database):
         products[node["code"]] = Product(
             code=node["code"],
             name=node["name"],
@@ -149,90 +184,57 @@ def load_background(brightway_dir: Path) -> Background:
         )
     if not products:
         raise BackgroundNotBuilt(f"database {manifest.database} is empty")
-    first = next(iter(sorted(products.values(), key=lambda p: p.code)))
-    _, data_objs, _ = bw2data.prepare_lca_inputs(
-        {first.brightway_id: 1}, method=GWP100, remapping=False
+    packages = _datapackages(brightway_dir, manifest)
+    first = min(products.values(), key=lambda p: p.code)
+    engine = MatrixEngine.from_datapackages(
+        packages["inventory"],
+        _indicator_factors(bw2data, packages, manifest.flows),
+        any_product_id=first.brightway_id,
     )
-    lca = bw2calc.LCA({first.brightway_id: 1}, data_objs=data_objs)
-    lca.lci()
-    flow_rows = lca.dicts.biosphere
-    method_packages = {
-        name: bw2data.Method(method).datapackage() for name, method in METHODS.items()
+    return products, engine
+
+
+def _datapackages(brightway_dir: Path, manifest: Manifest) -> dict[str, Any]:
+    bw2data = use_brightway_dir(brightway_dir, manifest.project)
+    first = next(iter(bw2data.Database(manifest.database)))
+    _, data_objs, _ = bw2data.prepare_lca_inputs({first.id: 1}, remapping=False)
+    packages: dict[str, Any] = {"inventory": data_objs}
+    for name, method in METHODS.items():
+        packages[name] = bw2data.Method(method).datapackage()
+    return packages
+
+
+def _indicator_factors(
+    bw2data: Any, packages: dict[str, Any], flows: dict[str, list[str]]
+) -> dict[str, dict[int, float]]:
+    """Flow id → factor for every indicator in :data:`INDICATORS`."""
+    flow_ids = {
+        code: int(bw2data.get_node(database=BIOSPHERE_NAME, code=code).id) for code in flows
     }
-
-    def flow_id(code: str) -> int:
-        return int(bw2data.get_node(database=BIOSPHERE_NAME, code=code).id)
-
-    characterisation = _indicator_matrix(flow_rows, manifest.flows, method_packages, flow_id)
-    rhs = (lca.biosphere_matrix.T @ characterisation).toarray()
-    factorised = spla.splu(sp.csc_matrix(lca.technosphere_matrix.T))
-    unit_scores = np.asarray(factorised.solve(rhs))
-    grid_regions = {
-        region: GridRegionInfo(region=region, **fields)
-        for region, fields in manifest.grid_regions.items()
+    group_of = {flow_ids[code]: group for code, (_, group) in flows.items()}
+    key_of = {flow_ids[code]: key for code, (key, _) in flows.items()}
+    gwp100 = characterisation_factors(packages["gwp100"])
+    factors: dict[str, dict[int, float]] = {
+        "gwp100": gwp100,
+        "gwp20": characterisation_factors(packages["gwp20"]),
     }
-    return Background(
-        manifest=manifest,
-        products=products,
-        grid_regions=grid_regions,
-        data_objs=[obj for obj in data_objs if not _is_method_package(obj)],
-        product_row=dict(lca.dicts.product),
-        unit_scores=unit_scores,
-        method_packages=method_packages,
-        foreground_id=1
-        + max(max(lca.dicts.activity.keys()), max(lca.dicts.product.keys()), max(flow_rows.keys())),
-    )
-
-
-def _is_method_package(datapackage: Any) -> bool:
-    return any("characterization" in str(r.get("matrix", "")) for r in datapackage.resources)
-
-
-def _characterisation_factors(method_package: Any) -> dict[int, float]:
-    """Flow id → factor, read from the method's datapackage exactly as bw2calc reads it.
-
-    bw2data stores matrix data as float32, so the factors (and every background amount) are
-    float32-rounded: reading them here rather than from ``Method.load()`` keeps our scores equal
-    to bw2calc's to the last bits.
-    """
-    arrays = {
-        r["kind"]: method_package.get_resource(r["name"])[0] for r in method_package.resources
+    for group in GAS_GROUPS:
+        factors[f"gwp100_{group}"] = {
+            flow: factor for flow, factor in gwp100.items() if group_of.get(flow) == group
+        }
+    factors["biogenic_co2_emission_kg"] = {
+        flow: 1.0 for flow, key in key_of.items() if key == "co2_biogenic"
     }
-    return {
-        int(row): float(value)
-        for row, value in zip(arrays["indices"]["row"], arrays["data"], strict=True)
+    factors["biogenic_co2_removal_kg"] = {
+        flow: 1.0 for flow, key in key_of.items() if key == "co2_biogenic_uptake"
     }
-
-
-def _indicator_matrix(
-    flow_rows: Any, flows: dict[str, list[str]], method_packages: dict[str, Any], id_of: Any
-) -> sp.csr_matrix:
-    """Flows × indicators: the characterisation factor of each flow in each indicator column."""
-    group_by_id = {id_of(code): (key, group) for code, (key, group) in flows.items()}
-    matrix = sp.lil_matrix((len(flow_rows), len(INDICATORS)))
-    for column, method in enumerate(("gwp100", "gwp20")):
-        for flow_id, factor in _characterisation_factors(method_packages[method]).items():
-            if flow_id not in flow_rows:
-                continue  # characterised, but emitted by no background activity
-            row = flow_rows[flow_id]
-            matrix[row, column] = factor
-            _, group = group_by_id.get(flow_id, ("", ""))
-            if method == "gwp100" and group in GAS_GROUPS:
-                matrix[row, INDICATORS.index(f"gwp100_{group}")] = factor
-    for flow_id, (key, _) in group_by_id.items():
-        if flow_id not in flow_rows:
-            continue
-        if key == "co2_biogenic":
-            matrix[flow_rows[flow_id], INDICATORS.index("biogenic_co2_emission_kg")] = 1.0
-        elif key == "co2_biogenic_uptake":
-            matrix[flow_rows[flow_id], INDICATORS.index("biogenic_co2_removal_kg")] = 1.0
-    return matrix.tocsr()
+    assert tuple(factors) == INDICATORS
+    return factors
 
 
 __all__ = [
     "Background",
     "BackgroundNotBuilt",
-    "DATABASE_NAME",
     "GAS_GROUPS",
     "INDICATORS",
     "Product",
