@@ -68,6 +68,8 @@ def footprint(
     grid_region: Annotated[
         str | None, typer.Option(help="make the cell in this grid region instead")
     ] = None,
+    mc: Annotated[int, typer.Option("--mc", help="Monte Carlo iterations (0: none)", min=0)] = 0,
+    seed: Annotated[int, typer.Option(help="Monte Carlo seed")] = 0,
 ) -> None:
     """Compute the footprint of one cell of BOM_FILE locally and print it."""
     from pydantic import ValidationError
@@ -75,7 +77,9 @@ def footprint(
     from app.schemas import BomCreate
     from lca.background import BackgroundNotBuilt, load_background
     from lca.bom import BomError, normalise_bom
-    from lca.footprint import compute
+    from lca.catalogue import content_hash
+    from lca.footprint import compute, upstream
+    from lca.montecarlo import monte_carlo
 
     settings = get_settings()
     try:
@@ -88,9 +92,22 @@ def footprint(
     except (json.JSONDecodeError, ValidationError, BomError, BackgroundNotBuilt) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    result = compute(background, bom.foreground_inputs(), bom.nominal_energy_kwh)
+    if background.version != content_hash(settings.data_dir):
+        typer.echo(
+            f"warning: background {background.version[:12]} was built from an older data/; "
+            "run `cellcarbon background build` to use the current data",
+            err=True,
+        )
+    inputs = bom.foreground_inputs()
+    result = compute(background, inputs, bom.nominal_energy_kwh)
+    top, rest = upstream(background, inputs, top=5)
+    uncertainty = monte_carlo(background, inputs, iterations=mc, seed=seed) if mc else None
     if as_json:
-        typer.echo(json.dumps(asdict(result), indent=2))
+        output = asdict(result)
+        output["upstream"] = [asdict(u) for u in top]
+        output["upstream_rest_kg_co2e"] = rest
+        output["monte_carlo"] = asdict(uncertainty) if uncertainty else None
+        typer.echo(json.dumps(output, indent=2))
         return
     typer.echo(f"{bom.name} — plant {bom.plant_name} ({bom.grid_region})")
     typer.echo(
@@ -104,7 +121,18 @@ def footprint(
     for component, value in sorted(result.by_component.items(), key=lambda kv: -kv[1]):
         typer.echo(f"  {component:30} {value:10.4f} kg CO2e  {value / result.kg_co2e:6.1%}")
     typer.echo("")
+    typer.echo("largest upstream activities (own emissions):")
+    for item in top:
+        typer.echo(f"  {item.code:34} {item.kg_co2e:10.4f} kg CO2e  {item.share:6.1%}")
+    typer.echo("")
     typer.echo(f"total              {result.kg_co2e:.4f} kg CO2e per cell")
+    if uncertainty:
+        p = uncertainty.percentiles
+        typer.echo(
+            f"Monte Carlo        mean {uncertainty.mean:.4f}, sd {uncertainty.sd:.4f}, "
+            f"95 % interval {p['p2.5']:.4f}–{p['p97.5']:.4f} "
+            f"(N={uncertainty.iterations}, seed {uncertainty.seed})"
+        )
     typer.echo(f"nominal energy     {result.nominal_energy_kwh * 1000:.1f} Wh")
     typer.echo(f"per kWh            {result.kg_co2e_per_kwh:.2f} kg CO2e/kWh")
 

@@ -80,3 +80,20 @@ class Footprint(SQLModel, table=True):
     nominal_energy_kwh: float
     result: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = _timestamp()
+
+
+class Job(SQLModel, table=True):
+    """Work done outside the request: its state, progress and outcome."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    kind: str = Field(max_length=40)
+    status: str = Field(default="queued", max_length=16)  # queued|running|succeeded|failed
+    progress: float = 0.0
+    subject_id: uuid.UUID | None = Field(default=None, index=True)
+    params: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = _timestamp()
+    started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

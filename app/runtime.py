@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy.engine import Engine
 
@@ -40,3 +42,20 @@ def forget_backgrounds() -> None:
     """Drop loaded backgrounds (after a rebuild, and between tests)."""
     with _lock:
         _backgrounds.clear()
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def submit_job(job_id: uuid.UUID, settings: Settings | None = None) -> Future[None]:
+    """Run a committed, queued job on the in-process worker pool."""
+    from app.services.jobs import run_job
+
+    global _executor
+    settings = settings or get_settings()
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cellcarbon-job")
+    return _executor.submit(
+        run_job, job_id, engine=get_engine(settings), background=get_background(settings)
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -166,6 +166,16 @@ class FootprintLine(BaseModel):
     share: float
 
 
+class UpstreamPublic(BaseModel):
+    code: str
+    name: str
+    location: str
+    amount: float = Field(description="reference product of the activity needed per cell")
+    unit: str
+    kg_co2e: float = Field(description="the activity's own emissions in this footprint")
+    share: float
+
+
 class FootprintPublic(BaseModel):
     id: uuid.UUID
     bom_id: uuid.UUID
@@ -183,3 +193,70 @@ class FootprintPublic(BaseModel):
     by_gas: dict[str, float] = Field(description="kg CO2e (GWP100) by gas group; biogenic apart")
     biogenic_co2_emission_kg: float
     biogenic_co2_removal_kg: float
+    upstream: list[UpstreamPublic] = Field(
+        description="background activities whose own emissions contribute most, largest first"
+    )
+    upstream_rest_kg_co2e: float = Field(description="all other background activities together")
+
+
+class ScenarioIn(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    grid_region: Code | None = Field(default=None, description="make the cell in this grid region")
+    substitutions: dict[Code, Code] = Field(
+        default={}, max_length=50, description="material code on the BOM → material code to use"
+    )
+    recycled_share: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default={},
+        max_length=3,
+        description="share of the element's salts from recycling, throughout the supply chain",
+        examples=[{"Ni": 0.3, "Co": 0.3, "Li": 0.1}],
+    )
+
+
+class ScenariosIn(_Strict):
+    scenarios: list[ScenarioIn] = Field(min_length=1, max_length=20)
+
+
+class ScenarioOut(BaseModel):
+    name: str
+    kg_co2e_per_cell: float
+    kg_co2e_per_kwh: float
+    delta_kg_co2e_per_cell: float
+    delta_share: float
+    by_component: dict[str, float]
+    by_stage: dict[str, float]
+    by_gas: dict[str, float]
+
+
+class ScenariosOut(BaseModel):
+    bom_id: uuid.UUID
+    background: BackgroundVersion
+    baseline_kg_co2e_per_cell: float
+    baseline_kg_co2e_per_kwh: float
+    scenarios: list[ScenarioOut]
+
+
+class UncertaintyIn(_Strict):
+    iterations: int = Field(default=1000, ge=10, le=100_000)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    background: bool = Field(default=True, description="sample the background's uncertainty")
+    foreground_gsd: float | None = Field(
+        default=None,
+        ge=1.0,
+        le=10.0,
+        description="geometric standard deviation applied to every BOM line amount",
+    )
+
+
+class JobPublic(BaseModel):
+    id: uuid.UUID
+    kind: str
+    status: str = Field(description="queued, running, succeeded or failed")
+    progress: float
+    subject_id: uuid.UUID | None
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None

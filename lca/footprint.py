@@ -140,3 +140,42 @@ def reference_score(
     lca.lci()
     lca.lcia()
     return float(lca.score)
+
+
+@dataclass(frozen=True)
+class UpstreamContribution:
+    """A background activity whose own emissions are part of a footprint."""
+
+    code: str
+    name: str
+    location: str
+    amount: float  # how much of its reference product the cell's supply chain needs
+    unit: str
+    kg_co2e: float
+    share: float
+
+
+def upstream(
+    background: Background, inputs: list[ForegroundInput], *, top: int = 10, cutoff: float = 0.0
+) -> tuple[list[UpstreamContribution], float]:
+    """The ``top`` background activities contributing most (GWP100) to the foreground, and the
+    kg CO2e of all the others (one forward solve with the cached factorisation)."""
+    demand: dict[int, float] = defaultdict(float)
+    for item in inputs:
+        demand[background.product(item.product).brightway_id] += item.amount
+    contributions, rest = background.engine.upstream_contributions(demand, top=top, cutoff=cutoff)
+    listed = []
+    for contribution in contributions:
+        product = background.product_by_id(contribution.activity_id)
+        listed.append(
+            UpstreamContribution(
+                code=product.code,
+                name=product.name,
+                location=product.location,
+                amount=contribution.amount,
+                unit=product.unit,
+                kg_co2e=contribution.score,
+                share=contribution.share,
+            )
+        )
+    return listed, rest

@@ -67,3 +67,24 @@ def test_background_build_skips_when_unchanged(real_background_dir) -> None:  # 
     run = _cellcarbon("background", "build", brightway_dir=real_background_dir)
     assert run.returncode == 0, run.stderr
     assert "is up to date; nothing to build" in run.stdout
+
+
+def test_footprint_monte_carlo_is_reproducible(real_background_dir) -> None:  # type: ignore[no-untyped-def]
+    runs = [
+        _cellcarbon(
+            "footprint",
+            str(EXAMPLE),
+            "--json",
+            "--mc",
+            "200",
+            "--seed",
+            "5",
+            brightway_dir=real_background_dir,
+        )
+        for _ in range(2)
+    ]
+    assert all(run.returncode == 0 for run in runs), runs[0].stderr
+    first, second = (json.loads(run.stdout)["monte_carlo"] for run in runs)
+    assert first == second
+    assert first["iterations"] == 200 and first["seed"] == 5
+    assert first["percentiles"]["p2.5"] < first["static"] < first["percentiles"]["p97.5"]

@@ -5,10 +5,12 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import BackgroundDep, RepoDep, SessionDep, SettingsDep
+from app.errors import InvalidInput
 from app.models import Bom, Footprint
-from app.runtime import get_engine
-from app.schemas import FootprintPublic
+from app.runtime import get_engine, submit_job
+from app.schemas import FootprintPublic, JobPublic, UncertaintyIn
 from app.services.footprints import compute_footprint, footprint_public
+from app.services.jobs import UNCERTAINTY, create_job, job_public
 
 router = APIRouter(prefix="/v1", tags=["footprints"])
 
@@ -42,3 +44,33 @@ def create_footprint(
 def get_footprint(footprint_id: uuid.UUID, repo: RepoDep) -> FootprintPublic:
     """One stored footprint: per cell, per kWh, and its breakdown."""
     return footprint_public(repo.get(Footprint, footprint_id, "footprint"))
+
+
+@router.post(
+    "/footprints/{footprint_id}/uncertainty",
+    response_model=JobPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def start_uncertainty(
+    footprint_id: uuid.UUID,
+    repo: RepoDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    background: BackgroundDep,
+    response: Response,
+    payload: UncertaintyIn | None = None,
+) -> JobPublic:
+    """Start a Monte Carlo job for this footprint; follow it at the returned job's URL."""
+    footprint = repo.get(Footprint, footprint_id, "footprint")
+    if footprint.background_version != background.version:
+        raise InvalidInput(
+            f"footprint {footprint_id} was computed on background "
+            f"{footprint.background_version[:12]}; recompute it on {background.version[:12]} first"
+        )
+    params = (payload or UncertaintyIn()).model_dump()
+    job = create_job(repo, UNCERTAINTY, footprint.id, params)
+    public = job_public(job)
+    session.commit()  # the worker reads the job row in its own transaction
+    submit_job(job.id, settings)
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return public

@@ -21,7 +21,7 @@ from app.schemas import (
     PlantPublic,
 )
 from lca.background import Background
-from lca.bom import BomError, normalise_bom
+from lca.bom import BomError, NormalisedBom, NormalisedLine, normalise_bom
 
 
 def canonical_json(payload: object) -> str:
@@ -123,4 +123,40 @@ def list_boms(repo: OrgRepository, limit: int, offset: int) -> BomsPublic:
         count=total,
         limit=limit,
         offset=offset,
+    )
+
+
+def normalised_bom(repo: OrgRepository, bom: Bom, background: Background) -> NormalisedBom:
+    """The stored BOM as the calculation core takes it (its canonical values, not re-parsed)."""
+    grid = background.grid_regions.get(bom.grid_region)
+    if grid is None:
+        raise InvalidInput(
+            f"grid region {bom.grid_region} is not in background {background.version[:12]}"
+        )
+    return NormalisedBom(
+        name=bom.name,
+        chemistry=bom.chemistry,
+        cell_format=bom.cell_format,
+        nominal_capacity_ah=bom.nominal_capacity_ah,
+        nominal_voltage_v=bom.nominal_voltage_v,
+        nominal_energy_kwh=bom.nominal_energy_kwh,
+        cell_mass_kg=bom.cell_mass_kg,
+        plant_name=bom.plant_name,
+        grid_region=bom.grid_region,
+        electricity_product=grid.activity,
+        electricity_kwh=bom.electricity_kwh,
+        heat_mj=bom.heat_mj,
+        lines=tuple(
+            NormalisedLine(
+                position=line.position,
+                component=line.component,
+                material=line.material,
+                amount_given=line.amount_given,
+                amount=line.amount,
+                unit=line.unit,
+                supplier=line.supplier,
+                source=line.source,
+            )
+            for line in bom_lines(repo, bom.id)
+        ),
     )

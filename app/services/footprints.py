@@ -13,27 +13,18 @@ from app.db import session_scope
 from app.errors import InvalidInput
 from app.models import Bom, Footprint
 from app.repository import OrgRepository
-from app.schemas import BackgroundVersion, FootprintLine, FootprintPublic
-from app.services.boms import bom_lines, canonical_json
+from app.schemas import BackgroundVersion, FootprintLine, FootprintPublic, UpstreamPublic
+from app.services.boms import canonical_json, normalised_bom
 from lca.background import Background
-from lca.bom import cell_foreground
-from lca.footprint import ForegroundInput, compute
+from lca.footprint import ForegroundInput, compute, upstream
+
+# How many upstream activities a footprint lists (the rest is summed).
+UPSTREAM_TOP = 10
 
 
 def foreground_of(repo: OrgRepository, bom: Bom, background: Background) -> list[ForegroundInput]:
     """The stored BOM's canonical lines and plant energy as foreground inputs."""
-    grid = background.grid_regions.get(bom.grid_region)
-    if grid is None:
-        raise InvalidInput(
-            f"grid region {bom.grid_region} is not in background {background.version[:12]}"
-        )
-    inputs = cell_foreground(
-        bom_lines(repo, bom.id),
-        grid_region=bom.grid_region,
-        electricity_product=grid.activity,
-        electricity_kwh=bom.electricity_kwh,
-        heat_mj=bom.heat_mj,
-    )
+    inputs = normalised_bom(repo, bom, background).foreground_inputs()
     missing = sorted({i.product for i in inputs} - set(background.products))
     if missing:
         raise InvalidInput(
@@ -51,6 +42,7 @@ def compute_footprint(
         bom = repo.get(Bom, bom_id, "BOM")
         inputs = foreground_of(repo, bom, background)
         result = compute(background, inputs, bom.nominal_energy_kwh)
+        top_upstream, upstream_rest = upstream(background, inputs, top=UPSTREAM_TOP)
         input_hash = hashlib.sha256(
             canonical_json(
                 {
@@ -80,6 +72,8 @@ def compute_footprint(
                 "by_gas": result.by_gas,
                 "biogenic_co2_emission_kg": result.biogenic_co2_emission_kg,
                 "biogenic_co2_removal_kg": result.biogenic_co2_removal_kg,
+                "upstream": [asdict(u) for u in top_upstream],
+                "upstream_rest_kg_co2e": upstream_rest,
             },
         )
         repo.add(footprint)
@@ -114,4 +108,6 @@ def footprint_public(footprint: Footprint) -> FootprintPublic:
         by_gas=result["by_gas"],
         biogenic_co2_emission_kg=result["biogenic_co2_emission_kg"],
         biogenic_co2_removal_kg=result["biogenic_co2_removal_kg"],
+        upstream=[UpstreamPublic(**u) for u in result["upstream"]],
+        upstream_rest_kg_co2e=result["upstream_rest_kg_co2e"],
     )

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from app.api.deps import BackgroundDep, RepoDep
+from app.schemas import ScenariosIn, ScenariosOut
+from app.services.scenarios import compare_scenarios
+
+router = APIRouter(prefix="/v1/boms", tags=["scenarios"])
+
+
+@router.post("/{bom_id}/scenarios", response_model=ScenariosOut)
+def compare_bom_scenarios(
+    bom_id: uuid.UUID, payload: ScenariosIn, repo: RepoDep, background: BackgroundDep
+) -> ScenariosOut:
+    """The BOM's footprint under each scenario (grid region, substitution, recycled content)."""
+    return compare_scenarios(repo, bom_id, payload, background)
