@@ -32,6 +32,7 @@ INDICATORS = (
 )
 CACHE_DIR = "engine"
 PRODUCTS_FILE = "products.json"
+FLOWS_FILE = "flows.json"
 
 
 class BackgroundNotBuilt(RuntimeError):
@@ -57,6 +58,15 @@ class Product:
 
 
 @dataclass(frozen=True)
+class FlowInfo:
+    """An elementary flow of data/method/flows.csv: its Brightway id and its factors."""
+
+    key: str
+    brightway_id: int
+    factors: tuple[float, ...]  # one per indicator in INDICATORS
+
+
+@dataclass(frozen=True)
 class GridRegionInfo:
     region: str
     name: str
@@ -75,9 +85,12 @@ class Background:
         products: dict[str, Product],
         engine: MatrixEngine,
         brightway_dir: Path,
+        flows: dict[str, FlowInfo],
     ) -> None:
         self.manifest = manifest
         self.products = products
+        self.flows = flows
+        self._flow_key_by_id = {f.brightway_id: f.key for f in flows.values()}
         self.engine = engine
         self.brightway_dir = brightway_dir
         self.grid_regions = {
@@ -120,11 +133,22 @@ class Background:
     def unit_score(self, code: str, indicator: str = "gwp100") -> float:
         return float(self.unit_score_row(code)[INDICATORS.index(indicator)])
 
+    @property
+    def flow_keys(self) -> frozenset[str]:
+        return frozenset(self.flows)
+
+    def flow_row(self, key: str) -> np.ndarray:
+        """Factors of 1 kg of flow ``key`` for every indicator in :data:`INDICATORS`."""
+        return np.asarray(self.flows[key].factors)
+
+    def flow_key_by_id(self, brightway_id: int) -> str:
+        return self._flow_key_by_id[brightway_id]
+
     def with_unit_scores(self, unit_scores: np.ndarray) -> Background:
         """The same background priced with other unit scores (a scenario view; see
         :mod:`lca.scenarios`). It shares matrices and metadata; only scores differ."""
         engine = self.engine.with_unit_scores(unit_scores)
-        return Background(self.manifest, self.products, engine, self.brightway_dir)
+        return Background(self.manifest, self.products, engine, self.brightway_dir, self.flows)
 
     # --- Brightway datapackages, for reference calculations (loaded on first use) ----------
 
@@ -152,23 +176,29 @@ def load_background(brightway_dir: Path, *, use_cache: bool = True) -> Backgroun
             f"no background in {brightway_dir}; run `cellcarbon background build`"
         )
     cache = Path(brightway_dir) / CACHE_DIR / manifest.content_hash
-    if use_cache and MatrixEngine.is_saved(cache) and (cache / PRODUCTS_FILE).exists():
+    cached = [cache / PRODUCTS_FILE, cache / FLOWS_FILE]
+    if use_cache and MatrixEngine.is_saved(cache) and all(p.exists() for p in cached):
         products = {
             row["code"]: Product(**row) for row in json.loads((cache / PRODUCTS_FILE).read_text())
         }
-        return Background(manifest, products, MatrixEngine.load(cache), Path(brightway_dir))
-    products, engine = _build_engine(Path(brightway_dir), manifest)
+        flows = {
+            row["key"]: FlowInfo(row["key"], row["brightway_id"], tuple(row["factors"]))
+            for row in json.loads((cache / FLOWS_FILE).read_text())
+        }
+        return Background(manifest, products, MatrixEngine.load(cache), Path(brightway_dir), flows)
+    products, engine, flows = _build_engine(Path(brightway_dir), manifest)
     if use_cache:
         engine.save(cache)
         (cache / PRODUCTS_FILE).write_text(
             json.dumps([asdict(p) for p in sorted(products.values(), key=lambda p: p.code)])
         )
-    return Background(manifest, products, engine, Path(brightway_dir))
+        (cache / FLOWS_FILE).write_text(json.dumps([asdict(f) for f in flows.values()]))
+    return Background(manifest, products, engine, Path(brightway_dir), flows)
 
 
 def _build_engine(
     brightway_dir: Path, manifest: Manifest
-) -> tuple[dict[str, Product], MatrixEngine]:
+) -> tuple[dict[str, Product], MatrixEngine, dict[str, FlowInfo]]:
     bw2data = use_brightway_dir(brightway_dir, manifest.project)
     products: dict[str, Product] = {}
     for node in bw2data.Database(manifest.database):
@@ -186,12 +216,16 @@ def _build_engine(
         raise BackgroundNotBuilt(f"database {manifest.database} is empty")
     packages = _datapackages(brightway_dir, manifest)
     first = min(products.values(), key=lambda p: p.code)
+    factors = _indicator_factors(bw2data, packages, manifest.flows)
     engine = MatrixEngine.from_datapackages(
-        packages["inventory"],
-        _indicator_factors(bw2data, packages, manifest.flows),
-        any_product_id=first.brightway_id,
+        packages["inventory"], factors, any_product_id=first.brightway_id
     )
-    return products, engine
+    flows = {}
+    for code, (key, _) in sorted(manifest.flows.items(), key=lambda item: item[1][0]):
+        flow_id = int(bw2data.get_node(database=BIOSPHERE_NAME, code=code).id)
+        row = tuple(float(factors[name].get(flow_id, 0.0)) for name in INDICATORS)
+        flows[key] = FlowInfo(key=key, brightway_id=flow_id, factors=row)
+    return products, engine, flows
 
 
 def _datapackages(brightway_dir: Path, manifest: Manifest) -> dict[str, Any]:

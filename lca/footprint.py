@@ -11,6 +11,7 @@ Two paths give the same number:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,10 +27,31 @@ class ForegroundInput:
     """One input of the cell: ``amount`` of ``product`` in the product's reference unit."""
 
     label: str
-    product: str
+    product: str  # a background product code, or the code of a ForegroundProcess
     amount: float
     component: str
     stage: str = STAGE_MATERIALS
+    supplier: str | None = None
+
+
+@dataclass(frozen=True)
+class ForegroundProcess:
+    """A process on top of the background (e.g. a supplier-specific one): inputs of background
+    products and direct emissions, per 1 ``unit`` of its product. ``primary_inputs`` and
+    ``primary_emissions`` name the parts that are the supplier's own (primary) data."""
+
+    code: str
+    product: str  # the background product it stands in for
+    inputs: tuple[tuple[str, float], ...]
+    emissions: tuple[tuple[str, float], ...]  # flow key → kg
+    primary_inputs: tuple[str, ...] = ()
+    primary_emissions: tuple[str, ...] = ()
+    unit: str = "kg"
+    # Aggregated data (an imported supplier PCF): a fixed score row instead of inputs.
+    aggregated_row: tuple[float, ...] | None = None
+
+
+Processes = Mapping[str, ForegroundProcess]
 
 
 @dataclass(frozen=True)
@@ -42,6 +64,9 @@ class LineResult:
     unit: str
     kg_co2e: float
     share: float
+    supplier: str | None = None
+    data_quality: str = "secondary"  # "secondary" | "primary" | "primary (aggregated)"
+    primary_kg_co2e: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -61,50 +86,111 @@ class FootprintResult:
     background_name: str
     background_version: str
     method: str
+    by_supplier: dict[str, float] = field(default_factory=dict)
+    primary_data_share: float = 0.0
     notes: tuple[str, ...] = field(default=())
 
 
+def process_row(background: Background, process: ForegroundProcess) -> np.ndarray:
+    """Scores of one unit of ``process`` in every indicator of :data:`INDICATORS`."""
+    if process.aggregated_row is not None:
+        return np.asarray(process.aggregated_row)
+    row = np.zeros(len(INDICATORS))
+    for product, amount in process.inputs:
+        row += amount * background.unit_score_row(product)
+    for flow, kg in process.emissions:
+        row += kg * background.flow_row(flow)
+    return row
+
+
+def primary_score(background: Background, process: ForegroundProcess) -> float:
+    """GWP100 of one unit of ``process`` that comes from the supplier's primary data."""
+    if process.aggregated_row is not None:
+        return float(process.aggregated_row[INDICATORS.index("gwp100")])
+    column = INDICATORS.index("gwp100")
+    return float(
+        sum(
+            amount * background.unit_score_row(product)[column]
+            for product, amount in process.inputs
+            if product in process.primary_inputs
+        )
+        + sum(
+            kg * background.flow_row(flow)[column]
+            for flow, kg in process.emissions
+            if flow in process.primary_emissions
+        )
+    )
+
+
+def _row(background: Background, processes: Processes, code: str) -> np.ndarray:
+    process = processes.get(code)
+    return process_row(background, process) if process else background.unit_score_row(code)
+
+
 def compute(
-    background: Background, inputs: list[ForegroundInput], nominal_energy_kwh: float
+    background: Background,
+    inputs: list[ForegroundInput],
+    nominal_energy_kwh: float,
+    processes: Processes | None = None,
 ) -> FootprintResult:
-    """Footprint of one cell made from ``inputs`` (see module docstring for exactness)."""
+    """Footprint of one cell made from ``inputs`` (see module docstring for exactness).
+
+    An input whose ``product`` names one of ``processes`` is priced by that process (e.g. a
+    supplier-specific one); every other input by the background's unit scores.
+    """
+    processes = processes or {}
     if not inputs:
         raise ValueError("a footprint needs at least one input")
     if not nominal_energy_kwh > 0:
         raise ValueError("nominal energy must be positive")
+    gwp100 = INDICATORS.index("gwp100")
     amounts = np.array([i.amount for i in inputs])
-    rows = np.vstack([background.unit_score_row(i.product) for i in inputs])
+    rows = np.vstack([_row(background, processes, i.product) for i in inputs])
     per_input = rows * amounts[:, None]
     totals = per_input.sum(axis=0)
-    total = float(totals[INDICATORS.index("gwp100")])
-    line_scores = per_input[:, INDICATORS.index("gwp100")]
-    lines = tuple(
-        LineResult(
-            label=i.label,
-            product=i.product,
-            component=i.component,
-            stage=i.stage,
-            amount=i.amount,
-            unit=background.product(i.product).unit,
-            kg_co2e=float(score),
-            share=float(score / total) if total else 0.0,
+    total = float(totals[gwp100])
+    lines = []
+    for item, score in zip(inputs, per_input[:, gwp100], strict=True):
+        process = processes.get(item.product)
+        if process is None:
+            unit, quality, primary = background.product(item.product).unit, "secondary", 0.0
+        else:
+            unit = process.unit
+            quality = "primary (aggregated)" if process.aggregated_row else "primary"
+            primary = item.amount * primary_score(background, process)
+        lines.append(
+            LineResult(
+                label=item.label,
+                product=process.product if process else item.product,
+                component=item.component,
+                stage=item.stage,
+                amount=item.amount,
+                unit=unit,
+                kg_co2e=float(score),
+                share=float(score / total) if total else 0.0,
+                supplier=item.supplier,
+                data_quality=quality,
+                primary_kg_co2e=primary,
+            )
         )
-        for i, score in zip(inputs, line_scores, strict=True)
-    )
+    line_tuple = tuple(lines)
+    primary_total = sum(line.primary_kg_co2e for line in line_tuple)
     return FootprintResult(
         kg_co2e=total,
         kg_co2e_gwp20=float(totals[INDICATORS.index("gwp20")]),
         nominal_energy_kwh=nominal_energy_kwh,
         kg_co2e_per_kwh=total / nominal_energy_kwh,
-        lines=lines,
-        by_component=_sum_by(lines, "component"),
-        by_stage=_sum_by(lines, "stage"),
+        lines=line_tuple,
+        by_component=_sum_by(line_tuple, "component"),
+        by_stage=_sum_by(line_tuple, "stage"),
         by_gas={g: float(totals[INDICATORS.index(f"gwp100_{g}")]) for g in GAS_GROUPS},
         biogenic_co2_emission_kg=float(totals[INDICATORS.index("biogenic_co2_emission_kg")]),
         biogenic_co2_removal_kg=float(totals[INDICATORS.index("biogenic_co2_removal_kg")]),
         background_name=background.name,
         background_version=background.version,
         method=background.method,
+        by_supplier=_sum_by(tuple(line for line in line_tuple if line.supplier), "supplier"),
+        primary_data_share=primary_total / total if total else 0.0,
     )
 
 
@@ -116,27 +202,54 @@ def _sum_by(lines: tuple[LineResult, ...], attribute: str) -> dict[str, float]:
 
 
 def reference_score(
-    background: Background, inputs: list[ForegroundInput], method: str = "gwp100"
+    background: Background,
+    inputs: list[ForegroundInput],
+    method: str = "gwp100",
+    processes: Processes | None = None,
 ) -> float:
-    """GWP score of the same foreground by a plain ``bw2calc.LCA`` (the slow, obvious way)."""
+    """GWP score of the same foreground by a plain ``bw2calc.LCA`` (the slow, obvious way).
+
+    The cell and every foreground process used become activities of an in-memory
+    ``bw_processing`` datapackage next to the background's own datapackages.
+    """
     import bw2calc
     import bw_processing as bwp
 
-    foreground_id = background.foreground_id
-    indices = [(foreground_id, foreground_id)] + [
-        (background.product(i.product).brightway_id, foreground_id) for i in inputs
-    ]
+    processes = processes or {}
+    cell = background.foreground_id
+    process_ids = {code: cell + 1 + n for n, code in enumerate(sorted(processes))}
+
+    def node(code: str) -> int:
+        return process_ids[code] if code in process_ids else background.product(code).brightway_id
+
+    technosphere: list[tuple[int, int, float, bool]] = [(cell, cell, 1.0, False)]
+    technosphere += [(node(i.product), cell, i.amount, True) for i in inputs]
+    biosphere: list[tuple[int, int, float]] = []
+    for code, process in processes.items():
+        if process.aggregated_row is not None:
+            raise ValueError("aggregated processes have no inventory to hand to bw2calc")
+        pid = process_ids[code]
+        technosphere.append((pid, pid, 1.0, False))
+        technosphere += [(node(p), pid, amount, True) for p, amount in process.inputs]
+        biosphere += [(background.flows[f].brightway_id, pid, kg) for f, kg in process.emissions]
     datapackage = bwp.create_datapackage(sequential=True)
     datapackage.add_persistent_vector(
         matrix="technosphere_matrix",
         name="cellcarbon-foreground",
-        indices_array=np.array(indices, dtype=bwp.INDICES_DTYPE),
-        data_array=np.array([1.0] + [i.amount for i in inputs]),
+        indices_array=np.array([(r, c) for r, c, _, _ in technosphere], dtype=bwp.INDICES_DTYPE),
+        data_array=np.array([v for _, _, v, _ in technosphere]),
         # Inputs are consumed: bw2calc flips their sign into the technosphere matrix.
-        flip_array=np.array([False] + [True] * len(inputs)),
+        flip_array=np.array([f for _, _, _, f in technosphere]),
     )
+    if biosphere:
+        datapackage.add_persistent_vector(
+            matrix="biosphere_matrix",
+            name="cellcarbon-foreground-emissions",
+            indices_array=np.array([(r, c) for r, c, _ in biosphere], dtype=bwp.INDICES_DTYPE),
+            data_array=np.array([v for _, _, v in biosphere]),
+        )
     data_objs = [*background.data_objs, background.method_package(method), datapackage]
-    lca = bw2calc.LCA({foreground_id: 1.0}, data_objs=data_objs)
+    lca = bw2calc.LCA({cell: 1.0}, data_objs=data_objs)
     lca.lci()
     lca.lcia()
     return float(lca.score)
@@ -156,26 +269,60 @@ class UpstreamContribution:
 
 
 def upstream(
-    background: Background, inputs: list[ForegroundInput], *, top: int = 10, cutoff: float = 0.0
+    background: Background,
+    inputs: list[ForegroundInput],
+    *,
+    top: int = 10,
+    cutoff: float = 0.0,
+    processes: Processes | None = None,
 ) -> tuple[list[UpstreamContribution], float]:
-    """The ``top`` background activities contributing most (GWP100) to the foreground, and the
-    kg CO2e of all the others (one forward solve with the cached factorisation)."""
+    """The ``top`` activities contributing most (GWP100) to the foreground, and the kg CO2e of
+    all the others (one forward solve with the cached factorisation). A foreground process's
+    own emissions (or an aggregated PCF) count as one entry of their own."""
+    processes = processes or {}
+    column = INDICATORS.index("gwp100")
     demand: dict[int, float] = defaultdict(float)
+    own: dict[str, float] = defaultdict(float)
     for item in inputs:
-        demand[background.product(item.product).brightway_id] += item.amount
+        process = processes.get(item.product)
+        if process is None:
+            demand[background.product(item.product).brightway_id] += item.amount
+        elif process.aggregated_row is not None:
+            own[process.code] += item.amount * process.aggregated_row[column]
+        else:
+            for product, amount in process.inputs:
+                demand[background.product(product).brightway_id] += item.amount * amount
+            own[process.code] += item.amount * sum(
+                kg * background.flow_row(flow)[column] for flow, kg in process.emissions
+            )
     contributions, rest = background.engine.upstream_contributions(demand, top=top, cutoff=cutoff)
-    listed = []
+    total = sum(c.score for c in contributions) + rest + sum(own.values())
+    listed = [
+        UpstreamContribution(
+            code=code,
+            name=f"supplier-specific process {code} (direct emissions)",
+            location="",
+            amount=0.0,
+            unit="",
+            kg_co2e=score,
+            share=score / total if total else 0.0,
+        )
+        for code, score in own.items()
+        if score
+    ]
     for contribution in contributions:
-        product = background.product_by_id(contribution.activity_id)
+        node = background.product_by_id(contribution.activity_id)
         listed.append(
             UpstreamContribution(
-                code=product.code,
-                name=product.name,
-                location=product.location,
+                code=node.code,
+                name=node.name,
+                location=node.location,
                 amount=contribution.amount,
-                unit=product.unit,
+                unit=node.unit,
                 kg_co2e=contribution.score,
-                share=contribution.share,
+                share=contribution.score / total if total else 0.0,
             )
         )
-    return listed, rest
+    listed.sort(key=lambda u: -abs(u.kg_co2e))
+    kept = listed[:top]
+    return kept, total - sum(u.kg_co2e for u in kept)

@@ -12,6 +12,9 @@ electricity_grid_xx,electricity grid XX,electricity,kWh,XX,electricity,toy
 heat_natural_gas,heat from natural gas,heat,MJ,GLO,heat,toy
 steel,steel,steel,kg,GLO,material,toy
 solvent,solvent,solvent,kg,GLO,material,toy
+electricity_wind,electricity from wind,electricity,kWh,GLO,electricity,toy
+natural_gas_burned_industrial,natural gas burned,natural gas,MJ,GLO,fuel,toy
+nickel_sulfate,nickel sulfate,nickel sulfate,kg,GLO,material,toy
 """
 
 EXCHANGES = """activity,type,input,amount,unit,gsd,source
@@ -23,16 +26,24 @@ steel,technosphere,heat_natural_gas,0.01,GJ,,toy
 steel,biosphere,co2_fossil,1,kg,,toy
 solvent,technosphere,heat_natural_gas,5,MJ,,toy
 solvent,biosphere,co2_biogenic,0.3,kg,,toy
+electricity_wind,biosphere,co2_fossil,11,g,,toy
+natural_gas_burned_industrial,biosphere,co2_fossil,56.1,g,,toy
+nickel_sulfate,technosphere,steel,0.1,kg,,toy
+nickel_sulfate,technosphere,electricity_grid_xx,1.5,kWh,,toy
+nickel_sulfate,technosphere,heat_natural_gas,4,MJ,,toy
+nickel_sulfate,biosphere,co2_fossil,0.2,kg,,toy
 """
 
 METHOD = """flow,gwp100,gwp20,source
 co2_fossil,1,1,toy
 ch4_fossil,29.8,82.5,toy
 co2_biogenic,0,0,toy
+sf6,25200,18300,toy
 """
 
 REGIONS = """region,name,country,activity,residual_mix_kg_per_kwh,residual_mix_source
 XX,Toy grid,XX,electricity_grid_xx,0.6,toy
+YY,Toy grid without a residual mix,YY,electricity_grid_xx,,
 """
 
 DENSITIES = """code,density,unit,source

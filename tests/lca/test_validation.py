@@ -33,8 +33,9 @@ CATHODE_SHARE = _range("cathode share", "share")
 
 # The LFP example is above the Peiseler LFP band (≈88–90 kg CO2e/kWh in CN/KR): its anode is all
 # synthetic graphite (21 kg CO2e/kg on the CN grid, GREET step data) and the teardown cell holds
-# 2.45 kg LFP per rated kWh. Both inputs are sourced; the gap is recorded in data/VALIDATION.md. strict=True: this test starts failing
-# the day the example falls inside the range, so the note cannot go stale.
+# 2.45 kg LFP per rated kWh. Both inputs are sourced; the gap is recorded in data/VALIDATION.md.
+# strict=True: this test starts failing the day the example falls inside the range, so the note
+# cannot go stale.
 LFP_ABOVE_RANGE = pytest.mark.xfail(
     strict=True, reason="LFP example above published LFP cell ranges; see data/VALIDATION.md"
 )
