@@ -137,6 +137,41 @@ def footprint(
     typer.echo(f"per kWh            {result.kg_co2e_per_kwh:.2f} kg CO2e/kWh")
 
 
+example_cli = typer.Typer(help="Load the examples into a running service.", no_args_is_help=True)
+cli.add_typer(example_cli, name="example")
+
+
+@example_cli.command("supply-chain")
+def example_supply_chain(
+    url: str = "http://127.0.0.1:8000",
+    example: Path = Path("data/examples/suppliers/nmc811_supply_chain.json"),
+    bom_file: Path = Path("data/examples/nmc811_pouch.json"),
+) -> None:
+    """Post the example suppliers and the BOM with and without them; compare the footprints."""
+    import httpx
+
+    from app.example_loader import ExampleError, bom_with_suppliers, footprint_of, post_supply_chain
+
+    chain = json.loads(example.read_text())
+    bom = json.loads(bom_file.read_text())
+    try:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            without = footprint_of(client, bom)
+            ids = post_supply_chain(client, chain)
+            with_data = footprint_of(client, bom_with_suppliers(bom, chain, ids))
+    except (ExampleError, httpx.HTTPError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{'':34} {'location-based':>16} {'market-based':>14} {'primary share':>14}")
+    for label, footprint in (("background data only", without), ("with supplier data", with_data)):
+        typer.echo(
+            f"{label:34} {footprint['kg_co2e_per_kwh']:13.2f} /kWh "
+            f"{footprint['kg_co2e_per_kwh_market_based']:9.2f} /kWh "
+            f"{footprint['primary_data_share']:13.1%}"
+        )
+    typer.echo(f"footprints: {without['id']} (without), {with_data['id']} (with)")
+
+
 def main() -> None:
     cli(prog_name="cellcarbon")
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
-from app.api import boms, footprints, health, jobs, materials, scenarios
+from app.api import boms, footprints, health, jobs, materials, scenarios, suppliers
 from app.body_limit import BodySizeLimit
 from app.db import session_scope
 from app.errors import AppError, install_error_handlers
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
-    for module in (health, materials, boms, footprints, scenarios, jobs):
+    for module in (health, materials, boms, footprints, scenarios, jobs, suppliers):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -28,11 +28,11 @@ UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 Code = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CellIn(_Strict):
+class CellIn(Strict):
     chemistry: str = Field(min_length=1, max_length=40, examples=["NMC811"])
     format: str = Field(min_length=1, max_length=40, examples=["pouch"])
     nominal_capacity: QuantityText = Field(examples=["60 Ah"])
@@ -40,7 +40,7 @@ class CellIn(_Strict):
     mass: QuantityText | None = Field(default=None, examples=["0.86 kg"])
 
 
-class PlantIn(_Strict):
+class PlantIn(Strict):
     name: str = Field(min_length=1, max_length=200, examples=["Spring Hill"])
     grid_region: Code = Field(examples=["US-SRTV"])
     electricity_per_cell: QuantityText = Field(default="0 kWh", examples=["0.9 kWh"])
@@ -51,15 +51,16 @@ class PlantIn(_Strict):
     )
 
 
-class LineIn(_Strict):
+class LineIn(Strict):
     component: str = Field(min_length=1, max_length=80, examples=["cathode"])
     material: Code = Field(examples=["nmc811_cam"])
     amount: QuantityText
-    supplier: Code | None = None
+    supplier: Code | None = Field(default=None, description="id of one of your suppliers")
+    supplier_site: Code | None = Field(default=None, description="id of that supplier's site")
     source: str | None = Field(default=None, max_length=1000)
 
 
-class BomCreate(_Strict):
+class BomCreate(Strict):
     name: str = Field(min_length=1, max_length=200, examples=["NMC811 pouch 60 Ah"])
     description: str | None = Field(default=None, max_length=2000)
     cell: CellIn
@@ -92,6 +93,7 @@ class LinePublic(BaseModel):
     amount: float = Field(description="amount in `unit`, the material's canonical unit")
     unit: str
     supplier: str | None
+    supplier_site: str | None
     source: str | None
 
 
@@ -155,6 +157,11 @@ class HealthPublic(BaseModel):
     version: str
 
 
+class SupplierDataRef(BaseModel):
+    kind: str = Field(description="energy_report or pcf")
+    id: uuid.UUID
+
+
 class FootprintLine(BaseModel):
     label: str
     material: str
@@ -162,8 +169,15 @@ class FootprintLine(BaseModel):
     stage: str
     amount: float
     unit: str
-    kg_co2e: float
+    kg_co2e: float = Field(description="location-based")
+    kg_co2e_market_based: float | None = None
     share: float
+    supplier: str | None = None
+    data_quality: str = Field(
+        default="secondary", description="secondary, primary, or primary (aggregated)"
+    )
+    primary_kg_co2e: float = 0.0
+    supplier_data: SupplierDataRef | None = None
 
 
 class UpstreamPublic(BaseModel):
@@ -187,19 +201,29 @@ class FootprintPublic(BaseModel):
     kg_co2e_per_kwh: float
     nominal_energy_kwh: float
     kg_co2e_per_cell_gwp20: float
+    kg_co2e_per_cell_market_based: float
+    kg_co2e_per_kwh_market_based: float
+    electricity_accounting: str = Field(
+        default="location-based headline figures; market-based (GHG Protocol Scope 2) alongside",
+    )
+    primary_data_share: float = Field(description="PACT primary data share, location-based")
+    primary_data_share_market_based: float
     lines: list[FootprintLine]
     by_component: dict[str, float]
     by_stage: dict[str, float]
     by_gas: dict[str, float] = Field(description="kg CO2e (GWP100) by gas group; biogenic apart")
+    by_supplier: dict[str, float]
+    by_supplier_market_based: dict[str, float]
     biogenic_co2_emission_kg: float
     biogenic_co2_removal_kg: float
     upstream: list[UpstreamPublic] = Field(
         description="background activities whose own emissions contribute most, largest first"
     )
     upstream_rest_kg_co2e: float = Field(description="all other background activities together")
+    notes: list[str] = Field(description="lines on secondary data despite a supplier, and the like")
 
 
-class ScenarioIn(_Strict):
+class ScenarioIn(Strict):
     name: str = Field(min_length=1, max_length=100)
     grid_region: Code | None = Field(default=None, description="make the cell in this grid region")
     substitutions: dict[Code, Code] = Field(
@@ -213,7 +237,7 @@ class ScenarioIn(_Strict):
     )
 
 
-class ScenariosIn(_Strict):
+class ScenariosIn(Strict):
     scenarios: list[ScenarioIn] = Field(min_length=1, max_length=20)
 
 
@@ -236,7 +260,7 @@ class ScenariosOut(BaseModel):
     scenarios: list[ScenarioOut]
 
 
-class UncertaintyIn(_Strict):
+class UncertaintyIn(Strict):
     iterations: int = Field(default=1000, ge=10, le=100_000)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     background: bool = Field(default=True, description="sample the background's uncertainty")

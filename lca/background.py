@@ -21,7 +21,8 @@ from lca.brightway import BIOSPHERE_NAME, GWP100, METHODS, use_brightway_dir
 from lca.build import Manifest, read_manifest
 from lca.engine import MatrixEngine, characterisation_factors
 
-GAS_GROUPS = ("co2_fossil", "co2_land_use", "ch4", "n2o", "sf6", "pfc", "hfc", "nf3")
+# "unspecified" holds aggregated data whose split by gas is unknown (an imported supplier PCF).
+GAS_GROUPS = ("co2_fossil", "co2_land_use", "ch4", "n2o", "sf6", "pfc", "hfc", "nf3", "unspecified")
 # Indicator columns of the unit-score matrix, in order.
 INDICATORS = (
     "gwp100",

@@ -18,8 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from lca.background import Background
-from lca.footprint import ForegroundInput
+from lca.background import INDICATORS, Background
+from lca.footprint import ForegroundInput, Processes
 
 PERCENTILES = (2.5, 5.0, 50.0, 95.0, 97.5)
 Progress = Callable[[int, int], None]
@@ -116,6 +116,31 @@ def _sample(entries: _Entries, iterations: int, rng: np.random.Generator) -> np.
     return draws
 
 
+def _expand(
+    background: Background, inputs: Sequence[ForegroundInput], processes: Processes
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Per unit of each input: its demand on background products (inputs × products) and the
+    GWP100 of emissions outside the background (a foreground process's own, or an aggregated
+    PCF), which are not sampled."""
+    engine = background.engine
+    column = INDICATORS.index("gwp100")
+    demand = sp.lil_matrix((len(inputs), len(engine.product_ids)))
+    direct = np.zeros(len(inputs))
+    for i, item in enumerate(inputs):
+        process = processes.get(item.product)
+        if process is None:
+            demand[i, engine.product_index[background.product(item.product).brightway_id]] += 1.0
+        elif process.aggregated_row is not None:
+            direct[i] = process.aggregated_row[column]
+        else:
+            for product, amount in process.inputs:
+                demand[i, engine.product_index[background.product(product).brightway_id]] += amount
+            direct[i] = sum(
+                kg * background.flow_row(flow)[column] for flow, kg in process.emissions
+            )
+    return demand.tocsr(), direct
+
+
 def monte_carlo(
     background: Background,
     inputs: Sequence[ForegroundInput],
@@ -124,30 +149,35 @@ def monte_carlo(
     seed: int = 0,
     background_uncertainty: bool = True,
     foreground_gsd: Sequence[float | None] | None = None,
+    processes: Processes | None = None,
     progress: Progress | None = None,
 ) -> MonteCarloResult:
     """Distribution of the GWP100 footprint of ``inputs`` (seeded, reproducible).
 
-    ``foreground_gsd`` gives each input a lognormal geometric standard deviation (None: fixed).
+    ``foreground_gsd`` gives each input a lognormal geometric standard deviation (None: fixed);
+    inputs may name foreground ``processes`` (supplier-specific ones), as in
+    :func:`lca.footprint.compute`.
     """
     if iterations < 2:
         raise ValueError("a Monte Carlo run needs at least 2 iterations")
     rng = np.random.default_rng(seed)
     engine = background.engine
     column = engine.indicator("gwp100")
-    rows = np.array(
-        [engine.product_index[background.product(i.product).brightway_id] for i in inputs]
-    )
-    amounts = np.tile(np.array([i.amount for i in inputs]), (iterations, 1))
+    demand_per_unit, direct_per_unit = _expand(background, inputs, processes or {})
+    base = np.array([i.amount for i in inputs])
+    amounts = np.tile(base, (iterations, 1))
     gsd = np.array([g or 1.0 for g in (foreground_gsd or [None] * len(inputs))])
     foreground_uncertain = bool((gsd > 1).any())
     if foreground_uncertain:
         amounts *= np.exp(rng.normal(0.0, np.log(gsd), amounts.shape))
-    static = float(np.array([i.amount for i in inputs]) @ engine.unit_scores[rows, column])
+    unit_rows = demand_per_unit @ engine.unit_scores[:, column] + direct_per_unit
+    static = float(base @ unit_rows)
     if background_uncertainty:
-        scores = _with_background_draws(background, rows, amounts, column, rng, progress)
+        demands = np.asarray((sp.csr_matrix(amounts) @ demand_per_unit).todense())
+        scores = _with_background_draws(background, demands, column, rng, progress)
+        scores += amounts @ direct_per_unit
     else:
-        scores = amounts @ engine.unit_scores[rows, column]
+        scores = amounts @ unit_rows
         if progress:
             progress(iterations, iterations)
     return MonteCarloResult(
@@ -164,12 +194,12 @@ def monte_carlo(
 
 def _with_background_draws(
     background: Background,
-    rows: np.ndarray,
-    amounts: np.ndarray,
+    demands: np.ndarray,
     column: int,
     rng: np.random.Generator,
     progress: Progress | None,
 ) -> np.ndarray:
+    """Scores of ``demands`` (iterations × products) with A and B drawn anew each iteration."""
     engine = background.engine
     flow_index = {int(f): i for i, f in enumerate(engine.flow_ids)}
     technosphere = _entries(
@@ -178,7 +208,7 @@ def _with_background_draws(
     biosphere = _entries(
         background.data_objs, "biosphere_matrix", flow_index, engine.activity_index
     )
-    iterations = len(amounts)
+    iterations = len(demands)
     a_draws = _sample(technosphere, iterations, rng) * technosphere.sign
     b_draws = _sample(biosphere, iterations, rng) * biosphere.sign
     factors = np.asarray(engine.indicators[:, column].todense()).ravel()
@@ -188,9 +218,7 @@ def _with_background_draws(
     scores = np.empty(iterations)
     for k in range(iterations):
         a_matrix = sp.csc_matrix((a_draws[k], (technosphere.rows, technosphere.cols)), shape=(n, n))
-        demand = np.zeros(n)
-        np.add.at(demand, rows, amounts[k])
-        supply = spla.splu(a_matrix).solve(demand)
+        supply = spla.splu(a_matrix).solve(demands[k])
         scores[k] = float(np.sum(b_draws[k] * b_weights * supply[biosphere.cols]))
         if progress and (k + 1) % 100 == 0:
             progress(k + 1, iterations)

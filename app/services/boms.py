@@ -20,6 +20,7 @@ from app.schemas import (
     LinePublic,
     PlantPublic,
 )
+from app.services.suppliers import check_bom_suppliers
 from lca.background import Background
 from lca.bom import BomError, NormalisedBom, NormalisedLine, normalise_bom
 
@@ -32,12 +33,16 @@ def canonical_json(payload: object) -> str:
 def create_bom(repo: OrgRepository, payload: BomCreate, background: Background) -> Bom:
     """Validate ``payload`` against the background, convert its quantities and store it."""
     raw = payload.model_dump(mode="json")
+    errors = check_bom_suppliers(
+        repo, [(line.supplier, line.supplier_site) for line in payload.lines]
+    )
     try:
         normalised = normalise_bom(raw, background)
     except BomError as exc:
-        errors = [{"loc": list(p.loc), "msg": p.msg, "type": "value_error"} for p in exc.problems]
-        fields = ", ".join(".".join(map(str, p.loc)) for p in exc.problems[:5])
-        raise InvalidInput(f"the BOM cannot be used: {fields}", errors) from None
+        errors += [{"loc": list(p.loc), "msg": p.msg, "type": "value_error"} for p in exc.problems]
+    if errors:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in errors[:5])
+        raise InvalidInput(f"the BOM cannot be used: {fields}", errors)
     bom = Bom(
         organisation_id=repo.organisation_id,
         name=payload.name,
@@ -68,6 +73,7 @@ def create_bom(repo: OrgRepository, payload: BomCreate, background: Background) 
                 amount=line.amount,
                 unit=line.unit,
                 supplier=line.supplier,
+                supplier_site=payload.lines[line.position].supplier_site,
                 source=line.source,
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 
 from sqlalchemy.engine import Engine
 
@@ -14,23 +14,68 @@ from app.errors import InvalidInput
 from app.models import Bom, Footprint
 from app.repository import OrgRepository
 from app.schemas import BackgroundVersion, FootprintLine, FootprintPublic, UpstreamPublic
-from app.services.boms import canonical_json, normalised_bom
+from app.services.boms import bom_lines, canonical_json, normalised_bom
+from app.services.supplier_data import LineSupplierData, supplier_data_for
 from lca.background import Background
-from lca.footprint import ForegroundInput, compute, upstream
+from lca.footprint import ForegroundInput, ForegroundProcess, compute, upstream
 
 # How many upstream activities a footprint lists (the rest is summed).
 UPSTREAM_TOP = 10
 
 
-def foreground_of(repo: OrgRepository, bom: Bom, background: Background) -> list[ForegroundInput]:
-    """The stored BOM's canonical lines and plant energy as foreground inputs."""
+@dataclass(frozen=True)
+class CellModel:
+    """A stored BOM as the engine takes it, with the supplier data each line uses."""
+
+    bom: Bom
+    location_inputs: list[ForegroundInput]
+    market_inputs: list[ForegroundInput]
+    location_processes: dict[str, ForegroundProcess]
+    market_processes: dict[str, ForegroundProcess]
+    supplier_data: dict[int, LineSupplierData]
+    notes: list[str]
+
+
+def cell_model(repo: OrgRepository, bom: Bom, background: Background) -> CellModel:
+    """Inputs of one cell of ``bom``: supplier-specific processes where a line's supplier has
+    data for its material, background products elsewhere (location- and market-based)."""
+    lines = bom_lines(repo, bom.id)
     inputs = normalised_bom(repo, bom, background).foreground_inputs()
-    missing = sorted({i.product for i in inputs} - set(background.products))
+    data = supplier_data_for(repo, lines, background)
+    location, market = [], []
+    location_processes: dict[str, ForegroundProcess] = {}
+    market_processes: dict[str, ForegroundProcess] = {}
+    notes = []
+    for index, item in enumerate(inputs):
+        line = lines[index] if index < len(lines) else None
+        if line is None or line.supplier is None:
+            location.append(item)
+            market.append(item)
+            continue
+        line_data = data.get(line.position)
+        if line_data is None:
+            notes.append(
+                f"{item.label}: supplier {line.supplier} has no data for {line.material}; "
+                "secondary (background) data used"
+            )
+            location.append(replace(item, supplier=line.supplier))
+            market.append(replace(item, supplier=line.supplier))
+            continue
+        location_processes[line_data.location.code] = line_data.location
+        market_processes[line_data.market.code] = line_data.market
+        location.append(replace(item, product=line_data.location.code, supplier=line.supplier))
+        market.append(replace(item, product=line_data.market.code, supplier=line.supplier))
+        if line_data.kind == "pcf":
+            notes.append(f"{item.label}: supplier PCF (aggregated); its GWP100 stands in for GWP20")
+    missing = sorted(
+        {i.product for i in location if i.product not in location_processes}
+        - set(background.products)
+    )
     if missing:
         raise InvalidInput(
             f"materials {', '.join(missing)} are not in background {background.version[:12]}"
         )
-    return inputs
+    return CellModel(bom, location, market, location_processes, market_processes, data, notes)
 
 
 def compute_footprint(
@@ -40,19 +85,13 @@ def compute_footprint(
     with session_scope(engine) as session:
         repo = OrgRepository(session, organisation_id)
         bom = repo.get(Bom, bom_id, "BOM")
-        inputs = foreground_of(repo, bom, background)
-        result = compute(background, inputs, bom.nominal_energy_kwh)
-        top_upstream, upstream_rest = upstream(background, inputs, top=UPSTREAM_TOP)
-        input_hash = hashlib.sha256(
-            canonical_json(
-                {
-                    "inputs": [asdict(i) for i in inputs],
-                    "nominal_energy_kwh": bom.nominal_energy_kwh,
-                    "background": background.version,
-                    "method": background.method,
-                }
-            ).encode()
-        ).hexdigest()
+        model = cell_model(repo, bom, background)
+        energy = bom.nominal_energy_kwh
+        result = compute(background, model.location_inputs, energy, model.location_processes)
+        market = compute(background, model.market_inputs, energy, model.market_processes)
+        top_upstream, upstream_rest = upstream(
+            background, model.location_inputs, top=UPSTREAM_TOP, processes=model.location_processes
+        )
         footprint = Footprint(
             organisation_id=organisation_id,
             bom_id=bom.id,
@@ -60,24 +99,58 @@ def compute_footprint(
             background_version=result.background_version,
             method=result.method,
             software_version=__version__,
-            input_sha256=input_hash,
+            input_sha256=_input_hash(model, background),
             kg_co2e=result.kg_co2e,
             kg_co2e_per_kwh=result.kg_co2e_per_kwh,
             kg_co2e_gwp20=result.kg_co2e_gwp20,
+            kg_co2e_market_based=market.kg_co2e,
+            primary_data_share=result.primary_data_share,
             nominal_energy_kwh=result.nominal_energy_kwh,
             result={
-                "lines": [asdict(line) for line in result.lines],
+                "lines": [
+                    {
+                        **asdict(line),
+                        "kg_co2e_market_based": market_line.kg_co2e,
+                        "supplier_data": _provenance(model.supplier_data, index),
+                    }
+                    for index, (line, market_line) in enumerate(
+                        zip(result.lines, market.lines, strict=True)
+                    )
+                ],
                 "by_component": result.by_component,
                 "by_stage": result.by_stage,
                 "by_gas": result.by_gas,
+                "by_supplier": result.by_supplier,
+                "by_supplier_market_based": market.by_supplier,
+                "primary_data_share_market_based": market.primary_data_share,
                 "biogenic_co2_emission_kg": result.biogenic_co2_emission_kg,
                 "biogenic_co2_removal_kg": result.biogenic_co2_removal_kg,
                 "upstream": [asdict(u) for u in top_upstream],
                 "upstream_rest_kg_co2e": upstream_rest,
+                "notes": model.notes,
             },
         )
         repo.add(footprint)
         return footprint.id
+
+
+def _provenance(data: dict[int, LineSupplierData], index: int) -> dict[str, str] | None:
+    line_data = data.get(index)
+    return {"kind": line_data.kind, "id": str(line_data.record_id)} if line_data else None
+
+
+def _input_hash(model: CellModel, background: Background) -> str:
+    """SHA-256 of everything the numbers depend on: same hash, same numbers."""
+    payload = {
+        "inputs": [asdict(i) for i in model.location_inputs],
+        "market_inputs": [asdict(i) for i in model.market_inputs],
+        "processes": {c: asdict(p) for c, p in sorted(model.location_processes.items())},
+        "market_processes": {c: asdict(p) for c, p in sorted(model.market_processes.items())},
+        "nominal_energy_kwh": model.bom.nominal_energy_kwh,
+        "background": background.version,
+        "method": background.method,
+    }
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
 def footprint_public(footprint: Footprint) -> FootprintPublic:
@@ -97,12 +170,23 @@ def footprint_public(footprint: Footprint) -> FootprintPublic:
         kg_co2e_per_kwh=footprint.kg_co2e_per_kwh,
         nominal_energy_kwh=footprint.nominal_energy_kwh,
         kg_co2e_per_cell_gwp20=footprint.kg_co2e_gwp20,
+        kg_co2e_per_cell_market_based=footprint.kg_co2e_market_based,
+        kg_co2e_per_kwh_market_based=footprint.kg_co2e_market_based / footprint.nominal_energy_kwh,
+        primary_data_share=footprint.primary_data_share,
+        primary_data_share_market_based=result.get(
+            "primary_data_share_market_based", footprint.primary_data_share
+        ),
         lines=[
             FootprintLine(
-                material=line["product"], **{k: v for k, v in line.items() if k != "product"}
+                material=line["product"],
+                **{k: v for k, v in line.items() if k not in ("product", "primary_kg_co2e")},
+                primary_kg_co2e=line.get("primary_kg_co2e", 0.0),
             )
             for line in result["lines"]
         ],
+        by_supplier=result.get("by_supplier", {}),
+        by_supplier_market_based=result.get("by_supplier_market_based", {}),
+        notes=result.get("notes", []),
         by_component=result["by_component"],
         by_stage=result["by_stage"],
         by_gas=result["by_gas"],

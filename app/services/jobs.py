@@ -16,7 +16,7 @@ from app.db import session_scope
 from app.models import Bom, Footprint, Job, utc_now
 from app.repository import OrgRepository
 from app.schemas import JobPublic
-from app.services.footprints import foreground_of
+from app.services.footprints import cell_model
 from lca.background import Background
 from lca.footprint import STAGE_MATERIALS
 from lca.montecarlo import monte_carlo
@@ -111,11 +111,13 @@ def _run_uncertainty(
                 f"footprint was computed on background {footprint.background_version[:12]}, "
                 f"the service runs {background.version[:12]}"
             )
-        inputs = foreground_of(repo, repo.get(Bom, footprint.bom_id, "BOM"), background)
+        model = cell_model(repo, repo.get(Bom, footprint.bom_id, "BOM"), background)
+    inputs = model.location_inputs
     gsd = params.get("foreground_gsd")
     result = monte_carlo(
         background,
         inputs,
+        processes=model.location_processes,
         iterations=params["iterations"],
         seed=params["seed"],
         background_uncertainty=params["background"],

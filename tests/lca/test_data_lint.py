@@ -58,10 +58,10 @@ def test_two_producers_of_one_product(broken: Path) -> None:
 
 def test_unknown_reference_and_uncharacterised_flow(broken: Path) -> None:
     _append(broken / "background/exchanges/toy.csv", "steel,technosphere,unobtainium,1,kg,,toy x")
-    _append(broken / "background/exchanges/toy.csv", "steel,biosphere,sf6,1,g,,toy x")
+    _append(broken / "background/exchanges/toy.csv", "steel,biosphere,nf3,1,g,,toy x")
     problems = _problems(broken)
     assert "no activity produces 'unobtainium'" in problems
-    assert "'sf6' is used but has no characterisation factor" in problems
+    assert "'nf3' is used but has no characterisation factor" in problems
 
 
 def test_orphan_activity(broken: Path) -> None:
