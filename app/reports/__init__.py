@@ -1,0 +1,1 @@
+"""Reports built from stored footprints: JSON, CSV, XLSX, PDF, the EU declaration."""
