@@ -1,0 +1,1 @@
+"""Importing BOMs from files exported by procurement and ERP tools (CSV, XLSX)."""

@@ -1,0 +1,32 @@
+"""The payloads of the events this service emits (documented in the README)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Session
+
+from app.models import Footprint
+from app.webhooks.delivery import FOOTPRINT_COMPLETED, emit
+
+
+def footprint_completed(
+    session: Session, organisation_id: uuid.UUID, footprint_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """Announce a stored footprint: its ids, headline figures and where to read it."""
+    footprint = session.get(Footprint, footprint_id)
+    if footprint is None or footprint.organisation_id != organisation_id:
+        return []
+    return emit(
+        session,
+        organisation_id,
+        FOOTPRINT_COMPLETED,
+        {
+            "footprint_id": str(footprint.id),
+            "bom_id": str(footprint.bom_id),
+            "kg_co2e_per_cell": footprint.kg_co2e,
+            "kg_co2e_per_kwh": footprint.kg_co2e_per_kwh,
+            "background_version": footprint.background_version,
+            "url": f"/v1/footprints/{footprint.id}",
+        },
+    )
