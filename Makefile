@@ -8,7 +8,7 @@ export CELLCARBON_DATABASE_URL ?= sqlite:///./var/cellcarbon.db
 export CELLCARBON_BRIGHTWAY_DIR ?= ./var/brightway
 export BRIGHTWAY_DIR := $(abspath $(CELLCARBON_BRIGHTWAY_DIR))
 
-.PHONY: run test lint install install-dev migrate background bench bench-quick clean
+.PHONY: run run-tls test lint install install-dev migrate background bench bench-quick fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,21 @@ background: $(STAMP) | var
 run: migrate background
 	$(BIN)/cellcarbon serve --host 127.0.0.1 --port 8000
 
+# HTTPS only (PACT): a self-signed pair for localhost is made once; set CELLCARBON_TLS_CERT and
+# CELLCARBON_TLS_KEY to serve with your own certificate instead.
+TLS_CERT ?= $(or $(CELLCARBON_TLS_CERT),var/tls/cert.pem)
+TLS_KEY ?= $(or $(CELLCARBON_TLS_KEY),var/tls/key.pem)
+
+var/tls/cert.pem: | $(STAMP) var
+	$(BIN)/cellcarbon tls selfsigned var/tls --host localhost --host 127.0.0.1
+
+run-tls: migrate background $(TLS_CERT)
+	$(BIN)/cellcarbon serve --host 127.0.0.1 --port 8443 --tls-cert $(TLS_CERT) --tls-key $(TLS_KEY)
+
 test: $(DEV_STAMP)
+	@# pdftoppm (poppler) renders a report page for tests/reports; skipped there outside CI if absent.
+	command -v pdftoppm >/dev/null || (apt-get update -qq && apt-get install -y -qq poppler-utils) \
+		|| echo 'pdftoppm unavailable: the PDF image test will skip (fail under CI=true)'
 	$(BIN)/ruff check app lca tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -q
@@ -54,6 +68,10 @@ bench: $(DEV_STAMP)
 # The same comparisons on 2,000 activities, in well under a minute.
 bench-quick: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.bench_engine --activities 2000 --boms 2000 --naive-sample 20
+
+# The schemathesis API tests of `make test`, with many more generated requests per operation.
+fuzz: $(DEV_STAMP)
+	CELLCARBON_FUZZ_EXAMPLES=200 $(BIN)/pytest -q tests/api/test_schemathesis.py
 
 clean:
 	rm -rf var $(VENV)

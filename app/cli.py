@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from app.pact.cli import pact_cli, tls_cli
 from app.settings import get_settings
 
 cli = typer.Typer(
@@ -19,6 +20,8 @@ db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 background_cli = typer.Typer(help="The Brightway background database.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(background_cli, name="background")
+cli.add_typer(pact_cli, name="pact")
+cli.add_typer(tls_cli, name="tls")
 
 
 @cli.command()
@@ -26,11 +29,37 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int = 1,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="PEM certificate: HTTPS only (or CELLCARBON_TLS_CERT)")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="PEM private key (or CELLCARBON_TLS_KEY)")
+    ] = None,
 ) -> None:
-    """Serve the HTTP API with uvicorn."""
+    """Serve the HTTP API with uvicorn; with a certificate and key, HTTPS only (PACT)."""
     import uvicorn
 
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="info")
+    settings = get_settings()
+    cert, key = tls_cert or settings.tls_cert, tls_key or settings.tls_key
+    if (cert is None) != (key is None):
+        typer.echo("error: --tls-cert and --tls-key go together", err=True)
+        raise typer.Exit(2)
+    # With TLS, a plain-HTTP request on the same port fails the handshake: nothing redirects.
+    tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)} if cert and key else {}
+    from app.observability import configure_logging
+
+    configure_logging()
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,  # the service writes its own JSON access log, with request ids
+        log_config=None,
+        timeout_graceful_shutdown=30,  # in-flight requests finish on SIGTERM
+        **tls,
+    )
 
 
 @db_cli.command("upgrade")
@@ -170,6 +199,66 @@ def example_supply_chain(
             f"{footprint['primary_data_share']:13.1%}"
         )
     typer.echo(f"footprints: {without['id']} (without), {with_data['id']} (with)")
+
+
+org_cli = typer.Typer(help="Organisations and their API keys.", no_args_is_help=True)
+cli.add_typer(org_cli, name="org")
+
+
+@org_cli.command("create")
+def org_create(name: str) -> None:
+    """Create an organisation and print its first admin API key (shown once)."""
+    from app.access.keys import create_organisation
+    from app.db import session_scope
+    from app.errors import AppError
+    from app.runtime import get_engine
+
+    try:
+        with session_scope(get_engine()) as session:
+            organisation, _, token = create_organisation(session, name)
+            organisation_id = organisation.id
+    except AppError as exc:
+        typer.echo(f"error: {exc.detail}: {exc.errors[0]['msg'] if exc.errors else ''}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"organisation {name} ({organisation_id})")
+    typer.echo(f"admin API key (shown once): {token}")
+
+
+@org_cli.command("key")
+def org_key(
+    name: str,
+    key_name: Annotated[str, typer.Option("--name", help="a label for the key")] = "cli key",
+    scopes: Annotated[str, typer.Option(help="comma-separated: read, write, admin")] = "read",
+    expires_in_days: Annotated[int | None, typer.Option(min=1)] = None,
+) -> None:
+    """Create another API key for organisation NAME and print it (shown once)."""
+    from sqlmodel import select
+
+    from app.access.keys import create_key, expiry
+    from app.db import session_scope
+    from app.errors import AppError
+    from app.models import Organisation
+    from app.runtime import get_engine
+
+    try:
+        with session_scope(get_engine()) as session:
+            organisation = session.exec(
+                select(Organisation).where(Organisation.name == name)
+            ).first()
+            if organisation is None:
+                typer.echo(f"error: no organisation named {name}", err=True)
+                raise typer.Exit(1)
+            _, token = create_key(
+                session,
+                organisation.id,
+                key_name,
+                [s.strip() for s in scopes.split(",") if s.strip()],
+                expires_at=expiry(expires_in_days),
+            )
+    except AppError as exc:
+        typer.echo(f"error: {exc.errors[0]['msg'] if exc.errors else exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(token)
 
 
 def main() -> None:

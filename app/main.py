@@ -7,36 +7,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
-from app.api import boms, footprints, health, jobs, materials, scenarios, suppliers
+from app.api import access, boms, footprints, health, jobs, materials, scenarios, suppliers
+from app.api import reports as report_routes
 from app.body_limit import BodySizeLimit
-from app.db import session_scope
-from app.errors import AppError, install_error_handlers
-from app.repository import default_organisation_id
-from app.runtime import get_background, get_engine
+from app.errors import AppError, document_problems, install_error_handlers
+from app.idempotency import IdempotencyMiddleware
+from app.observability import RequestContext
+from app.pact import api as pact_api
+from app.runtime import get_background
 from app.settings import Settings, get_settings
+from app.webhooks import api as webhooks_api
 
 logger = logging.getLogger("cellcarbon")
 
 
 def _warm_up(settings: Settings) -> None:
-    """Load the background and create the default organisation before the first request.
-
-    Both also happen lazily; doing them here keeps the first request fast and avoids two first
-    requests racing to create the default organisation. A failure is logged, not fatal: /health
-    then reports what is missing.
-    """
+    """Load the background before the first request, so it is fast; a failure is logged, not
+    fatal (/health then says what is missing)."""
     try:
         get_background(settings)
     except AppError as exc:
         logger.warning("background not loaded: %s", exc.detail)
-    try:
-        with session_scope(get_engine(settings)) as session:
-            default_organisation_id(session, settings.default_organisation)
-    except SQLAlchemyError as exc:
-        logger.warning("database not ready (run `cellcarbon db upgrade`): %s", exc)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,9 +51,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
-    for module in (health, materials, boms, footprints, scenarios, jobs, suppliers):
+    for module in (health, materials, boms, footprints, scenarios, jobs, suppliers, access):
         app.include_router(module.router)
+    app.include_router(report_routes.router)
+    app.include_router(pact_api.router)
+    app.include_router(webhooks_api.router)
+    app.add_middleware(IdempotencyMiddleware, settings=settings)  # inside the body limit
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Added last, so it is outermost: every response, 413s included, carries a request id.
+    app.add_middleware(RequestContext)
+    document_problems(app)
     return app
 
 

@@ -164,3 +164,11 @@ class SupplierPcf(SQLModel, table=True):
     reference_period_end: date | None = None
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = _timestamp()
+
+
+# Tables defined next to their features, imported here so SQLModel.metadata (and Alembic) see
+# every table of the application.
+import app.access.models  # noqa: E402, F401
+import app.idempotency  # noqa: E402, F401
+import app.pact.models  # noqa: E402, F401
+import app.webhooks.models  # noqa: E402, F401

@@ -9,7 +9,6 @@ from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from app.errors import NotFound
-from app.models import Organisation
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -17,9 +16,27 @@ Row = TypeVar("Row", bound=SQLModel)
 class OrgRepository:
     """Reads and writes rows of one organisation; another organisation's rows do not exist here."""
 
-    def __init__(self, session: Session, organisation_id: uuid.UUID) -> None:
+    def __init__(self, session: Session, organisation_id: uuid.UUID, actor: str = "system") -> None:
         self.session = session
         self.organisation_id = organisation_id
+        self.actor = actor
+
+    def audit(
+        self, action: str, resource: str, resource_id: Any, payload: Any, **details: Any
+    ) -> None:
+        """Record a create/supersede/revoke/delete in the audit log, in this transaction."""
+        from app.access.audit import record
+
+        record(
+            self.session,
+            self.organisation_id,
+            self.actor,
+            action,
+            resource,
+            resource_id,
+            payload,
+            details,
+        )
 
     def get(self, model: type[Row], row_id: uuid.UUID, what: str) -> Row:
         row = self.session.get(model, row_id)
@@ -48,14 +65,3 @@ class OrgRepository:
         if getattr(row, "organisation_id", self.organisation_id) != self.organisation_id:
             raise ValueError("row belongs to another organisation")
         self.session.add(row)
-
-
-def default_organisation_id(session: Session, name: str) -> uuid.UUID:
-    """The id of the organisation named ``name``, created on first use."""
-    existing = session.exec(select(Organisation).where(Organisation.name == name)).first()
-    if existing is not None:
-        return existing.id
-    organisation = Organisation(name=name)
-    session.add(organisation)
-    session.flush()
-    return organisation.id

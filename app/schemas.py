@@ -162,6 +162,16 @@ class SupplierDataRef(BaseModel):
     id: uuid.UUID
 
 
+class LivenessPublic(BaseModel):
+    status: str
+    version: str
+
+
+class ReadinessPublic(BaseModel):
+    status: str = Field(description="'ready' or 'not ready'")
+    checks: dict[str, bool]
+
+
 class FootprintLine(BaseModel):
     label: str
     material: str

@@ -26,8 +26,6 @@ import pint
 
 ureg: Final[pint.UnitRegistry] = pint.UnitRegistry(cache_folder=None)
 pint.set_application_registry(ureg)
-# "Ah × V" multiplies to watt-hours; naming "ampere_hour" lets `60 Ah` parse cleanly.
-ureg.define("ampere_hour = ampere * hour = Ah")
 # Energy-market units Pint lacks: MMBtu is one million (international table) Btu, as the US EPA
 # and EIA use it; freight is counted in tonne-kilometres.
 ureg.define("MMBtu = 1e6 * Btu")
@@ -54,8 +52,10 @@ def parse_quantity(text: str) -> pint.Quantity:
         raise UnitError("expected a quantity with a unit, such as '165 g'")
     try:
         quantity: pint.Quantity = ureg.Quantity(text.strip())
-    except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError) as exc:
-        raise UnitError(f"'{text}' is not a quantity Pint understands ({exc})") from None
+    except Exception as exc:  # Pint's parser raises many kinds (even AssertionError) on junk
+        raise UnitError(
+            f"'{text}' is not a quantity Pint understands ({exc or 'unparsable'})"
+        ) from None
     if not isinstance(quantity, pint.Quantity):
         raise UnitError(f"'{text}' has no unit; write it as e.g. '{text} kg'")
     if quantity.dimensionless and str(quantity.units) == "dimensionless":

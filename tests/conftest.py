@@ -104,11 +104,33 @@ def settings(database_url: str, real_background_dir: Path):  # type: ignore[no-u
     return Settings(database_url=database_url, brightway_dir=real_background_dir)
 
 
-@pytest.fixture(scope="session")
-def client(settings):  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
+def make_organisation(settings, name: str) -> str:  # type: ignore[no-untyped-def]
+    """Create an organisation in the test database; return its first admin API key."""
+    from app.access.keys import create_organisation
+    from app.db import session_scope
+    from app.runtime import get_engine
 
+    with session_scope(get_engine(settings)) as session:
+        _, _, token = create_organisation(session, name)
+    return token
+
+
+@pytest.fixture(scope="session")
+def admin_token(settings) -> str:  # type: ignore[no-untyped-def]
+    return make_organisation(settings, f"test organisation {uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="session")
+def app(settings):  # type: ignore[no-untyped-def]
     from app.main import create_app
 
-    with TestClient(create_app(settings)) as test_client:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def client(app, admin_token):  # type: ignore[no-untyped-def]
+    """An HTTP client of the app acting with an admin key of a test organisation."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, headers={"Authorization": f"Bearer {admin_token}"}) as test_client:
         yield test_client

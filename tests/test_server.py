@@ -24,7 +24,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, real_background_dir: Path) -> Iterator[str]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, real_background_dir: Path
+) -> Iterator[tuple[str, dict[str, str]]]:
     database = tmp_path_factory.mktemp("server") / "cellcarbon.db"
     env = {
         **os.environ,
@@ -40,6 +42,16 @@ def server(tmp_path_factory: pytest.TempPathFactory, real_background_dir: Path) 
         capture_output=True,
         timeout=120,
     )
+    created = subprocess.run(
+        [sys.executable, "-m", "app.cli", "org", "create", "Server test cells"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    token = created.stdout.strip().splitlines()[-1].split()[-1]
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
@@ -61,14 +73,15 @@ def server(tmp_path_factory: pytest.TempPathFactory, real_background_dir: Path) 
         pytest.fail(
             f"server did not start: {process.stderr.read().decode() if process.stderr else ''}"
         )
-    yield base
+    yield base, {"Authorization": f"Bearer {token}"}
     process.terminate()
     process.wait(timeout=20)
 
 
-def test_post_a_bom_and_read_its_footprint_over_http(server: str) -> None:
+def test_post_a_bom_and_read_its_footprint_over_http(server: tuple[str, dict[str, str]]) -> None:
     bom = json.loads((ROOT / "data" / "examples" / "nmc811_pouch.json").read_text())
-    with httpx.Client(base_url=server, timeout=30) as http:
+    base, headers = server
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
         assert http.get("/health").json()["status"] == "ok"
         created = http.post("/v1/boms", json=bom)
         assert created.status_code == 201, created.text
@@ -80,8 +93,13 @@ def test_post_a_bom_and_read_its_footprint_over_http(server: str) -> None:
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
 
-def test_problem_json_over_http(server: str) -> None:
-    with httpx.Client(base_url=server, timeout=30) as http:
+def test_problem_json_over_http(server: tuple[str, dict[str, str]]) -> None:
+    base, headers = server
+    with httpx.Client(base_url=base, timeout=30) as anonymous:
+        response = anonymous.get("/v1/boms")
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
         response = http.post(
             "/v1/boms", content=b"{not json", headers={"content-type": "application/json"}
         )

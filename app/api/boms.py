@@ -3,9 +3,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Form, Query, Request, Response, UploadFile, status
 
 from app.api.deps import BackgroundDep, RepoDep, SettingsDep
+from app.imports.bom import BomImportForm, import_bom
 from app.models import Bom
 from app.schemas import BomCreate, BomPublic, BomsPublic
 from app.services import boms as service
@@ -38,3 +39,28 @@ def list_boms(
 def get_bom(bom_id: uuid.UUID, repo: RepoDep) -> BomPublic:
     """One BOM with its normalised lines."""
     return service.bom_public(repo, repo.get(Bom, bom_id, "BOM"))
+
+
+@router.post("/import", response_model=BomPublic, status_code=status.HTTP_201_CREATED)
+def import_bom_file(
+    file: UploadFile,
+    form: Annotated[BomImportForm, Form()],
+    request: Request,
+    repo: RepoDep,
+    background: BackgroundDep,
+    response: Response,
+) -> BomPublic:
+    """Store a BOM whose lines come from a CSV or XLSX export (multipart upload); every problem
+    is reported at once with its row and column, and nothing is stored until all are fixed."""
+    bom = import_bom(
+        repo,
+        background,
+        file.file.read(),
+        filename=file.filename,
+        sheet=form.sheet,
+        explicit_columns=form.explicit_columns(request.query_params),
+        metadata=form.metadata_object(),
+        metadata_fields=form.metadata_fields(),
+    )
+    response.headers["Location"] = f"/v1/boms/{bom.id}"
+    return service.bom_public(repo, bom)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request, Response
 from sqlmodel import Session
 
+from app.access.keys import Principal, RateLimiter, authenticate, authorise, require_admin
 from app.db import session_scope
-from app.repository import OrgRepository, default_organisation_id
+from app.repository import OrgRepository
 from app.runtime import get_background, get_engine
 from app.settings import Settings, get_settings
 from lca.background import Background
@@ -26,16 +26,41 @@ def _session(settings: SettingsDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(_session)]
 
 
-def _organisation_id(session: SessionDep, settings: SettingsDep) -> uuid.UUID:
-    # Until organisations and API keys exist, every caller acts for the default organisation.
-    return default_organisation_id(session, settings.default_organisation)
+_limiters: dict[int, RateLimiter] = {}
 
 
-OrganisationIdDep = Annotated[uuid.UUID, Depends(_organisation_id)]
+def _limiter(settings: Settings) -> RateLimiter:
+    limit = settings.rate_limit_per_minute
+    if limit not in _limiters:
+        _limiters[limit] = RateLimiter(limit)
+    return _limiters[limit]
 
 
-def _repository(session: SessionDep, organisation_id: OrganisationIdDep) -> OrgRepository:
-    return OrgRepository(session, organisation_id)
+def _principal(
+    request: Request, response: Response, session: SessionDep, settings: SettingsDep
+) -> Principal:
+    """The caller, from its API key; 401 without a valid key, 403 beyond its scopes, 429 over
+    its rate limit (documented RateLimit-* headers on every response)."""
+    principal = authenticate(session, request.headers.get("authorization"))
+    response.headers.update(_limiter(settings).take(principal.key_id))
+    authorise(principal, request.method, request.url.path)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+
+def _admin(principal: PrincipalDep) -> Principal:
+    require_admin(principal)
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(_admin)]
+
+
+def _repository(session: SessionDep, principal: PrincipalDep) -> OrgRepository:
+    # Every query of a request goes through this repository, scoped to the caller's organisation.
+    return OrgRepository(session, principal.organisation_id, principal.actor)
 
 
 RepoDep = Annotated[OrgRepository, Depends(_repository)]

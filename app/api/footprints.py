@@ -7,10 +7,12 @@ from fastapi import APIRouter, Response, status
 from app.api.deps import BackgroundDep, RepoDep, SessionDep, SettingsDep
 from app.errors import InvalidInput
 from app.models import Bom, Footprint
+from app.report_schemas import FootprintRequest
 from app.runtime import get_engine, submit_job
 from app.schemas import FootprintPublic, JobPublic, UncertaintyIn
 from app.services.footprints import compute_footprint, footprint_public
 from app.services.jobs import UNCERTAINTY, create_job, job_public
+from app.webhooks.events import footprint_completed
 
 router = APIRouter(prefix="/v1", tags=["footprints"])
 
@@ -27,16 +29,25 @@ def create_footprint(
     settings: SettingsDep,
     background: BackgroundDep,
     response: Response,
+    payload: FootprintRequest | None = None,
 ) -> FootprintPublic:
-    """Compute and store the footprint of one cell of this BOM on the current background."""
+    """Compute and store the footprint of one cell of this BOM on the current background;
+    the optional body adds the distribution and end-of-life stages."""
     repo.get(Bom, bom_id, "BOM")
     # The job runs in its own transaction; commit ours first so the organisation row it needs
     # is visible to it (the default organisation may have just been created).
     session.commit()
     footprint_id = compute_footprint(
-        bom_id, repo.organisation_id, engine=get_engine(settings), background=background
+        bom_id,
+        repo.organisation_id,
+        engine=get_engine(settings),
+        background=background,
+        actor=repo.actor,
+        request=payload,
+        data_dir=settings.data_dir,
     )
     response.headers["Location"] = f"/v1/footprints/{footprint_id}"
+    footprint_completed(session, repo.organisation_id, footprint_id)  # sent after commit
     return footprint_public(repo.get(Footprint, footprint_id, "footprint"))
 
 

@@ -78,6 +78,7 @@ def create_bom(repo: OrgRepository, payload: BomCreate, background: Background) 
             )
         )
     repo.session.flush()
+    repo.audit("create", "bom", bom.id, raw)
     return bom
 
 

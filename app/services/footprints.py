@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -12,12 +14,24 @@ from app import __version__
 from app.db import session_scope
 from app.errors import InvalidInput
 from app.models import Bom, Footprint
+from app.report_schemas import FootprintRequest
 from app.repository import OrgRepository
 from app.schemas import BackgroundVersion, FootprintLine, FootprintPublic, UpstreamPublic
 from app.services.boms import bom_lines, canonical_json, normalised_bom
 from app.services.supplier_data import LineSupplierData, supplier_data_for
 from lca.background import Background
+from lca.catalogue import DEFAULT_DATA_DIR
 from lca.footprint import ForegroundInput, ForegroundProcess, compute, upstream
+from lca.lifecycle import (
+    STAGE_DISTRIBUTION,
+    STAGE_END_OF_LIFE,
+    Distribution,
+    EndOfLife,
+    LifecycleError,
+    TransportLeg,
+    lifecycle_model,
+    load_lifecycle_data,
+)
 
 # How many upstream activities a footprint lists (the rest is summed).
 UPSTREAM_TOP = 10
@@ -34,11 +48,19 @@ class CellModel:
     market_processes: dict[str, ForegroundProcess]
     supplier_data: dict[int, LineSupplierData]
     notes: list[str]
+    lifecycle: dict[str, Any] | None = None  # distribution/end-of-life parameters used
 
 
-def cell_model(repo: OrgRepository, bom: Bom, background: Background) -> CellModel:
+def cell_model(
+    repo: OrgRepository,
+    bom: Bom,
+    background: Background,
+    request: FootprintRequest | None = None,
+    data_dir: Path = DEFAULT_DATA_DIR,
+) -> CellModel:
     """Inputs of one cell of ``bom``: supplier-specific processes where a line's supplier has
-    data for its material, background products elsewhere (location- and market-based)."""
+    data for its material, background products elsewhere (location- and market-based); plus
+    the distribution and end-of-life stages that ``request`` asks for."""
     lines = bom_lines(repo, bom.id)
     inputs = normalised_bom(repo, bom, background).foreground_inputs()
     data = supplier_data_for(repo, lines, background)
@@ -67,6 +89,15 @@ def cell_model(repo: OrgRepository, bom: Bom, background: Background) -> CellMod
         market.append(replace(item, product=line_data.market.code, supplier=line.supplier))
         if line_data.kind == "pcf":
             notes.append(f"{item.label}: supplier PCF (aggregated); its GWP100 stands in for GWP20")
+    lifecycle = None
+    if request is not None and (
+        request.distribution is not None or request.end_of_life is not None
+    ):
+        extra, extra_processes, lifecycle = _lifecycle(bom, lines, background, request, data_dir)
+        location += extra
+        market += extra
+        location_processes.update(extra_processes)
+        market_processes.update(extra_processes)
     missing = sorted(
         {i.product for i in location if i.product not in location_processes}
         - set(background.products)
@@ -75,17 +106,104 @@ def cell_model(repo: OrgRepository, bom: Bom, background: Background) -> CellMod
         raise InvalidInput(
             f"materials {', '.join(missing)} are not in background {background.version[:12]}"
         )
-    return CellModel(bom, location, market, location_processes, market_processes, data, notes)
+    return CellModel(
+        bom, location, market, location_processes, market_processes, data, notes, lifecycle
+    )
+
+
+def _lifecycle(
+    bom: Bom,
+    lines: list[Any],
+    background: Background,
+    request: FootprintRequest,
+    data_dir: Path,
+) -> tuple[list[ForegroundInput], dict[str, ForegroundProcess], dict[str, Any]]:
+    """The distribution/end-of-life inputs ``request`` asks for, and the parameters used."""
+    defaults = load_lifecycle_data(data_dir)
+    # Without a declared cell mass, the BOM lines in kg are the best estimate of it.
+    cell_mass_kg = bom.cell_mass_kg or sum(line.amount for line in lines if line.unit == "kg")
+    params: dict[str, Any] = {"cell_mass_kg": cell_mass_kg}
+    distribution = end_of_life = None
+    if request.distribution is not None:
+        country = background.grid_regions[bom.grid_region].country
+        if request.distribution.legs is None:
+            legs = defaults.default_legs(country)
+        else:
+            legs = tuple(
+                TransportLeg(leg.mode, leg.distance_km, leg.label or "", "given by the user")
+                for leg in request.distribution.legs
+            )
+        distribution = Distribution(legs)
+        params["distribution"] = {
+            "defaults": request.distribution.legs is None,
+            "origin_country": country,
+            "legs": [
+                {**asdict(leg), "t_km": cell_mass_kg / 1000.0 * leg.distance_km} for leg in legs
+            ],
+        }
+    if request.end_of_life is not None:
+        wanted = request.end_of_life
+        route = defaults.routes.get(wanted.route)
+        if route is None:
+            raise InvalidInput(
+                f"unknown recycling route {wanted.route!r}",
+                [{"loc": ["end_of_life", "route"], "msg": f"not one of {sorted(defaults.routes)}"}],
+            )
+        grid = background.grid_regions.get(wanted.grid_region)
+        if grid is None:
+            raise InvalidInput(
+                f"grid region {wanted.grid_region} is not in background {background.version[:12]}",
+                [{"loc": ["end_of_life", "grid_region"], "msg": "unknown grid region"}],
+            )
+        end_of_life = EndOfLife(route, grid.activity, wanted.grid_region)
+        params["end_of_life"] = {
+            "route": route.name,
+            "grid_region": wanted.grid_region,
+            "approach": "cut-off: collection and treatment up to the end-of-waste point are "
+            "borne by the battery; no credits for recovered materials",
+            "inputs_per_kg_cell": [asdict(item) for item in route.inputs],
+        }
+    try:
+        model = lifecycle_model(cell_mass_kg, distribution, end_of_life)
+    except LifecycleError as exc:
+        raise InvalidInput(str(exc), [{"loc": list(exc.field), "msg": str(exc)}]) from exc
+    return list(model.inputs), model.processes, params
+
+
+def stored_request(result: dict[str, Any]) -> FootprintRequest | None:
+    """The request that reproduces a stored footprint's distribution/end-of-life stages."""
+    lifecycle = result.get("lifecycle")
+    if not lifecycle:
+        return None
+    body: dict[str, Any] = {}
+    if "distribution" in lifecycle:
+        body["distribution"] = {
+            "legs": [
+                {"mode": leg["mode"], "distance_km": leg["distance_km"], "label": leg["label"]}
+                for leg in lifecycle["distribution"]["legs"]
+            ]
+        }
+    if "end_of_life" in lifecycle:
+        eol = lifecycle["end_of_life"]
+        body["end_of_life"] = {"route": eol["route"], "grid_region": eol["grid_region"]}
+    return FootprintRequest.model_validate(body)
 
 
 def compute_footprint(
-    bom_id: uuid.UUID, organisation_id: uuid.UUID, *, engine: Engine, background: Background
+    bom_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    *,
+    engine: Engine,
+    background: Background,
+    actor: str = "system",
+    request: FootprintRequest | None = None,
+    data_dir: Path = DEFAULT_DATA_DIR,
 ) -> uuid.UUID:
     """Compute and store the footprint of one stored BOM; return the new footprint's id."""
     with session_scope(engine) as session:
-        repo = OrgRepository(session, organisation_id)
+        repo = OrgRepository(session, organisation_id, actor)
         bom = repo.get(Bom, bom_id, "BOM")
-        model = cell_model(repo, bom, background)
+        model = cell_model(repo, bom, background, request, data_dir)
         energy = bom.nominal_energy_kwh
         result = compute(background, model.location_inputs, energy, model.location_processes)
         market = compute(background, model.market_inputs, energy, model.market_processes)
@@ -110,6 +228,7 @@ def compute_footprint(
                 "lines": [
                     {
                         **asdict(line),
+                        **_modelled_stage_quality(line.stage),
                         "kg_co2e_market_based": market_line.kg_co2e,
                         "supplier_data": _provenance(model.supplier_data, index),
                     }
@@ -128,10 +247,20 @@ def compute_footprint(
                 "upstream": [asdict(u) for u in top_upstream],
                 "upstream_rest_kg_co2e": upstream_rest,
                 "notes": model.notes,
+                **({"lifecycle": model.lifecycle} if model.lifecycle else {}),
             },
         )
         repo.add(footprint)
+        repo.audit("create", "footprint", footprint.id, {"input_sha256": footprint.input_sha256})
         return footprint.id
+
+
+def _modelled_stage_quality(stage: str) -> dict[str, str]:
+    # Downstream stages come from default models (data/lifecycle), never the supplier's data,
+    # even where a direct-emission foreground process prices them.
+    if stage in (STAGE_DISTRIBUTION, STAGE_END_OF_LIFE):
+        return {"data_quality": "secondary (stage model)"}
+    return {}
 
 
 def _provenance(data: dict[int, LineSupplierData], index: int) -> dict[str, str] | None:

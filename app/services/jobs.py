@@ -14,9 +14,10 @@ from sqlalchemy.engine import Engine
 
 from app.db import session_scope
 from app.models import Bom, Footprint, Job, utc_now
+from app.observability import JOB_SECONDS
 from app.repository import OrgRepository
 from app.schemas import JobPublic
-from app.services.footprints import cell_model
+from app.services.footprints import cell_model, stored_request
 from lca.background import Background
 from lca.footprint import STAGE_MATERIALS
 from lca.montecarlo import monte_carlo
@@ -33,6 +34,7 @@ def create_job(
     job = Job(organisation_id=repo.organisation_id, kind=kind, subject_id=subject_id, params=params)
     repo.add(job)
     repo.session.flush()
+    repo.audit("create", "job", job.id, params, kind=kind, subject=str(subject_id))
     return job
 
 
@@ -49,6 +51,7 @@ def run_job(job_id: uuid.UUID, *, engine: Engine, background: Background) -> Non
         job.status, job.started_at = "running", utc_now()
         kind, params = job.kind, dict(job.params)
         organisation_id, subject_id = job.organisation_id, job.subject_id
+    started = time.monotonic()
     try:
         runner = _RUNNERS[kind]
         result = runner(
@@ -62,8 +65,10 @@ def run_job(job_id: uuid.UUID, *, engine: Engine, background: Background) -> Non
     except Exception as exc:  # any failure is the job's outcome, recorded for the client
         logger.exception("job %s failed", job_id)
         _finish(engine, job_id, status="failed", error=f"{exc.__class__.__name__}: {exc}"[:2000])
+        JOB_SECONDS.labels(kind, "failed").observe(time.monotonic() - started)
         return
     _finish(engine, job_id, status="succeeded", result=result)
+    JOB_SECONDS.labels(kind, "succeeded").observe(time.monotonic() - started)
 
 
 def _finish(engine: Engine, job_id: uuid.UUID, **fields: Any) -> None:
@@ -111,7 +116,12 @@ def _run_uncertainty(
                 f"footprint was computed on background {footprint.background_version[:12]}, "
                 f"the service runs {background.version[:12]}"
             )
-        model = cell_model(repo, repo.get(Bom, footprint.bom_id, "BOM"), background)
+        model = cell_model(
+            repo,
+            repo.get(Bom, footprint.bom_id, "BOM"),
+            background,
+            stored_request(footprint.result),
+        )
     inputs = model.location_inputs
     gsd = params.get("foreground_gsd")
     result = monte_carlo(

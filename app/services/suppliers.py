@@ -50,6 +50,7 @@ def create_supplier(repo: OrgRepository, payload: SupplierCreate) -> Supplier:
     )
     repo.add(supplier)
     repo.session.flush()
+    repo.audit("create", "supplier", supplier.id, payload.model_dump(mode="json"))
     return supplier
 
 
@@ -84,6 +85,7 @@ def create_site(
     )
     repo.add(site)
     repo.session.flush()
+    repo.audit("create", "supplier_site", site.id, payload.model_dump(mode="json"))
     return site
 
 
@@ -255,6 +257,9 @@ def create_energy_report(
     )
     repo.add(report)
     repo.session.flush()
+    if superseded is not None:
+        repo.audit("supersede", "energy_report", superseded.id, report.payload, by=str(report.id))
+    repo.audit("create", "energy_report", report.id, report.payload)
     return report
 
 
@@ -392,6 +397,7 @@ def import_pcf(
     )
     repo.add(record)
     repo.session.flush()
+    repo.audit("create", "supplier_pcf", record.id, payload.footprint)
     return record
 
 

@@ -63,8 +63,12 @@ def test_health_and_materials(client, real_background) -> None:  # type: ignore[
 def test_openapi_routes_have_descriptions(client) -> None:  # type: ignore[no-untyped-def]
     spec = client.get("/openapi.json").json()
     for path, operations in spec["paths"].items():
+        if not path.startswith(("/v1/", "/health")):
+            continue  # the PACT API documents itself after the PACT specification
         for method, operation in operations.items():
             assert operation.get("description") or operation.get("summary"), (method, path)
+            if "204" in operation["responses"]:
+                continue  # no content to describe
             success = {"200", "201", "202"} & set(operation["responses"])
             assert success, (method, path)
             schema = operation["responses"][success.pop()].get("content", {})

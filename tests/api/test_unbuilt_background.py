@@ -9,13 +9,16 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.migrate import upgrade
 from app.settings import Settings
+from tests.conftest import make_organisation
 
 
 def test_missing_background_is_reported_not_crashed(tmp_path: Path, example_bom) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     upgrade(url)
     settings = Settings(database_url=url, brightway_dir=tmp_path / "empty-brightway")
-    with TestClient(create_app(settings)) as client:
+    token = make_organisation(settings, "no background")
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(settings), headers=headers) as client:
         health = client.get("/health").json()
         assert health == {**health, "status": "degraded", "database": True, "background": None}
         response = client.post("/v1/boms", json=example_bom)

@@ -1,0 +1,1 @@
+"""Who may do what: organisations' API keys, scopes, and the append-only audit log."""

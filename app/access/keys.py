@@ -1,0 +1,221 @@
+"""API keys: random, shown once, stored as a salted SHA-256, scoped, expiring and revocable.
+
+A key reads ``cc_<prefix>_<secret>``. The prefix (random, not secret) finds the row; the secret is
+checked against ``sha256(salt + secret)`` in constant time. Scopes:
+
+* ``read`` — GET requests; ``write`` — also creates (implies read); ``admin`` — also keys and
+  the audit log (implies write);
+* ``supplier-reports`` — a key given to one supplier (``supplier_id``): it may only read that
+  supplier's sites and submit and read its energy reports, for the organisation that invited it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from app.access.models import ApiKey
+from app.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
+from app.models import Organisation
+
+SCOPES = ("read", "write", "admin", "supplier-reports")
+_IMPLIED = {"admin": {"admin", "write", "read"}, "write": {"write", "read"}, "read": {"read"}}
+_TOKEN = re.compile(r"^cc_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="cellcarbon"'}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the organisation, the key and what it may do."""
+
+    organisation_id: uuid.UUID
+    key_id: uuid.UUID
+    key_name: str
+    scopes: frozenset[str]
+    supplier_id: uuid.UUID | None
+
+    @property
+    def actor(self) -> str:
+        return f"api-key:{self.key_name} ({self.key_id})"
+
+    def allows(self, scope: str) -> bool:
+        return any(scope in _IMPLIED.get(granted, {granted}) for granted in self.scopes)
+
+
+def _digest(salt: str, secret: str) -> str:
+    return hashlib.sha256((salt + secret).encode()).hexdigest()
+
+
+def create_key(
+    session: Session,
+    organisation_id: uuid.UUID,
+    name: str,
+    scopes: list[str],
+    *,
+    expires_at: datetime | None = None,
+    supplier_id: uuid.UUID | None = None,
+) -> tuple[ApiKey, str]:
+    """Store a new key; return the row and the token, which is never shown again."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise InvalidInput(
+            "invalid scopes",
+            [
+                {
+                    "loc": ["scopes"],
+                    "msg": f"scopes must be among {SCOPES}; got {scopes}",
+                    "type": "value_error",
+                }
+            ],
+        )
+    if ("supplier-reports" in scopes) != (supplier_id is not None) or (
+        "supplier-reports" in scopes and len(scopes) > 1
+    ):
+        raise InvalidInput(
+            "invalid scopes",
+            [
+                {
+                    "loc": ["scopes"],
+                    "msg": "a supplier key has the single scope 'supplier-reports'",
+                    "type": "value_error",
+                }
+            ],
+        )
+    prefix, secret, salt = secrets.token_hex(6), secrets.token_urlsafe(32), secrets.token_hex(16)
+    key = ApiKey(
+        organisation_id=organisation_id,
+        name=name,
+        prefix=prefix,
+        salt=salt,
+        secret_sha256=_digest(salt, secret),
+        scopes=sorted(scopes),
+        supplier_id=supplier_id,
+        expires_at=expires_at,
+    )
+    session.add(key)
+    session.flush()
+    return key, f"cc_{prefix}_{secret}"
+
+
+def create_organisation(session: Session, name: str) -> tuple[Organisation, ApiKey, str]:
+    """A new organisation with its first admin key (for bootstrapping a fresh install)."""
+    if session.exec(select(Organisation).where(Organisation.name == name)).first() is not None:
+        raise InvalidInput(
+            "organisation exists",
+            [
+                {
+                    "loc": ["name"],
+                    "msg": f"an organisation named '{name}' exists",
+                    "type": "value_error",
+                }
+            ],
+        )
+    organisation = Organisation(name=name)
+    session.add(organisation)
+    session.flush()
+    key, token = create_key(session, organisation.id, "first admin key", ["admin"])
+    return organisation, key, token
+
+
+def authenticate(session: Session, authorization: str | None) -> Principal:
+    """The principal behind an ``Authorization: Bearer cc_…`` header, or 401."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("send an API key as 'Authorization: Bearer cc_…'", headers=_CHALLENGE)
+    match = _TOKEN.match(authorization[7:].strip())
+    key = None
+    if match:
+        key = session.exec(select(ApiKey).where(ApiKey.prefix == match.group(1))).first()
+    if key is None or not hmac.compare_digest(key.secret_sha256, _digest(key.salt, match.group(2))):  # type: ignore[union-attr]
+        raise Unauthorized("unknown API key", headers=_CHALLENGE)
+    now = datetime.now(UTC)
+    if key.revoked_at is not None:
+        raise Unauthorized("this API key has been revoked", headers=_CHALLENGE)
+    if key.expires_at is not None and _aware(key.expires_at) <= now:
+        raise Unauthorized("this API key has expired", headers=_CHALLENGE)
+    return Principal(key.organisation_id, key.id, key.name, frozenset(key.scopes), key.supplier_id)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_SUPPLIER_PATHS = (
+    ("GET", re.compile(r"^/v1/suppliers/(?P<id>[0-9a-f-]{36})$")),
+    ("GET", re.compile(r"^/v1/suppliers/(?P<id>[0-9a-f-]{36})/sites$")),
+    ("GET", re.compile(r"^/v1/suppliers/(?P<id>[0-9a-f-]{36})/energy-reports$")),
+    ("POST", re.compile(r"^/v1/suppliers/(?P<id>[0-9a-f-]{36})/energy-reports$")),
+)
+
+
+def authorise(principal: Principal, method: str, path: str) -> None:
+    """403 unless the key's scopes allow ``method`` on ``path`` (tenancy is checked by queries)."""
+    if principal.scopes == {"supplier-reports"}:
+        for allowed_method, pattern in _SUPPLIER_PATHS:
+            match = pattern.match(path)
+            if (
+                method == allowed_method
+                and match
+                and match.group("id") == str(principal.supplier_id)
+            ):
+                return
+        raise Forbidden("a supplier key may only read its sites and submit energy reports")
+    needed = "read" if method in ("GET", "HEAD", "OPTIONS") else "write"
+    if not principal.allows(needed):
+        raise Forbidden(f"this API key lacks the '{needed}' scope")
+
+
+def require_admin(principal: Principal) -> None:
+    if not principal.allows("admin"):
+        raise Forbidden("this API key lacks the 'admin' scope")
+
+
+class RateLimiter:
+    """Token bucket per key, in this process: ``limit`` requests per ``window`` seconds.
+
+    With several workers each keeps its own bucket, so the effective limit is per worker; the
+    response headers say what this worker allows.
+    """
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._lock = threading.Lock()
+        self._buckets: dict[uuid.UUID, tuple[float, float]] = {}
+
+    def take(self, key_id: uuid.UUID) -> dict[str, str]:
+        """Spend one request; return the rate-limit headers, or raise 429."""
+        now = time.monotonic()
+        rate = self.limit / self.window
+        with self._lock:
+            tokens, stamp = self._buckets.get(key_id, (float(self.limit), now))
+            tokens = min(float(self.limit), tokens + (now - stamp) * rate)
+            if tokens < 1:
+                retry = (1 - tokens) / rate
+                headers = self._headers(0, retry)
+                headers["Retry-After"] = str(max(1, round(retry)))
+                raise TooManyRequests(
+                    f"rate limit of {self.limit} requests per {self.window:g} s", headers=headers
+                )
+            tokens -= 1
+            self._buckets[key_id] = (tokens, now)
+        return self._headers(int(tokens), (self.limit - tokens) / rate)
+
+    def _headers(self, remaining: int, reset_s: float) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(max(0, round(reset_s))),
+        }
+
+
+def expiry(days: int | None) -> datetime | None:
+    return datetime.now(UTC) + timedelta(days=days) if days else None

@@ -1,0 +1,128 @@
+"""Request ids, structured JSON logs and Prometheus metrics.
+
+Every request gets an id (the caller's ``X-Request-ID`` if it is a sane token, else a new one),
+echoed in the response and attached to every log line written while the request runs — and to
+jobs and webhook deliveries it starts, which read :func:`current_request_id`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+REGISTRY = CollectorRegistry()
+REQUEST_SECONDS = Histogram(
+    "cellcarbon_http_request_duration_seconds",
+    "HTTP request latency by route template, method and status",
+    ["route", "method", "status"],
+    registry=REGISTRY,
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+FOOTPRINTS = Counter(
+    "cellcarbon_footprints_total", "Footprints computed and stored", registry=REGISTRY
+)
+JOB_SECONDS = Histogram(
+    "cellcarbon_job_duration_seconds",
+    "Job run time by kind and outcome",
+    ["kind", "status"],
+    registry=REGISTRY,
+    buckets=(0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+JOBS_QUEUED = Gauge("cellcarbon_jobs_queued", "Jobs waiting to run", registry=REGISTRY)
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+def metrics_text() -> bytes:
+    return generate_latest(REGISTRY)
+
+
+class RequestContext:
+    """ASGI middleware: request id, one access-log line and a latency sample per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.logger = logging.getLogger("cellcarbon.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        token = _request_id.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            REQUEST_SECONDS.labels(template, scope["method"], str(status)).observe(elapsed)
+            self.logger.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "route": template,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+            _request_id.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the request id of the request that wrote it."""
+
+    _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": current_request_id(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in self._STANDARD})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """JSON logs on stderr for the service's own loggers (uvicorn's access log is replaced)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    for name in ("cellcarbon", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
