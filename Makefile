@@ -35,6 +35,8 @@ background: $(STAMP) | var
 	$(BIN)/cellcarbon background build
 
 run: migrate background
+	@echo "Every /v1 request needs an API key. First time? Create your organisation and its"
+	@echo "first admin key (printed once):  .venv/bin/cellcarbon org create 'Your company'"
 	$(BIN)/cellcarbon serve --host 127.0.0.1 --port 8000
 
 # HTTPS only (PACT): a self-signed pair for localhost is made once; set CELLCARBON_TLS_CERT and

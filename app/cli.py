@@ -172,6 +172,9 @@ cli.add_typer(example_cli, name="example")
 
 @example_cli.command("supply-chain")
 def example_supply_chain(
+    api_key: Annotated[
+        str, typer.Option(envvar="CELLCARBON_API_KEY", help="a write key of your organisation")
+    ],
     url: str = "http://127.0.0.1:8000",
     example: Path = Path("data/examples/suppliers/nmc811_supply_chain.json"),
     bom_file: Path = Path("data/examples/nmc811_pouch.json"),
@@ -184,7 +187,8 @@ def example_supply_chain(
     chain = json.loads(example.read_text())
     bom = json.loads(bom_file.read_text())
     try:
-        with httpx.Client(base_url=url, timeout=60) as client:
+        headers = {"Authorization": f"Bearer {api_key}"}
+        with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
             without = footprint_of(client, bom)
             ids = post_supply_chain(client, chain)
             with_data = footprint_of(client, bom_with_suppliers(bom, chain, ids))
