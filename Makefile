@@ -8,7 +8,7 @@ export CELLCARBON_DATABASE_URL ?= sqlite:///./var/cellcarbon.db
 export CELLCARBON_BRIGHTWAY_DIR ?= ./var/brightway
 export BRIGHTWAY_DIR := $(abspath $(CELLCARBON_BRIGHTWAY_DIR))
 
-.PHONY: run run-tls test lint install install-dev migrate background bench bench-quick fuzz clean
+.PHONY: run run-tls test lint install install-dev migrate background bench bench-quick fuzz worker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,22 @@ bench: $(DEV_STAMP)
 # The same comparisons on 2,000 activities, in well under a minute.
 bench-quick: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.bench_engine --activities 2000 --boms 2000 --naive-sample 20
+
+# A Celery worker for jobs; needs CELLCARBON_BROKER_URL (and the `scale` extra, in dev extras).
+worker: $(DEV_STAMP)
+	$(BIN)/cellcarbon worker
+
+# HTTP load on the local PostgreSQL (127.0.0.1:5432): 2 uvicorn workers, wrk on loopback, 60 s per
+# phase (footprints only, then footprints + BOM posts); a throwaway database is dropped at the end.
+bench-http: $(DEV_STAMP) | var
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m benchmarks.bench_http --duration 60
+
+# 10 minutes of mixed load; fails if the server's RSS grows > 10 % after a 60 s warm-up.
+soak: $(DEV_STAMP) | var
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m benchmarks.bench_http --soak --duration 600 --sample-interval 30 \
+		--warmup 60 --max-growth-percent 10
 
 # The schemathesis API tests of `make test`, with many more generated requests per operation.
 fuzz: $(DEV_STAMP)

@@ -62,6 +62,20 @@ def serve(
     )
 
 
+@cli.command()
+def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 1) -> None:
+    """Run a Celery worker for jobs (needs CELLCARBON_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."""
+    from app.observability import configure_logging
+    from app.worker import run_worker
+
+    settings = get_settings()
+    if not settings.broker_url:
+        typer.echo("error: set CELLCARBON_BROKER_URL (e.g. redis://127.0.0.1:6379/0)", err=True)
+        raise typer.Exit(2)
+    configure_logging()
+    run_worker(settings, concurrency)
+
+
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply the Alembic migrations to the configured database."""

@@ -100,6 +100,13 @@ class Job(SQLModel, table=True):
     created_at: datetime = _timestamp()
     started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Execution bookkeeping: a worker claims the job atomically (claim_token), proves it is alive
+    # (heartbeat_at), and only the current claimant may store the outcome. A job whose claimant
+    # stopped beating (crashed worker) may be claimed again.
+    attempts: int = 0
+    claim_token: str | None = Field(default=None, max_length=32)
+    worker: str | None = Field(default=None, max_length=200)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class Supplier(SQLModel, table=True):

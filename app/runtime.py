@@ -47,15 +47,25 @@ def forget_backgrounds() -> None:
 _executor: ThreadPoolExecutor | None = None
 
 
-def submit_job(job_id: uuid.UUID, settings: Settings | None = None) -> Future[None]:
-    """Run a committed, queued job on the in-process worker pool."""
+def submit_job(job_id: uuid.UUID, settings: Settings | None = None) -> Future[bool] | None:
+    """Hand a committed, queued job to the Celery workers when a broker is configured, else to
+    the in-process worker pool (the embedded default)."""
     from app.services.jobs import run_job
 
     global _executor
     settings = settings or get_settings()
+    if settings.broker_url:
+        from app.worker import enqueue
+
+        enqueue(job_id, settings)
+        return None
     with _lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cellcarbon-job")
     return _executor.submit(
-        run_job, job_id, engine=get_engine(settings), background=get_background(settings)
+        run_job,
+        job_id,
+        engine=get_engine(settings),
+        background=get_background(settings),
+        stale_after_s=settings.job_stale_after_s,
     )

@@ -23,6 +23,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=DEFAULT_DATA_DIR)
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="request body limit")
     page_limit_max: int = Field(default=200, gt=0)
+    broker_url: str | None = Field(
+        default=None,
+        description="redis://… runs jobs on Celery workers (cellcarbon worker); unset: in-process",
+    )
+    job_stale_after_s: float = Field(
+        default=60.0, gt=0, description="a running job without heartbeat for this long is retaken"
+    )
+    job_visibility_timeout_s: int = Field(
+        default=3600, gt=0, description="broker redelivers an unacknowledged job after this long"
+    )
     rate_limit_per_minute: int = Field(
         default=1200, gt=0, description="requests per API key per minute, per worker process"
     )

@@ -23,7 +23,9 @@ def _session(settings: SettingsDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(_session)]
+# scope="function": commit (or roll back) when the route returns, before the response is sent,
+# so a client that got a 201 can rely on the row existing even if the process dies right after.
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 
 _limiters: dict[int, RateLimiter] = {}

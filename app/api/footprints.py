@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
 
 from app.api.deps import BackgroundDep, RepoDep, SessionDep, SettingsDep
 from app.errors import InvalidInput
@@ -11,7 +13,7 @@ from app.report_schemas import FootprintRequest
 from app.runtime import get_engine, submit_job
 from app.schemas import FootprintPublic, JobPublic, UncertaintyIn
 from app.services.footprints import compute_footprint, footprint_public
-from app.services.jobs import UNCERTAINTY, create_job, job_public
+from app.services.jobs import FOOTPRINT, UNCERTAINTY, create_job, job_public
 from app.webhooks.events import footprint_completed
 
 router = APIRouter(prefix="/v1", tags=["footprints"])
@@ -21,6 +23,7 @@ router = APIRouter(prefix="/v1", tags=["footprints"])
     "/boms/{bom_id}/footprints",
     response_model=FootprintPublic,
     status_code=status.HTTP_201_CREATED,
+    responses={202: {"model": JobPublic, "description": "with wait=false: the job computing it"}},
 )
 def create_footprint(
     bom_id: uuid.UUID,
@@ -30,10 +33,28 @@ def create_footprint(
     background: BackgroundDep,
     response: Response,
     payload: FootprintRequest | None = None,
-) -> FootprintPublic:
+    wait: Annotated[
+        bool, Query(description="false: answer 202 with a job (run by the workers) at once")
+    ] = True,
+) -> Any:
     """Compute and store the footprint of one cell of this BOM on the current background;
     the optional body adds the distribution and end-of-life stages."""
     repo.get(Bom, bom_id, "BOM")
+    if not wait:
+        params = {
+            "footprint_id": str(uuid.uuid4()),
+            "request": payload.model_dump(mode="json") if payload else None,
+            "actor": repo.actor,
+        }
+        job = create_job(repo, FOOTPRINT, bom_id, params)
+        public = job_public(job)
+        session.commit()  # the worker reads the job row in its own transaction
+        submit_job(job.id, settings)
+        return JSONResponse(
+            public.model_dump(mode="json"),
+            status_code=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/v1/jobs/{job.id}"},
+        )
     # The job runs in its own transaction; commit ours first so the organisation row it needs
     # is visible to it (the default organisation may have just been created).
     session.commit()

@@ -198,8 +198,10 @@ def compute_footprint(
     actor: str = "system",
     request: FootprintRequest | None = None,
     data_dir: Path = DEFAULT_DATA_DIR,
+    footprint_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """Compute and store the footprint of one stored BOM; return the new footprint's id."""
+    """Compute and store the footprint of one stored BOM; return the new footprint's id
+    (``footprint_id`` fixes it in advance, which makes a job's re-run idempotent)."""
     with session_scope(engine) as session:
         repo = OrgRepository(session, organisation_id, actor)
         bom = repo.get(Bom, bom_id, "BOM")
@@ -211,6 +213,7 @@ def compute_footprint(
             background, model.location_inputs, top=UPSTREAM_TOP, processes=model.location_processes
         )
         footprint = Footprint(
+            id=footprint_id or uuid.uuid4(),
             organisation_id=organisation_id,
             bom_id=bom.id,
             background_name=result.background_name,

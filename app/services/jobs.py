@@ -8,22 +8,28 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from app.db import session_scope
 from app.models import Bom, Footprint, Job, utc_now
 from app.observability import JOB_SECONDS
+from app.report_schemas import FootprintRequest
 from app.repository import OrgRepository
 from app.schemas import JobPublic
-from app.services.footprints import cell_model, stored_request
+from app.services.footprints import cell_model, compute_footprint, stored_request
 from lca.background import Background
 from lca.footprint import STAGE_MATERIALS
 from lca.montecarlo import monte_carlo
 
 logger = logging.getLogger("cellcarbon.jobs")
 UNCERTAINTY = "footprint.uncertainty"
+FOOTPRINT = "footprint.compute"
 # Progress is written at most this often, so a fast job does not hammer the database.
 PROGRESS_INTERVAL_S = 0.5
 
@@ -42,13 +48,73 @@ def job_public(job: Job) -> JobPublic:
     return JobPublic.model_validate(job, from_attributes=True)
 
 
-def run_job(job_id: uuid.UUID, *, engine: Engine, background: Background) -> None:
-    """Run one queued job to completion, recording success or failure on its row."""
+class JobLost(RuntimeError):
+    """Another worker took over this job (ours was thought dead): stop, store nothing."""
+
+
+def claim(engine: Engine, job_id: uuid.UUID, worker: str, stale_after_s: float) -> str | None:
+    """Atomically take a queued job, or a running one whose claimant stopped beating.
+
+    One UPDATE with the condition in its WHERE clause: of two workers racing, exactly one sees
+    a row changed. Returns the claim token, or None when the job is not ours to run.
+    """
+    token = uuid.uuid4().hex
+    now = utc_now()
+    stale = now - timedelta(seconds=stale_after_s)
+    statement = (
+        update(Job)
+        .where(
+            col(Job.id) == job_id,
+            or_(
+                col(Job.status) == "queued",
+                and_(col(Job.status) == "running", col(Job.heartbeat_at) < stale),
+            ),
+        )
+        .values(
+            status="running",
+            claim_token=token,
+            worker=worker[:200],
+            heartbeat_at=now,
+            started_at=func.coalesce(col(Job.started_at), now),
+            attempts=col(Job.attempts) + 1,
+        )
+    )
+    with engine.begin() as connection:
+        claimed = connection.execute(statement).rowcount == 1
+    return token if claimed else None
+
+
+def is_pending(engine: Engine, job_id: uuid.UUID) -> bool:
+    """Whether the job still waits for an outcome (queued, or running under some claimant)."""
+    with engine.connect() as connection:
+        status = connection.execute(select(Job.status).where(col(Job.id) == job_id)).scalar()
+    return status in ("queued", "running")
+
+
+def _owned(job_id: uuid.UUID, token: str) -> Any:
+    return and_(col(Job.id) == job_id, col(Job.claim_token) == token, col(Job.status) == "running")
+
+
+def run_job(
+    job_id: uuid.UUID,
+    *,
+    engine: Engine,
+    background: Background,
+    worker: str = "in-process",
+    stale_after_s: float = 60.0,
+) -> bool:
+    """Run one job to completion if this worker can claim it; True if it ran to an outcome.
+
+    Safe to call twice, from two processes, or again after a crash: only the current claimant
+    stores the outcome, and runners are idempotent (a footprint job's footprint has a fixed id).
+    False means someone else holds it (see :func:`is_pending`) or it is finished.
+    """
+    token = claim(engine, job_id, worker, stale_after_s)
+    if token is None:
+        return False
     with session_scope(engine) as session:
         job = session.get(Job, job_id)
-        if job is None or job.status != "queued":
-            return  # already taken (or gone): running it twice would duplicate its work
-        job.status, job.started_at = "running", utc_now()
+        assert job is not None
         kind, params = job.kind, dict(job.params)
         organisation_id, subject_id = job.organisation_id, job.subject_id
     started = time.monotonic()
@@ -60,29 +126,33 @@ def run_job(job_id: uuid.UUID, *, engine: Engine, background: Background) -> Non
             params,
             engine,
             background,
-            _progress_writer(engine, job_id),
+            _progress_writer(engine, job_id, token),
         )
+    except JobLost:
+        logger.warning("job %s was taken over by another worker; its outcome is theirs", job_id)
+        return False
     except Exception as exc:  # any failure is the job's outcome, recorded for the client
         logger.exception("job %s failed", job_id)
-        _finish(engine, job_id, status="failed", error=f"{exc.__class__.__name__}: {exc}"[:2000])
+        stored = _finish(
+            engine, job_id, token, status="failed", error=f"{exc.__class__.__name__}: {exc}"[:2000]
+        )
         JOB_SECONDS.labels(kind, "failed").observe(time.monotonic() - started)
-        return
-    _finish(engine, job_id, status="succeeded", result=result)
+        return stored
+    stored = _finish(engine, job_id, token, status="succeeded", result=result, progress=1.0)
     JOB_SECONDS.labels(kind, "succeeded").observe(time.monotonic() - started)
+    return stored
 
 
-def _finish(engine: Engine, job_id: uuid.UUID, **fields: Any) -> None:
-    with session_scope(engine) as session:
-        job = session.get(Job, job_id)
-        assert job is not None
-        for name, value in fields.items():
-            setattr(job, name, value)
-        if fields.get("status") == "succeeded":
-            job.progress = 1.0
-        job.finished_at = utc_now()
+def _finish(engine: Engine, job_id: uuid.UUID, token: str, **fields: Any) -> bool:
+    """Store the outcome if we still hold the claim; False if another worker took over."""
+    statement = update(Job).where(_owned(job_id, token)).values(finished_at=utc_now(), **fields)
+    with engine.begin() as connection:
+        return connection.execute(statement).rowcount == 1
 
 
-def _progress_writer(engine: Engine, job_id: uuid.UUID) -> Callable[[int, int], None]:
+def _progress_writer(engine: Engine, job_id: uuid.UUID, token: str) -> Callable[[int, int], None]:
+    """Progress and heartbeat in one write, at most every PROGRESS_INTERVAL_S; raises JobLost
+    when the claim is no longer ours, so a presumed-dead worker stops early."""
     last = 0.0
 
     def write(done: int, total: int) -> None:
@@ -91,12 +161,50 @@ def _progress_writer(engine: Engine, job_id: uuid.UUID) -> Callable[[int, int], 
         if now - last < PROGRESS_INTERVAL_S and done < total:
             return
         last = now
-        with session_scope(engine) as session:
-            job = session.get(Job, job_id)
-            if job is not None:
-                job.progress = done / total
+        statement = (
+            update(Job)
+            .where(_owned(job_id, token))
+            .values(progress=done / total, heartbeat_at=utc_now())
+        )
+        with engine.begin() as connection:
+            if connection.execute(statement).rowcount != 1:
+                raise JobLost(str(job_id))
 
     return write
+
+
+def _run_footprint(
+    organisation_id: uuid.UUID,
+    bom_id: uuid.UUID | None,
+    params: dict[str, Any],
+    engine: Engine,
+    background: Background,
+    progress: Callable[[int, int], None],
+) -> dict[str, Any]:
+    """Compute a BOM's footprint under the id fixed when the job was created: a re-run after a
+    crash finds it stored and does not create a second one."""
+    assert bom_id is not None
+    footprint_id = uuid.UUID(params["footprint_id"])
+    with session_scope(engine) as session:
+        existing = session.get(Footprint, footprint_id)
+    if existing is None:
+        request = (
+            FootprintRequest.model_validate(params["request"]) if params.get("request") else None
+        )
+        try:
+            compute_footprint(
+                bom_id,
+                organisation_id,
+                engine=engine,
+                background=background,
+                actor=params.get("actor", "job"),
+                request=request,
+                footprint_id=footprint_id,
+            )
+        except IntegrityError:
+            pass  # a concurrent run stored it first: the same footprint, stored once
+    progress(1, 1)
+    return {"footprint_id": str(footprint_id)}
 
 
 def _run_uncertainty(
@@ -138,4 +246,4 @@ def _run_uncertainty(
     return {"footprint_id": str(footprint_id), "unit": "kg CO2e per cell", **asdict(result)}
 
 
-_RUNNERS = {UNCERTAINTY: _run_uncertainty}
+_RUNNERS = {UNCERTAINTY: _run_uncertainty, FOOTPRINT: _run_footprint}

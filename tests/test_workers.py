@@ -1,0 +1,329 @@
+"""Jobs under failure, on the real PostgreSQL and Redis of this machine.
+
+A Celery worker killed (SIGKILL) mid-job: the broker redelivers the unacknowledged task and a
+new worker finishes it, once. Two workers handed the same job: one claims it, one result. The API
+server killed in the middle of POSTs: every stored BOM is whole. Redis and PostgreSQL tests are
+skipped on a laptop without them, and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlmodel import col, func, select
+
+from tests.conftest import IN_CI
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = json.loads((ROOT / "data" / "examples" / "nmc811_pouch.json").read_text())
+REDIS_URL = os.environ.get("CELLCARBON_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> str:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        client.ping()
+    except Exception as exc:  # refused, timed out, unknown host
+        message = f"Redis unreachable at {REDIS_URL}: {exc.__class__.__name__}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    client.flushdb()  # our own database index: leftover tasks of an earlier run would interfere
+    return REDIS_URL
+
+
+@pytest.fixture(scope="module")
+def pg(postgres_url: str, real_background_dir: Path):  # type: ignore[no-untyped-def]
+    """Settings on the session's PostgreSQL database, migrated, with one organisation."""
+    from app.migrate import upgrade
+    from app.settings import Settings
+    from tests.conftest import make_organisation
+
+    upgrade(postgres_url)
+    settings = Settings(database_url=postgres_url, brightway_dir=real_background_dir)
+    make_organisation(settings, f"workers {uuid.uuid4().hex[:6]}")
+    return settings
+
+
+def _organisation_id(settings) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    from app.db import session_scope
+    from app.models import Organisation
+    from app.runtime import get_engine
+
+    with session_scope(get_engine(settings)) as session:
+        return session.exec(
+            select(Organisation.id).where(col(Organisation.name).startswith("workers"))
+        ).first()
+
+
+def _bom_and_footprint(settings) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
+    from app.db import session_scope
+    from app.repository import OrgRepository
+    from app.runtime import get_background, get_engine
+    from app.schemas import BomCreate
+    from app.services.boms import create_bom
+    from app.services.footprints import compute_footprint
+
+    organisation = _organisation_id(settings)
+    with session_scope(get_engine(settings)) as session:
+        bom = create_bom(
+            OrgRepository(session, organisation),
+            BomCreate.model_validate(EXAMPLE),
+            get_background(settings),
+        )
+        bom_id = bom.id
+    footprint = compute_footprint(
+        bom_id, organisation, engine=get_engine(settings), background=get_background(settings)
+    )
+    return bom_id, footprint
+
+
+def _job(settings, kind: str, subject: uuid.UUID, params: dict[str, Any]) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    from app.db import session_scope
+    from app.repository import OrgRepository
+    from app.runtime import get_engine
+    from app.services.jobs import create_job
+
+    with session_scope(get_engine(settings)) as session:
+        return create_job(
+            OrgRepository(session, _organisation_id(settings)), kind, subject, params
+        ).id
+
+
+def _read(settings, job_id: uuid.UUID) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from app.db import session_scope
+    from app.models import Job
+    from app.runtime import get_engine
+
+    with session_scope(get_engine(settings)) as session:
+        job = session.get(Job, job_id)
+        return {
+            "status": job.status,
+            "progress": job.progress,
+            "attempts": job.attempts,
+            "result": job.result,
+            "error": job.error,
+        }
+
+
+def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def workers(pg, redis_url: str, tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:  # type: ignore[no-untyped-def]
+    started: list[subprocess.Popen[bytes]] = []
+    env = {
+        **os.environ,
+        "CELLCARBON_DATABASE_URL": pg.database_url,
+        "CELLCARBON_BRIGHTWAY_DIR": str(pg.brightway_dir),
+        "CELLCARBON_BROKER_URL": redis_url,
+        # Short clocks so a crash is noticed in seconds, not the production hour.
+        "CELLCARBON_JOB_STALE_AFTER_S": "2",
+        "CELLCARBON_JOB_VISIBILITY_TIMEOUT_S": "3",
+    }
+    env.pop("BRIGHTWAY_DIR", None)
+
+    def start() -> subprocess.Popen[bytes]:
+        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+
+
+def _with_broker(settings, redis_url: str):  # type: ignore[no-untyped-def]
+    return settings.model_copy(update={"broker_url": redis_url, "job_visibility_timeout_s": 3})
+
+
+def test_killed_worker_job_is_finished_once_by_another(pg, redis_url, workers) -> None:  # type: ignore[no-untyped-def]
+    from app.runtime import get_background
+    from app.services.jobs import UNCERTAINTY
+    from app.worker import enqueue
+    from lca.montecarlo import monte_carlo
+
+    _, footprint_id = _bom_and_footprint(pg)
+    params = {"iterations": 30000, "seed": 7, "background": True, "foreground_gsd": None}
+    job_id = _job(pg, UNCERTAINTY, footprint_id, params)
+    enqueue(job_id, _with_broker(pg, redis_url))
+    first = workers()
+    _wait(lambda: _read(pg, job_id)["progress"] > 0, 120, "the first worker to make progress")
+    os.killpg(first.pid, signal.SIGKILL)  # the whole worker, parent and child, without warning
+    first.wait(timeout=20)
+    assert _read(pg, job_id)["status"] == "running"
+    workers()
+    _wait(lambda: _read(pg, job_id)["status"] in ("succeeded", "failed"), 180, "the second worker")
+    job = _read(pg, job_id)
+    assert job["status"] == "succeeded", job["error"]
+    assert job["attempts"] == 2
+    # The stored result is the seeded run itself, computed once more here to compare.
+    from app.db import session_scope
+    from app.models import Bom, Footprint
+    from app.repository import OrgRepository
+    from app.runtime import get_engine
+    from app.services.footprints import cell_model
+
+    with session_scope(get_engine(pg)) as session:
+        repo = OrgRepository(session, _organisation_id(pg))
+        footprint = repo.get(Footprint, footprint_id, "footprint")
+        model = cell_model(repo, repo.get(Bom, footprint.bom_id, "BOM"), get_background(pg))
+    expected = monte_carlo(
+        get_background(pg),
+        model.location_inputs,
+        iterations=30000,
+        seed=7,
+        processes=model.location_processes,
+    )
+    assert job["result"]["mean"] == pytest.approx(expected.mean, rel=1e-12)
+
+
+def test_two_workers_racing_for_one_job_store_one_footprint(pg, redis_url, workers) -> None:  # type: ignore[no-untyped-def]
+    from app.db import session_scope
+    from app.models import Footprint
+    from app.runtime import get_engine
+    from app.services.jobs import FOOTPRINT
+    from app.worker import enqueue
+
+    bom_id, _ = _bom_and_footprint(pg)
+    job_id = _job(pg, FOOTPRINT, bom_id, {"footprint_id": str(uuid.uuid4()), "request": None})
+    workers(), workers()
+    broker = _with_broker(pg, redis_url)
+    enqueue(job_id, broker)
+    enqueue(job_id, broker)  # the same job twice, as a redelivery or a retrying client would
+    _wait(lambda: _read(pg, job_id)["status"] == "succeeded", 120, "the footprint job")
+    time.sleep(2)  # let the second delivery run to its (empty) end
+    job = _read(pg, job_id)
+    assert job["attempts"] == 1
+    with session_scope(get_engine(pg)) as session:
+        count = session.exec(
+            select(func.count()).select_from(Footprint).where(col(Footprint.bom_id) == bom_id)
+        ).one()
+    assert count == 2  # the one made by the fixture, and the job's: not three
+
+
+def test_concurrent_claims_in_one_process(pg) -> None:  # type: ignore[no-untyped-def]
+    """Without Celery: eight threads call run_job on one job; exactly one runs it."""
+    from app.runtime import get_background, get_engine
+    from app.services.jobs import FOOTPRINT, run_job
+
+    bom_id, _ = _bom_and_footprint(pg)
+    job_id = _job(pg, FOOTPRINT, bom_id, {"footprint_id": str(uuid.uuid4()), "request": None})
+    outcomes: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def go() -> None:
+        barrier.wait()
+        outcomes.append(run_job(job_id, engine=get_engine(pg), background=get_background(pg)))
+
+    threads = [threading.Thread(target=go) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [False] * 7 + [True]
+    assert _read(pg, job_id)["attempts"] == 1
+
+
+def test_killed_api_server_leaves_whole_boms_or_none(pg, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from app.db import session_scope
+    from app.runtime import get_engine
+    from tests.conftest import make_organisation
+    from tests.test_server import _free_port
+
+    token = make_organisation(pg, f"killed server {uuid.uuid4().hex[:6]}")
+    env = {
+        **os.environ,
+        "CELLCARBON_DATABASE_URL": pg.database_url,
+        "CELLCARBON_BRIGHTWAY_DIR": str(pg.brightway_dir),
+    }
+    env.pop("BRIGHTWAY_DIR", None)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _ready(base), 60, "the server")
+        # 960 lines: a transaction worth killing; a name of its own to find its rows afterwards.
+        big = dict(EXAMPLE, name=f"killed server {uuid.uuid4().hex}", lines=EXAMPLE["lines"] * 60)
+        done: list[int] = []
+
+        def post() -> None:
+            try:
+                with httpx.Client(
+                    base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"}
+                ) as http:
+                    for _ in range(20):
+                        response = http.post("/v1/boms", json=big)
+                        assert response.status_code == 201, response.text
+                        done.append(response.status_code)
+            except httpx.HTTPError:
+                pass  # the server died under us: expected
+
+        threads = [threading.Thread(target=post) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        _wait(lambda: len(done) >= 3, 60, "some BOMs to be stored")
+        os.killpg(server.pid, signal.SIGKILL)
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)
+    with session_scope(get_engine(pg)) as session:
+        rows = session.execute(
+            text(
+                "SELECT b.id, count(l.id) FROM bom b LEFT JOIN bom_line l ON l.bom_id = b.id "
+                "WHERE b.name = :name GROUP BY b.id"
+            ),
+            {"name": big["name"]},
+        ).all()
+    counts = [count for _, count in rows]
+    assert len(counts) >= 3
+    assert all(count == 960 for count in counts), counts  # whole, or not there at all
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/health/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
