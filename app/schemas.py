@@ -239,6 +239,11 @@ class ScenarioIn(Strict):
     substitutions: dict[Code, Code] = Field(
         default={}, max_length=50, description="material code on the BOM → material code to use"
     )
+    suppliers: dict[Code, Code] = Field(
+        default={},
+        max_length=50,
+        description="material code on the BOM → id of a supplier whose data its lines then use",
+    )
     recycled_share: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default={},
         max_length=3,

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy as np
 from lca.background import Background
 from lca.bom import NormalisedBom
 from lca.engine import MatrixEngine
-from lca.footprint import FootprintResult, compute
+from lca.footprint import FootprintResult, ForegroundProcess, compute
 
 # Virgin products and the recycled product that may replace them, by element. Pairs whose codes
 # the background lacks are skipped (the recycled routes live in data/…/recycling.csv).
@@ -49,6 +49,8 @@ class Scenario:
     grid_region: str | None = None
     substitutions: dict[str, str] = field(default_factory=dict)  # material code → material code
     recycled_share: dict[str, float] = field(default_factory=dict)  # element → share 0..1
+    # material code → a supplier-specific process its lines use instead (a supplier swap)
+    supplier_swaps: dict[str, ForegroundProcess] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,17 +62,31 @@ class ScenarioResult:
 
 
 def compare(
-    background: Background, bom: NormalisedBom, scenarios: Sequence[Scenario]
+    background: Background,
+    bom: NormalisedBom,
+    scenarios: Sequence[Scenario],
+    line_processes: Mapping[int, ForegroundProcess] | None = None,
 ) -> list[ScenarioResult]:
-    """The baseline and every scenario, each with its change against the baseline."""
-    baseline = compute(background, bom.foreground_inputs(), bom.nominal_energy_kwh)
+    """The baseline and every scenario, each with its change against the baseline.
+
+    ``line_processes`` (line position → process) are the supplier-specific processes the BOM's
+    footprint uses; scenarios keep them unless they substitute or swap that line's material.
+    """
+    line_processes = dict(line_processes or {})
+    baseline = _footprint(background, bom, line_processes)
     results = []
     for scenario in scenarios:
         variant_bom = _apply_foreground(background, bom, scenario)
+        variant_processes = {
+            line.position: scenario.supplier_swaps.get(
+                line.material, line_processes.get(line.position)
+            )
+            for line in variant_bom.lines
+            if line.material in scenario.supplier_swaps
+            or (line.position in line_processes and line.material not in scenario.substitutions)
+        }
         variant_background = with_recycled_content(background, scenario.recycled_share)
-        footprint = compute(
-            variant_background, variant_bom.foreground_inputs(), variant_bom.nominal_energy_kwh
-        )
+        footprint = _footprint(variant_background, variant_bom, variant_processes)
         delta = footprint.kg_co2e - baseline.kg_co2e
         results.append(
             ScenarioResult(
@@ -83,6 +99,20 @@ def compare(
     return results
 
 
+def _footprint(
+    background: Background,
+    bom: NormalisedBom,
+    line_processes: Mapping[int, ForegroundProcess | None],
+) -> FootprintResult:
+    inputs = bom.foreground_inputs()
+    processes = {}
+    for position, process in line_processes.items():
+        if process is not None:
+            inputs[position] = replace(inputs[position], product=process.code)
+            processes[process.code] = process
+    return compute(background, inputs, bom.nominal_energy_kwh, processes)
+
+
 def _apply_foreground(
     background: Background, bom: NormalisedBom, scenario: Scenario
 ) -> NormalisedBom:
@@ -92,6 +122,9 @@ def _apply_foreground(
         if grid is None:
             raise ScenarioError(f"unknown grid region '{scenario.grid_region}'")
         changed = replace(changed, grid_region=grid.region, electricity_product=grid.activity)
+    for material in scenario.supplier_swaps:
+        if not any(line.material == material for line in changed.lines):
+            raise ScenarioError(f"the BOM has no line of material '{material}' to swap suppliers")
     for old, new in scenario.substitutions.items():
         if new not in background.products:
             raise ScenarioError(f"unknown material code '{new}'")

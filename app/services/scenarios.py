@@ -4,13 +4,16 @@ background updates need no new factorisation, see lca.scenarios)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from app.errors import InvalidInput
-from app.models import Bom
+from app.models import Bom, BomLine, Supplier
 from app.repository import OrgRepository
 from app.schemas import BackgroundVersion, ScenarioOut, ScenariosIn, ScenariosOut
-from app.services.boms import normalised_bom
+from app.services.boms import bom_lines, normalised_bom
+from app.services.supplier_data import supplier_data_for
 from lca.background import Background
+from lca.footprint import ForegroundProcess
 from lca.scenarios import Scenario, ScenarioError, compare
 
 
@@ -19,24 +22,44 @@ def compare_scenarios(
 ) -> ScenariosOut:
     bom = repo.get(Bom, bom_id, "BOM")
     normalised = normalised_bom(repo, bom, background)
-    scenarios = [
-        Scenario(
-            name=s.name,
-            grid_region=s.grid_region,
-            substitutions=dict(s.substitutions),
-            recycled_share=dict(s.recycled_share),
+    # The footprint's own supplier data (location-based) stays in every scenario.
+    line_processes = {
+        position: data.location
+        for position, data in supplier_data_for(repo, bom_lines(repo, bom.id), background).items()
+    }
+    errors: list[dict[str, Any]] = []
+    scenarios = []
+    for index, s in enumerate(payload.scenarios):
+        swaps = {}
+        for material, supplier in s.suppliers.items():
+            process = _supplier_process(repo, material, supplier, background)
+            if process is None:
+                errors.append(
+                    {
+                        "loc": ["scenarios", index, "suppliers", material],
+                        "msg": f"supplier '{supplier}' has no data for material '{material}'",
+                        "type": "value_error",
+                    }
+                )
+            else:
+                swaps[material] = process
+        scenarios.append(
+            Scenario(
+                name=s.name,
+                grid_region=s.grid_region,
+                substitutions=dict(s.substitutions),
+                recycled_share=dict(s.recycled_share),
+                supplier_swaps=swaps,
+            )
         )
-        for s in payload.scenarios
-    ]
-    errors = []
     for index, scenario in enumerate(scenarios):
         try:
-            compare(background, normalised, [scenario])
+            compare(background, normalised, [scenario], line_processes)
         except ScenarioError as exc:
             errors.append({"loc": ["scenarios", index], "msg": str(exc), "type": "value_error"})
     if errors:
         raise InvalidInput("some scenarios cannot be applied to this BOM", errors)
-    results = compare(background, normalised, scenarios)
+    results = compare(background, normalised, scenarios, line_processes)
     baseline_kg = results[0].footprint.kg_co2e - results[0].delta_kg_co2e
     return ScenariosOut(
         bom_id=bom.id,
@@ -59,3 +82,30 @@ def compare_scenarios(
             for r in results
         ],
     )
+
+
+def _supplier_process(
+    repo: OrgRepository, material: str, supplier: str, background: Background
+) -> ForegroundProcess | None:
+    """The location-based process of ``supplier``'s newest data for ``material``, if any."""
+    try:
+        supplier_id = uuid.UUID(supplier)
+    except ValueError:
+        return None
+    if repo.session.get(Supplier, supplier_id) is None or (
+        repo.session.get(Supplier, supplier_id).organisation_id != repo.organisation_id  # type: ignore[union-attr]
+    ):
+        return None
+    probe = BomLine(
+        organisation_id=repo.organisation_id,
+        bom_id=uuid.uuid4(),
+        position=0,
+        component="",
+        material=material,
+        amount_given="",
+        amount=0.0,
+        unit="kg",
+        supplier=str(supplier_id),
+    )
+    data = supplier_data_for(repo, [probe], background).get(0)
+    return data.location if data else None

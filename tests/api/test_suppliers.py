@@ -290,3 +290,38 @@ def test_supplier_footprint_equals_plain_bw2calc(client, example_bom, real_backg
         assert total == pytest.approx(
             reference_score(real_background, inputs, processes=processes), rel=1e-9
         )
+
+
+def test_supplier_swap_scenario_prices_the_line_with_that_suppliers_data(
+    client, example_bom
+) -> None:  # type: ignore[no-untyped-def]
+    """The plain BOM, with its cathode material taken from the example KR supplier: the change
+    equals the supplier-specific line minus the background line, as two footprints show."""
+    ids = post_supply_chain(client, CHAIN)
+    plain = footprint_of(client, example_bom)
+    cam_supplier = ids["suppliers"]["cam_kr"]
+    bom_id = plain["bom_id"]
+    response = client.post(
+        f"/v1/boms/{bom_id}/scenarios",
+        json={
+            "scenarios": [
+                {"name": "KR cathode supplier", "suppliers": {"nmc811_cam": cam_supplier}}
+            ]
+        },
+    )
+    assert response.status_code == 200, response.text
+    swapped = response.json()["scenarios"][0]
+    with_supplier = copy.deepcopy(example_bom)
+    for line in with_supplier["lines"]:
+        if line["material"] == "nmc811_cam":
+            line["supplier"] = cam_supplier
+    expected = footprint_of(client, with_supplier)
+    assert swapped["kg_co2e_per_cell"] == pytest.approx(expected["kg_co2e_per_cell"], rel=1e-12)
+    unknown = client.post(
+        f"/v1/boms/{bom_id}/scenarios",
+        json={
+            "scenarios": [{"name": "x", "suppliers": {"nmc811_cam": ids["suppliers"]["foil_id"]}}]
+        },
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["loc"] == ["scenarios", 0, "suppliers", "nmc811_cam"]
