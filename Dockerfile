@@ -11,7 +11,7 @@ COPY app ./app
 COPY lca ./lca
 COPY data ./data
 COPY migrations ./migrations
-RUN pip install .
+RUN pip install ".[scale]"
 # The background is built at image build time so containers start ready (and read-only).
 RUN CELLCARBON_BRIGHTWAY_DIR=/srv/brightway CELLCARBON_DATA_DIR=/src/data \
     cellcarbon background build

@@ -10,9 +10,9 @@ from app.api.deps import BackgroundDep, RepoDep, SessionDep, SettingsDep
 from app.errors import InvalidInput
 from app.models import Bom, Footprint
 from app.report_schemas import FootprintRequest
-from app.runtime import get_engine, submit_job
+from app.runtime import submit_job
 from app.schemas import FootprintPublic, JobPublic, UncertaintyIn
-from app.services.footprints import compute_footprint, footprint_public
+from app.services.footprints import footprint_public, store_footprint
 from app.services.jobs import FOOTPRINT, UNCERTAINTY, create_job, job_public
 from app.webhooks.events import footprint_completed
 
@@ -55,21 +55,12 @@ def create_footprint(
             status_code=status.HTTP_202_ACCEPTED,
             headers={"Location": f"/v1/jobs/{job.id}"},
         )
-    # The job runs in its own transaction; commit ours first so the organisation row it needs
-    # is visible to it (the default organisation may have just been created).
-    session.commit()
-    footprint_id = compute_footprint(
-        bom_id,
-        repo.organisation_id,
-        engine=get_engine(settings),
-        background=background,
-        actor=repo.actor,
-        request=payload,
-        data_dir=settings.data_dir,
+    footprint = store_footprint(
+        repo, bom_id, background, request=payload, data_dir=settings.data_dir
     )
-    response.headers["Location"] = f"/v1/footprints/{footprint_id}"
-    footprint_completed(session, repo.organisation_id, footprint_id)  # sent after commit
-    return footprint_public(repo.get(Footprint, footprint_id, "footprint"))
+    response.headers["Location"] = f"/v1/footprints/{footprint.id}"
+    footprint_completed(session, repo.organisation_id, footprint.id)  # sent after commit
+    return footprint_public(footprint)
 
 
 @router.get("/footprints/{footprint_id}", response_model=FootprintPublic)

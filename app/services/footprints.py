@@ -14,6 +14,7 @@ from app import __version__
 from app.db import session_scope
 from app.errors import InvalidInput
 from app.models import Bom, Footprint
+from app.observability import FOOTPRINTS
 from app.report_schemas import FootprintRequest
 from app.repository import OrgRepository
 from app.schemas import BackgroundVersion, FootprintLine, FootprintPublic, UpstreamPublic
@@ -200,62 +201,79 @@ def compute_footprint(
     data_dir: Path = DEFAULT_DATA_DIR,
     footprint_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """Compute and store the footprint of one stored BOM; return the new footprint's id
-    (``footprint_id`` fixes it in advance, which makes a job's re-run idempotent)."""
+    """Compute and store the footprint of one stored BOM in its own transaction; return the new
+    footprint's id (``footprint_id`` fixes it in advance, which makes a job's re-run idempotent)."""
     with session_scope(engine) as session:
         repo = OrgRepository(session, organisation_id, actor)
-        bom = repo.get(Bom, bom_id, "BOM")
-        model = cell_model(repo, bom, background, request, data_dir)
-        energy = bom.nominal_energy_kwh
-        result = compute(background, model.location_inputs, energy, model.location_processes)
-        market = compute(background, model.market_inputs, energy, model.market_processes)
-        top_upstream, upstream_rest = upstream(
-            background, model.location_inputs, top=UPSTREAM_TOP, processes=model.location_processes
-        )
-        footprint = Footprint(
-            id=footprint_id or uuid.uuid4(),
-            organisation_id=organisation_id,
-            bom_id=bom.id,
-            background_name=result.background_name,
-            background_version=result.background_version,
-            method=result.method,
-            software_version=__version__,
-            input_sha256=_input_hash(model, background),
-            kg_co2e=result.kg_co2e,
-            kg_co2e_per_kwh=result.kg_co2e_per_kwh,
-            kg_co2e_gwp20=result.kg_co2e_gwp20,
-            kg_co2e_market_based=market.kg_co2e,
-            primary_data_share=result.primary_data_share,
-            nominal_energy_kwh=result.nominal_energy_kwh,
-            result={
-                "lines": [
-                    {
-                        **asdict(line),
-                        **_modelled_stage_quality(line.stage),
-                        "kg_co2e_market_based": market_line.kg_co2e,
-                        "supplier_data": _provenance(model.supplier_data, index),
-                    }
-                    for index, (line, market_line) in enumerate(
-                        zip(result.lines, market.lines, strict=True)
-                    )
-                ],
-                "by_component": result.by_component,
-                "by_stage": result.by_stage,
-                "by_gas": result.by_gas,
-                "by_supplier": result.by_supplier,
-                "by_supplier_market_based": market.by_supplier,
-                "primary_data_share_market_based": market.primary_data_share,
-                "biogenic_co2_emission_kg": result.biogenic_co2_emission_kg,
-                "biogenic_co2_removal_kg": result.biogenic_co2_removal_kg,
-                "upstream": [asdict(u) for u in top_upstream],
-                "upstream_rest_kg_co2e": upstream_rest,
-                "notes": model.notes,
-                **({"lifecycle": model.lifecycle} if model.lifecycle else {}),
-            },
-        )
-        repo.add(footprint)
-        repo.audit("create", "footprint", footprint.id, {"input_sha256": footprint.input_sha256})
-        return footprint.id
+        return store_footprint(
+            repo, bom_id, background, request=request, data_dir=data_dir, footprint_id=footprint_id
+        ).id
+
+
+def store_footprint(
+    repo: OrgRepository,
+    bom_id: uuid.UUID,
+    background: Background,
+    *,
+    request: FootprintRequest | None = None,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    footprint_id: uuid.UUID | None = None,
+) -> Footprint:
+    """Compute the footprint of one stored BOM and add it to ``repo``'s transaction."""
+    bom = repo.get(Bom, bom_id, "BOM")
+    model = cell_model(repo, bom, background, request, data_dir)
+    energy = bom.nominal_energy_kwh
+    result = compute(background, model.location_inputs, energy, model.location_processes)
+    market = compute(background, model.market_inputs, energy, model.market_processes)
+    top_upstream, upstream_rest = upstream(
+        background, model.location_inputs, top=UPSTREAM_TOP, processes=model.location_processes
+    )
+    footprint = Footprint(
+        id=footprint_id or uuid.uuid4(),
+        organisation_id=repo.organisation_id,
+        bom_id=bom.id,
+        background_name=result.background_name,
+        background_version=result.background_version,
+        method=result.method,
+        software_version=__version__,
+        input_sha256=_input_hash(model, background),
+        kg_co2e=result.kg_co2e,
+        kg_co2e_per_kwh=result.kg_co2e_per_kwh,
+        kg_co2e_gwp20=result.kg_co2e_gwp20,
+        kg_co2e_market_based=market.kg_co2e,
+        primary_data_share=result.primary_data_share,
+        nominal_energy_kwh=result.nominal_energy_kwh,
+        result={
+            "lines": [
+                {
+                    **asdict(line),
+                    **_modelled_stage_quality(line.stage),
+                    "kg_co2e_market_based": market_line.kg_co2e,
+                    "supplier_data": _provenance(model.supplier_data, index),
+                }
+                for index, (line, market_line) in enumerate(
+                    zip(result.lines, market.lines, strict=True)
+                )
+            ],
+            "by_component": result.by_component,
+            "by_stage": result.by_stage,
+            "by_gas": result.by_gas,
+            "by_supplier": result.by_supplier,
+            "by_supplier_market_based": market.by_supplier,
+            "primary_data_share_market_based": market.primary_data_share,
+            "biogenic_co2_emission_kg": result.biogenic_co2_emission_kg,
+            "biogenic_co2_removal_kg": result.biogenic_co2_removal_kg,
+            "upstream": [asdict(u) for u in top_upstream],
+            "upstream_rest_kg_co2e": upstream_rest,
+            "notes": model.notes,
+            **({"lifecycle": model.lifecycle} if model.lifecycle else {}),
+        },
+    )
+    repo.add(footprint)
+    repo.audit("create", "footprint", footprint.id, {"input_sha256": footprint.input_sha256})
+    repo.session.flush()
+    FOOTPRINTS.inc()
+    return footprint
 
 
 def _modelled_stage_quality(stage: str) -> dict[str, str]:
