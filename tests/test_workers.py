@@ -327,3 +327,91 @@ def _ready(base: str) -> bool:
         return httpx.get(f"{base}/health/ready", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_sigterm_lets_a_worker_finish_its_running_job(pg, redis_url, workers) -> None:  # type: ignore[no-untyped-def]
+    """Warm shutdown: the job in progress runs to its end; the worker then exits by itself."""
+    from app.services.jobs import UNCERTAINTY
+    from app.worker import enqueue
+
+    _, footprint_id = _bom_and_footprint(pg)
+    params = {"iterations": 20000, "seed": 3, "background": True, "foreground_gsd": None}
+    job_id = _job(pg, UNCERTAINTY, footprint_id, params)
+    enqueue(job_id, _with_broker(pg, redis_url))
+    worker = workers()
+    _wait(lambda: _read(pg, job_id)["progress"] > 0, 120, "the worker to start the job")
+    worker.send_signal(signal.SIGTERM)  # to the worker's main process, as an orchestrator does
+    assert worker.wait(timeout=120) == 0
+    job = _read(pg, job_id)
+    assert job["status"] == "succeeded" and job["attempts"] == 1, job
+
+
+def test_sigterm_lets_the_api_finish_requests_in_flight(pg) -> None:  # type: ignore[no-untyped-def]
+    """Requests already being handled get their answer and are stored; the server then exits."""
+    from app.db import session_scope
+    from app.runtime import get_engine
+    from tests.conftest import make_organisation
+    from tests.test_server import _free_port
+
+    token = make_organisation(pg, f"graceful {uuid.uuid4().hex[:6]}")
+    env = {
+        **os.environ,
+        "CELLCARBON_DATABASE_URL": pg.database_url,
+        "CELLCARBON_BRIGHTWAY_DIR": str(pg.brightway_dir),
+    }
+    env.pop("BRIGHTWAY_DIR", None)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    big = dict(EXAMPLE, name=f"graceful {uuid.uuid4().hex}", lines=EXAMPLE["lines"] * 60)
+    answers: list[int] = []
+    try:
+        _wait(lambda: _ready(base), 60, "the server")
+        clients = [
+            httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"})
+            for _ in range(4)
+        ]
+        for client in clients:
+            assert (
+                client.get("/v1/boms", params={"limit": 1}).status_code == 200
+            )  # connections open
+
+        def post(client: httpx.Client) -> None:
+            try:
+                answers.append(client.post("/v1/boms", json=big).status_code)
+            except httpx.HTTPError as exc:
+                answers.append(-1 if isinstance(exc, httpx.ConnectError) else -2)
+
+        threads = [threading.Thread(target=post, args=(c,)) for c in clients]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.05)
+        server.send_signal(signal.SIGTERM)
+        for thread in threads:
+            thread.join(timeout=60)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught (exit status -15).
+        assert server.wait(timeout=60) in (0, -signal.SIGTERM)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=20)
+    with session_scope(get_engine(pg)) as session:
+        counts = [
+            count
+            for _, count in session.execute(
+                text(
+                    "SELECT b.id, count(l.id) FROM bom b JOIN bom_line l ON l.bom_id = b.id "
+                    "WHERE b.name = :name GROUP BY b.id"
+                ),
+                {"name": big["name"]},
+            ).all()
+        ]
+    assert -2 not in answers, answers  # no request cut off half-way
+    assert answers.count(201) >= 1 and answers.count(201) == len(counts), (answers, counts)
+    assert all(count == 960 for count in counts)
