@@ -101,6 +101,25 @@ def _set_tcp_protocol_on_listening_socket() -> None:
     uvicorn.config.Config.bind_socket = bind_socket  # type: ignore[method-assign]
 
 
+@cli.command("worker-health")
+def worker_health(timeout: float = 5.0) -> None:
+    """Exit 0 if this host's Celery worker answers a ping (a container health check)."""
+    import socket
+
+    from app.worker import app_for
+
+    settings = get_settings()
+    if not settings.broker_url:
+        typer.echo("error: set CELLCARBON_BROKER_URL", err=True)
+        raise typer.Exit(2)
+    name = f"celery@{socket.gethostname()}"
+    replies = app_for(settings).control.ping(destination=[name], timeout=timeout)
+    if not replies:
+        typer.echo(f"{name} did not answer within {timeout:g} s", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{name} ok")
+
+
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply the Alembic migrations to the configured database."""

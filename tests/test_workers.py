@@ -340,6 +340,19 @@ def test_sigterm_lets_a_worker_finish_its_running_job(pg, redis_url, workers) ->
     enqueue(job_id, _with_broker(pg, redis_url))
     worker = workers()
     _wait(lambda: _read(pg, job_id)["progress"] > 0, 120, "the worker to start the job")
+    health = subprocess.run(
+        [sys.executable, "-m", "app.cli", "worker-health"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "CELLCARBON_BROKER_URL": redis_url,
+            "CELLCARBON_DATABASE_URL": pg.database_url,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert health.returncode == 0 and health.stdout.strip().endswith("ok"), health.stderr
     worker.send_signal(signal.SIGTERM)  # to the worker's main process, as an orchestrator does
     assert worker.wait(timeout=120) == 0
     job = _read(pg, job_id)
