@@ -175,6 +175,7 @@ def fulfil(event_row_id: uuid.UUID, own_source: str, settings: Settings) -> None
                 )
                 if response.is_success:
                     _finish(settings, event_row_id, status="delivered", attempts=attempt)
+                    _announce_fulfilled(settings, event_row_id, reply)
                     return
                 error = f"HTTP {response.status_code} from {target}"
                 if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
@@ -186,6 +187,27 @@ def fulfil(event_row_id: uuid.UUID, own_source: str, settings: Settings) -> None
                 time.sleep(delay)
                 delay *= 2
     _finish(settings, event_row_id, status="failed", last_error=error, attempts=attempt)
+
+
+def _announce_fulfilled(settings: Settings, event_row_id: uuid.UUID, reply: dict[str, Any]) -> None:
+    """Tell the data owner's webhooks that a customer's PACT request was answered."""
+    from app.webhooks.delivery import emit
+
+    with session_scope(get_engine(settings)) as session:
+        row = session.get(PactEvent, event_row_id)
+        if row is None or not str(reply.get("type", "")).endswith("RequestFulfilledEvent.3"):
+            return
+        footprints = reply.get("data", {}).get("pfs", [])
+        emit(
+            session,
+            row.organisation_id,
+            "pact.request.fulfilled",
+            {
+                "request_event_id": row.event_id,
+                "requester": row.source,
+                "footprint_ids": [pf.get("id") for pf in footprints if isinstance(pf, dict)],
+            },
+        )
 
 
 def _record_attempt(settings: Settings, row_id: uuid.UUID, attempt: int, error: str) -> None:

@@ -189,3 +189,71 @@ def test_unknown_event_types_are_422(org_client: Any) -> None:
         "/v1/webhooks", json={"url": "https://example.com/h", "event_types": ["bom.deleted"]}
     )
     assert response.status_code == 422
+
+
+def test_pact_request_fulfilled_is_announced_to_the_data_owner(
+    org_client: Any, webhook_settings: None, receiver_factory: Any, settings: Any
+) -> None:
+    """After a PACT reply is delivered, the owner's webhooks hear which footprints went out."""
+    import uuid as uuid_module
+
+    from app.db import session_scope
+    from app.models import Organisation
+    from app.pact.delivery import _announce_fulfilled
+    from app.pact.models import PactClient, PactEvent
+    from app.runtime import get_engine
+
+    receiver = receiver_factory([204])
+    response = org_client.post(
+        "/v1/webhooks", json={"url": receiver.url, "event_types": ["pact.request.fulfilled"]}
+    )
+    assert response.status_code == 201, response.text
+    with session_scope(get_engine(settings)) as session:
+        organisation = session.get(Organisation, _organisation_of(org_client, settings))
+        customer = Organisation(name=f"customer {uuid_module.uuid4().hex[:8]}")
+        session.add(customer)
+        session.flush()
+        client = PactClient(
+            organisation_id=organisation.id,
+            customer_organisation_id=customer.id,
+            name="automaker",
+            secret_sha256="0" * 64,
+        )
+        session.add(client)
+        session.flush()
+        event = PactEvent(
+            organisation_id=organisation.id,
+            client_id=client.id,
+            event_id="request-1",
+            event_type="org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3",
+            source="https://automaker.example/3/events",
+            payload={},
+        )
+        session.add(event)
+        session.flush()
+        event_row = event.id
+    reply = {
+        "type": "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3",
+        "data": {"requestEventId": "request-1", "pfs": [{"id": "pf-1"}, {"id": "pf-2"}]},
+    }
+    _announce_fulfilled(settings, event_row, reply)
+    delivered = receiver.wait_for(1)[0].json()
+    assert delivered["type"] == "pact.request.fulfilled"
+    assert delivered["data"] == {
+        "request_event_id": "request-1",
+        "requester": "https://automaker.example/3/events",
+        "footprint_ids": ["pf-1", "pf-2"],
+    }
+
+
+def _organisation_of(client: Any, settings: Any) -> Any:
+    """The organisation behind the client's API key."""
+    from sqlmodel import select
+
+    from app.access.models import ApiKey
+    from app.db import session_scope
+    from app.runtime import get_engine
+
+    prefix = client.headers["authorization"].split("_")[1]
+    with session_scope(get_engine(settings)) as session:
+        return session.exec(select(ApiKey.organisation_id).where(ApiKey.prefix == prefix)).one()
