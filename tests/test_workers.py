@@ -258,28 +258,10 @@ def test_concurrent_claims_in_one_process(pg) -> None:  # type: ignore[no-untype
 
 
 def test_killed_api_server_leaves_whole_boms_or_none(pg, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from app.db import session_scope
-    from app.runtime import get_engine
     from tests.conftest import make_organisation
-    from tests.test_server import _free_port
 
     token = make_organisation(pg, f"killed server {uuid.uuid4().hex[:6]}")
-    env = {
-        **os.environ,
-        "CELLCARBON_DATABASE_URL": pg.database_url,
-        "CELLCARBON_BRIGHTWAY_DIR": str(pg.brightway_dir),
-    }
-    env.pop("BRIGHTWAY_DIR", None)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = _start_server(pg)
     try:
         _wait(lambda: _ready(base), 60, "the server")
         # 960 lines: a transaction worth killing; a name of its own to find its rows afterwards.
@@ -309,17 +291,47 @@ def test_killed_api_server_leaves_whole_boms_or_none(pg, tmp_path: Path) -> None
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=20)
+    counts = _line_counts(pg, big["name"])
+    assert len(counts) >= 3
+    assert all(count == 960 for count in counts), counts  # whole, or not there at all
+
+
+def _start_server(pg) -> tuple[subprocess.Popen[bytes], str]:  # type: ignore[no-untyped-def]
+    """`cellcarbon serve` on a free loopback port, in its own process group, on ``pg``."""
+    from tests.test_server import _free_port
+
+    env = {
+        **os.environ,
+        "CELLCARBON_DATABASE_URL": pg.database_url,
+        "CELLCARBON_BRIGHTWAY_DIR": str(pg.brightway_dir),
+    }
+    env.pop("BRIGHTWAY_DIR", None)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _line_counts(pg, name: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """The number of stored lines of every BOM called ``name``."""
+    from app.db import session_scope
+    from app.runtime import get_engine
+
     with session_scope(get_engine(pg)) as session:
         rows = session.execute(
             text(
                 "SELECT b.id, count(l.id) FROM bom b LEFT JOIN bom_line l ON l.bom_id = b.id "
                 "WHERE b.name = :name GROUP BY b.id"
             ),
-            {"name": big["name"]},
+            {"name": name},
         ).all()
-    counts = [count for _, count in rows]
-    assert len(counts) >= 3
-    assert all(count == 960 for count in counts), counts  # whole, or not there at all
+    return [int(count) for _, count in rows]
 
 
 def _ready(base: str) -> bool:
@@ -361,27 +373,10 @@ def test_sigterm_lets_a_worker_finish_its_running_job(pg, redis_url, workers) ->
 
 def test_sigterm_lets_the_api_finish_requests_in_flight(pg) -> None:  # type: ignore[no-untyped-def]
     """Requests already being handled get their answer and are stored; the server then exits."""
-    from app.db import session_scope
-    from app.runtime import get_engine
     from tests.conftest import make_organisation
-    from tests.test_server import _free_port
 
     token = make_organisation(pg, f"graceful {uuid.uuid4().hex[:6]}")
-    env = {
-        **os.environ,
-        "CELLCARBON_DATABASE_URL": pg.database_url,
-        "CELLCARBON_BRIGHTWAY_DIR": str(pg.brightway_dir),
-    }
-    env.pop("BRIGHTWAY_DIR", None)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = _start_server(pg)
     big = dict(EXAMPLE, name=f"graceful {uuid.uuid4().hex}", lines=EXAMPLE["lines"] * 60)
     answers: list[int] = []
     try:
@@ -414,17 +409,7 @@ def test_sigterm_lets_the_api_finish_requests_in_flight(pg) -> None:  # type: ig
         if server.poll() is None:
             server.kill()
             server.wait(timeout=20)
-    with session_scope(get_engine(pg)) as session:
-        counts = [
-            count
-            for _, count in session.execute(
-                text(
-                    "SELECT b.id, count(l.id) FROM bom b JOIN bom_line l ON l.bom_id = b.id "
-                    "WHERE b.name = :name GROUP BY b.id"
-                ),
-                {"name": big["name"]},
-            ).all()
-        ]
+    counts = _line_counts(pg, big["name"])
     assert -2 not in answers, answers  # no request cut off half-way
     assert answers.count(201) >= 1 and answers.count(201) == len(counts), (answers, counts)
     assert all(count == 960 for count in counts)
