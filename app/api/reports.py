@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api.deps import RepoDep, SettingsDep
 from app.errors import AppError, InvalidInput
@@ -105,6 +105,18 @@ YearsQuery = Annotated[
     float | None, Query(gt=0, le=50, description="service life in years (default by application)")
 ]
 
+
+def _functional_unit(
+    application: ApplicationQuery = DEFAULT_APPLICATION,
+    full_equivalent_cycles_per_year: CyclesQuery = None,
+    service_years: YearsQuery = None,
+) -> FunctionalUnitChoice:
+    """The functional-unit query parameters every report route takes."""
+    return FunctionalUnitChoice(application, full_equivalent_cycles_per_year, service_years)
+
+
+FunctionalUnitDep = Annotated[FunctionalUnitChoice, Depends(_functional_unit)]
+
 REPORT_RESPONSES = {
     200: {
         "content": {MEDIA_TYPES[f]: {} for f in REPORT_FORMATS},
@@ -122,15 +134,12 @@ def get_report(
     footprint_id: uuid.UUID,
     repo: RepoDep,
     settings: SettingsDep,
+    choice: FunctionalUnitDep,
     format_: FormatQuery = None,
     accept: AcceptHeader = None,
-    application: ApplicationQuery = DEFAULT_APPLICATION,
-    full_equivalent_cycles_per_year: CyclesQuery = None,
-    service_years: YearsQuery = None,
 ) -> Response:
     """The emission report of a stored footprint as JSON, CSV, XLSX or PDF."""
     fmt = negotiate(format_, accept, REPORT_FORMATS)
-    choice = FunctionalUnitChoice(application, full_equivalent_cycles_per_year, service_years)
     report = footprint_report(repo, footprint_id, choice, _background(settings), settings.data_dir)
     renderers: dict[str, Callable[[], bytes]] = {
         "json": lambda: as_json(report),
@@ -150,15 +159,12 @@ def get_declaration(
     footprint_id: uuid.UUID,
     repo: RepoDep,
     settings: SettingsDep,
+    choice: FunctionalUnitDep,
     format_: FormatQuery = None,
     accept: AcceptHeader = None,
-    application: ApplicationQuery = DEFAULT_APPLICATION,
-    full_equivalent_cycles_per_year: CyclesQuery = None,
-    service_years: YearsQuery = None,
 ) -> Response:
     """The EU Battery Regulation carbon footprint declaration fields, as JSON or PDF."""
     fmt = negotiate(format_, accept, DECLARATION_FORMATS)
-    choice = FunctionalUnitChoice(application, full_equivalent_cycles_per_year, service_years)
     report = footprint_report(repo, footprint_id, choice, _background(settings), settings.data_dir)
     fields = declaration(report)
     body = as_json(fields) if fmt == "json" else pdf.declaration_pdf(fields)
@@ -192,15 +198,12 @@ def get_comparison(
     repo: RepoDep,
     settings: SettingsDep,
     ids: Annotated[str, Query(description="comma-separated footprint ids (1-10)")],
+    choice: FunctionalUnitDep,
     format_: FormatQuery = None,
     accept: AcceptHeader = None,
-    application: ApplicationQuery = DEFAULT_APPLICATION,
-    full_equivalent_cycles_per_year: CyclesQuery = None,
-    service_years: YearsQuery = None,
 ) -> Response:
     """Several stored footprints side by side, in the same formats as a report."""
     fmt = negotiate(format_, accept, REPORT_FORMATS)
-    choice = FunctionalUnitChoice(application, full_equivalent_cycles_per_year, service_years)
     compared = comparison(repo, _ids(ids), choice, _background(settings), settings.data_dir)
     renderers: dict[str, Callable[[], bytes]] = {
         "json": lambda: as_json(compared),
