@@ -21,7 +21,7 @@ only the energy is replaced: the result says which parts are primary and which s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -332,9 +332,3 @@ def _background_non_energy(
         key = background.flow_key_by_id(int(engine.flow_ids[biosphere.indices[index]]))
         flows[key] = flows.get(key, 0.0) + float(biosphere.data[index]) / production
     return sorted(inputs.items()), sorted(flows.items())
-
-
-def primary_data_share(primary: Sequence[float], totals: Sequence[float]) -> float:
-    """PACT primary data share: emissions from primary data over all emissions."""
-    total = float(sum(totals))
-    return float(sum(primary)) / total if total else 0.0

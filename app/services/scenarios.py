@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.models import Bom, BomLine, Supplier
 from app.repository import OrgRepository
 from app.schemas import BackgroundVersion, ScenarioOut, ScenariosIn, ScenariosOut
@@ -89,12 +89,8 @@ def _supplier_process(
 ) -> ForegroundProcess | None:
     """The location-based process of ``supplier``'s newest data for ``material``, if any."""
     try:
-        supplier_id = uuid.UUID(supplier)
-    except ValueError:
-        return None
-    if repo.session.get(Supplier, supplier_id) is None or (
-        repo.session.get(Supplier, supplier_id).organisation_id != repo.organisation_id  # type: ignore[union-attr]
-    ):
+        supplier_id = repo.get(Supplier, uuid.UUID(supplier), "supplier").id
+    except (ValueError, NotFound):
         return None
     probe = BomLine(
         organisation_id=repo.organisation_id,
