@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -88,6 +88,9 @@ class Footprint(SQLModel, table=True):
 class Job(SQLModel, table=True):
     """Work done outside the request: its state, progress and outcome."""
 
+    # The sweeper's one query per tick: queued jobs that are due, running ones gone quiet.
+    __table_args__ = (Index("ix_job_status_run_after", "status", "run_after"),)
+
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     kind: str = Field(max_length=40)
@@ -107,6 +110,26 @@ class Job(SQLModel, table=True):
     claim_token: str | None = Field(default=None, max_length=32)
     worker: str | None = Field(default=None, max_length=200)
     heartbeat_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # "Not before": a job that asked to be retried later waits queued until then (null: now).
+    run_after: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class ReportFile(SQLModel, table=True):
+    """A report rendered by a job and kept for download: the exact bytes, and their SHA-256
+    (the download's ETag). Immutable."""
+
+    __tablename__ = "report_file"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    footprint_id: uuid.UUID = Field(foreign_key="footprint.id", index=True)
+    kind: str = Field(max_length=20)  # report | declaration
+    format: str = Field(max_length=10)  # json | csv | xlsx | pdf
+    media_type: str = Field(max_length=100)
+    sha256: str = Field(max_length=64)
+    size: int
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = _timestamp()
 
 
 class Supplier(SQLModel, table=True):
