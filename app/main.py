@@ -17,6 +17,7 @@ from app.idempotency import IdempotencyMiddleware
 from app.observability import RequestContext
 from app.pact import api as pact_api
 from app.runtime import get_background
+from app.services.sweeper import Sweeper
 from app.settings import Settings, get_settings
 from app.webhooks import api as webhooks_api
 
@@ -38,7 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _warm_up(settings)
-        yield
+        # Resubmits jobs a restart left queued or running (see app.services.sweeper).
+        sweeper = Sweeper(settings)
+        sweeper.start()
+        try:
+            yield
+        finally:
+            sweeper.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -49,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "on the Brightway LCA core with IPCC AR6 GWP100."
         ),
     )
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
     install_error_handlers(app)
     for module in (health, materials, boms, footprints, scenarios, jobs, suppliers, access):
         app.include_router(module.router)

@@ -1,7 +1,8 @@
-"""Process-wide state: the database engine and the background, each created once per process."""
+"""Process-wide state: the database engine, the background, and where jobs are sent to run."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -13,6 +14,7 @@ from app.errors import BackgroundUnavailable
 from app.settings import Settings, get_settings
 from lca.background import Background, BackgroundNotBuilt, load_background
 
+logger = logging.getLogger("cellcarbon.jobs")
 _lock = threading.Lock()
 _backgrounds: dict[str, Background] = {}
 
@@ -44,28 +46,77 @@ def forget_backgrounds() -> None:
         _backgrounds.clear()
 
 
-_executor: ThreadPoolExecutor | None = None
+# Two in-process pools, so that a webhook or PACT reply is not stuck behind long Monte Carlo
+# runs: "io" for deliveries (mostly waiting on the network), "compute" for everything else.
+IO_KINDS = frozenset({"webhook.deliver", "pact.fulfil"})
+_executors: dict[str, ThreadPoolExecutor] = {}
+# Jobs handed to this process's pools and not yet returned from them: submitting one again (the
+# sweeper, a retry timer racing it) would only queue a claim that is bound to fail.
+_in_pool: set[uuid.UUID] = set()
 
 
-def submit_job(job_id: uuid.UUID, settings: Settings | None = None) -> Future[bool] | None:
+def submit_job(
+    job_id: uuid.UUID,
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    kind: str | None = None,
+    delay_s: float = 0.0,
+) -> Future[None] | None:
     """Hand a committed, queued job to the Celery workers when a broker is configured, else to
-    the in-process worker pool (the embedded default)."""
-    from app.services.jobs import run_job
+    the in-process worker pool (the embedded default); ``delay_s`` later if given.
 
-    global _executor
+    ``engine`` is the database the job row is in (default: the settings' database); ``kind``
+    picks the in-process pool. Submitting twice is harmless: the job is claimed atomically, and
+    the second run finds nothing to do.
+    """
     settings = settings or get_settings()
     if settings.broker_url:
         from app.worker import enqueue
 
-        enqueue(job_id, settings)
+        enqueue(job_id, settings, countdown=delay_s)
         return None
+    if delay_s > 0:
+        # A timer in this process; if the process ends first, the sweeper of the next one
+        # finds the job due and submits it.
+        timer = threading.Timer(
+            delay_s, submit_job, (job_id, settings), {"engine": engine, "kind": kind}
+        )
+        timer.daemon = True
+        timer.start()
+        return None
+    pool = "io" if kind in IO_KINDS else "compute"
     with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cellcarbon-job")
-    return _executor.submit(
-        run_job,
-        job_id,
-        engine=get_engine(settings),
-        background=get_background(settings),
-        stale_after_s=settings.job_stale_after_s,
-    )
+        if job_id in _in_pool:
+            return None
+        _in_pool.add(job_id)
+        if pool not in _executors:
+            size = _pool_size(pool)
+            _executors[pool] = ThreadPoolExecutor(size, thread_name_prefix=f"cellcarbon-{pool}")
+        executor = _executors[pool]
+    return executor.submit(_run_in_pool, job_id, settings, engine or get_engine(settings), kind)
+
+
+def _pool_size(pool: str) -> int:
+    if pool == "io":
+        from app.webhooks.settings import get_webhook_settings
+
+        return get_webhook_settings().workers
+    return 2
+
+
+def _run_in_pool(job_id: uuid.UUID, settings: Settings, engine: Engine, kind: str | None) -> None:
+    from app.services.jobs import Outcome, execute_job
+
+    try:
+        result = execute_job(
+            job_id, engine=engine, settings=settings, stale_after_s=settings.job_stale_after_s
+        )
+    except Exception:  # a pool thread has no caller to report to; the sweeper tries again
+        logger.exception("job %s could not be run", job_id)
+        return
+    finally:
+        with _lock:
+            _in_pool.discard(job_id)
+    if result.outcome in (Outcome.RETRY, Outcome.NOT_DUE):
+        submit_job(job_id, settings, engine=engine, kind=kind, delay_s=result.retry_in)

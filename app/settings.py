@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     job_visibility_timeout_s: int = Field(
         default=3600, gt=0, description="broker redelivers an unacknowledged job after this long"
     )
+    job_sweep_interval_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="how often each API and worker process looks for due queued jobs and running "
+        "jobs gone quiet, and submits them again (0: never; pending work then waits for a submit)",
+    )
     rate_limit_per_minute: int = Field(
         default=1200, gt=0, description="requests per API key per minute, per worker process"
     )

@@ -5,7 +5,9 @@ killed mid-task leaves it unacknowledged so the broker hands it to another worke
 visibility timeout, and one job per worker process at a time (``prefetch_multiplier=1``) means
 a stopping worker hands back nothing it had not started. Exactly-once *effects* come from the
 job table: :func:`app.services.jobs.run_job` claims atomically, and only the current claimant
-stores an outcome.
+stores an outcome. A job that asks to be retried later is sent again with a countdown; each pool
+process also runs the sweeper, so a job whose task was lost (enqueued by a process that died
+first) is still run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 from app.settings import Settings, get_settings
 
@@ -38,24 +41,34 @@ def celery_app(broker_url: str, visibility_timeout_s: int) -> Celery:
     )
 
     @app.task(name=RUN_JOB_TASK, bind=True, max_retries=None)
-    def run_job_task(self: Any, job_id: str) -> bool:
-        from app.runtime import get_background, get_engine
-        from app.services.jobs import is_pending, run_job
+    def run_job_task(self: Any, job_id: str) -> str:
+        from app.runtime import get_engine
+        from app.services.jobs import Outcome, execute_job
 
         settings = get_settings()
-        engine = get_engine(settings)
-        ran = run_job(
+        result = execute_job(
             uuid.UUID(job_id),
-            engine=engine,
-            background=get_background(settings),
+            engine=get_engine(settings),
+            settings=settings,
             worker=f"celery@{socket.gethostname()}",
             stale_after_s=settings.job_stale_after_s,
         )
-        if not ran and is_pending(engine, uuid.UUID(job_id)):
+        if result.outcome in (Outcome.RETRY, Outcome.NOT_DUE):
+            # A new task, due when the job is: this one is acknowledged and done.
+            enqueue(uuid.UUID(job_id), settings, countdown=result.retry_in)
+        elif result.outcome is Outcome.BUSY:
             # Another claimant holds it: alive (then it finishes and this check ends), or dead
             # (then its heartbeat goes stale and the next try takes over). Check again later.
             raise self.retry(countdown=settings.job_stale_after_s)
-        return ran
+        return result.outcome.value
+
+    @worker_process_init.connect(weak=False)
+    def start_sweeper(**_: Any) -> None:
+        # In each pool process, not in the parent that forks them: a thread alive across a
+        # fork can leave locks held in the child.
+        from app.services.sweeper import Sweeper
+
+        Sweeper(get_settings(), name="celery").start()
 
     return app
 
@@ -65,8 +78,11 @@ def app_for(settings: Settings) -> Celery:
     return celery_app(settings.broker_url, settings.job_visibility_timeout_s)
 
 
-def enqueue(job_id: uuid.UUID, settings: Settings) -> None:
-    app_for(settings).send_task(RUN_JOB_TASK, args=[str(job_id)], queue=QUEUE)
+def enqueue(job_id: uuid.UUID, settings: Settings, countdown: float = 0.0) -> None:
+    """Send the job to the workers, to run ``countdown`` seconds from now (0: at once)."""
+    app_for(settings).send_task(
+        RUN_JOB_TASK, args=[str(job_id)], queue=QUEUE, countdown=countdown or None
+    )
 
 
 def run_worker(settings: Settings, concurrency: int = 1) -> None:

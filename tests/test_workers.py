@@ -142,6 +142,11 @@ def workers(pg, redis_url: str, tmp_path: Path) -> Iterator[Callable[[], subproc
         # Short clocks so a crash is noticed in seconds, not the production hour.
         "CELLCARBON_JOB_STALE_AFTER_S": "2",
         "CELLCARBON_JOB_VISIBILITY_TIMEOUT_S": "3",
+        "CELLCARBON_JOB_SWEEP_INTERVAL_S": "0.5",
+        # Webhook receivers of these tests run on loopback; retries come fast.
+        "CELLCARBON_WEBHOOK_ALLOW_PRIVATE": "true",
+        "CELLCARBON_WEBHOOK_BACKOFF_SECONDS": "0.3",
+        "CELLCARBON_WEBHOOK_MAX_ATTEMPTS": "3",
     }
     env.pop("BRIGHTWAY_DIR", None)
 
@@ -232,6 +237,20 @@ def test_two_workers_racing_for_one_job_store_one_footprint(pg, redis_url, worke
             select(func.count()).select_from(Footprint).where(col(Footprint.bom_id) == bom_id)
         ).one()
     assert count == 2  # the one made by the fixture, and the job's: not three
+
+
+def test_a_job_whose_task_was_lost_is_run_by_a_workers_sweeper(pg, redis_url, workers) -> None:  # type: ignore[no-untyped-def]
+    """The job row is committed but never enqueued (the API died in between): a worker's
+    sweeper finds it queued and due, enqueues it, and a worker runs it once."""
+    from app.services.jobs import FOOTPRINT
+
+    bom_id, _ = _bom_and_footprint(pg)
+    footprint_id = str(uuid.uuid4())
+    job_id = _job(pg, FOOTPRINT, bom_id, {"footprint_id": footprint_id, "request": None})
+    workers()
+    _wait(lambda: _read(pg, job_id)["status"] == "succeeded", 120, "the swept job")
+    job = _read(pg, job_id)
+    assert job["attempts"] == 1 and job["result"] == {"footprint_id": footprint_id}
 
 
 def test_concurrent_claims_in_one_process(pg) -> None:  # type: ignore[no-untyped-def]

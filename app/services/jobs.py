@@ -1,20 +1,28 @@
-"""Jobs: work that outlives its request. Rows record state and progress; the in-process runner
-executes them on a small thread pool (a broker-backed runner can take over the same functions)."""
+"""Jobs: work that outlives its request. Rows record state, progress and outcome; the
+in-process pool or Celery workers (app.runtime.submit_job) execute them, and the sweeper
+(app.services.sweeper) submits again what a restart left behind.
+
+A runner may raise :class:`RetryLater`: the job goes back to ``queued`` with ``run_after`` set,
+its claim released and the reason kept in ``error``; after the kind's maximum attempts it ends
+``failed``. Runners must be idempotent: a job may run again after a crash.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from app.db import session_scope
 from app.models import Bom, Footprint, Job, utc_now
@@ -23,6 +31,7 @@ from app.report_schemas import FootprintRequest
 from app.repository import OrgRepository
 from app.schemas import JobPublic
 from app.services.footprints import cell_model, compute_footprint, stored_request
+from app.settings import Settings, get_settings
 from lca.background import Background
 from lca.footprint import STAGE_MATERIALS
 from lca.montecarlo import monte_carlo
@@ -30,17 +39,36 @@ from lca.montecarlo import monte_carlo
 logger = logging.getLogger("cellcarbon.jobs")
 UNCERTAINTY = "footprint.uncertainty"
 FOOTPRINT = "footprint.compute"
+REPORT = "report.render"
+PACT_FULFIL = "pact.fulfil"
+WEBHOOK_DELIVER = "webhook.deliver"
 # Progress is written at most this often, so a fast job does not hammer the database.
 PROGRESS_INTERVAL_S = 0.5
+# Kinds that do not say otherwise are retried at most this often (only if they ask to be).
+DEFAULT_MAX_ATTEMPTS = 5
 
 
 def create_job(
     repo: OrgRepository, kind: str, subject_id: uuid.UUID, params: dict[str, Any]
 ) -> Job:
-    job = Job(organisation_id=repo.organisation_id, kind=kind, subject_id=subject_id, params=params)
-    repo.add(job)
-    repo.session.flush()
+    """A queued job asked for through the API: audited as the caller's action."""
+    job = new_job(repo.session, repo.organisation_id, kind, subject_id, params)
     repo.audit("create", "job", job.id, params, kind=kind, subject=str(subject_id))
+    return job
+
+
+def new_job(
+    session: Session,
+    organisation_id: uuid.UUID,
+    kind: str,
+    subject_id: uuid.UUID | None,
+    params: dict[str, Any],
+) -> Job:
+    """A queued job in ``session`` (the service's own follow-up work, e.g. a webhook delivery):
+    it exists once the session commits, and not at all if it rolls back."""
+    job = Job(organisation_id=organisation_id, kind=kind, subject_id=subject_id, params=params)
+    session.add(job)
+    session.flush()
     return job
 
 
@@ -48,12 +76,84 @@ def job_public(job: Job) -> JobPublic:
     return JobPublic.model_validate(job, from_attributes=True)
 
 
+class RetryLater(Exception):  # noqa: N818 (an instruction to the runner, not an error)
+    """The job cannot finish now (a receiver is down): queue it again in ``seconds``."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = max(0.0, float(seconds))
+        self.reason = reason
+
+
 class JobLost(RuntimeError):
     """Another worker took over this job (ours was thought dead): stop, store nothing."""
 
 
+@dataclass
+class JobContext:
+    """What a runner gets: the job's row fields, its attempt, and the process's resources."""
+
+    job_id: uuid.UUID
+    kind: str
+    organisation_id: uuid.UUID
+    subject_id: uuid.UUID | None
+    params: dict[str, Any]
+    attempt: int  # 1 on the first run; counts every claim, crashed ones included
+    max_attempts: int
+    engine: Engine
+    settings: Settings
+    progress: Callable[[int, int], None]
+    loaded_background: Background | None = None
+
+    @property
+    def final_attempt(self) -> bool:
+        """A RetryLater now would end the job failed: a runner records its own give-up first."""
+        return self.attempt >= self.max_attempts
+
+    @property
+    def background(self) -> Background:
+        # Loaded on first use: a webhook delivery must not need the LCA background.
+        if self.loaded_background is None:
+            from app.runtime import get_background
+
+            self.loaded_background = get_background(self.settings)
+        return self.loaded_background
+
+
+Runner = Callable[[JobContext], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    runner: Runner
+    max_attempts: Callable[[Settings], int] = lambda _: DEFAULT_MAX_ATTEMPTS
+
+
+@lru_cache
+def job_kinds() -> dict[str, JobKind]:
+    """Every kind and its runner."""
+    return {
+        FOOTPRINT: JobKind(_run_footprint),
+        UNCERTAINTY: JobKind(_run_uncertainty),
+    }
+
+
+class Outcome(enum.Enum):
+    RAN = "ran"  # ran to an outcome: succeeded or failed
+    RETRY = "retry"  # ran, and asked to be run again in ``retry_in`` seconds
+    NOT_DUE = "not due"  # queued, but not before ``retry_in`` seconds from now
+    BUSY = "busy"  # another claimant holds it
+    FINISHED = "finished"  # it had already ended
+
+
+@dataclass(frozen=True)
+class RunResult:
+    outcome: Outcome
+    retry_in: float = 0.0
+
+
 def claim(engine: Engine, job_id: uuid.UUID, worker: str, stale_after_s: float) -> str | None:
-    """Atomically take a queued job, or a running one whose claimant stopped beating.
+    """Atomically take a queued job that is due, or a running one whose claimant stopped beating.
 
     One UPDATE with the condition in its WHERE clause: of two workers racing, exactly one sees
     a row changed. Returns the claim token, or None when the job is not ours to run.
@@ -66,7 +166,10 @@ def claim(engine: Engine, job_id: uuid.UUID, worker: str, stale_after_s: float) 
         .where(
             col(Job.id) == job_id,
             or_(
-                col(Job.status) == "queued",
+                and_(
+                    col(Job.status) == "queued",
+                    or_(col(Job.run_after).is_(None), col(Job.run_after) <= now),
+                ),
                 and_(col(Job.status) == "running", col(Job.heartbeat_at) < stale),
             ),
         )
@@ -91,6 +194,24 @@ def is_pending(engine: Engine, job_id: uuid.UUID) -> bool:
     return status in ("queued", "running")
 
 
+def _unclaimed(engine: Engine, job_id: uuid.UUID) -> RunResult:
+    """Why a claim failed: finished, held by someone, or queued for later."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(Job.status, Job.run_after).where(col(Job.id) == job_id)
+        ).first()
+    if row is None or row.status not in ("queued", "running"):
+        return RunResult(Outcome.FINISHED)
+    if row.status == "queued" and row.run_after is not None:
+        run_after = row.run_after
+        if run_after.tzinfo is None:  # SQLite returns naive UTC
+            run_after = run_after.replace(tzinfo=utc_now().tzinfo)
+        wait = (run_after - utc_now()).total_seconds()
+        if wait > 0:
+            return RunResult(Outcome.NOT_DUE, wait)
+    return RunResult(Outcome.BUSY)
+
+
 def _owned(job_id: uuid.UUID, token: str) -> Any:
     return and_(col(Job.id) == job_id, col(Job.claim_token) == token, col(Job.status) == "running")
 
@@ -99,48 +220,109 @@ def run_job(
     job_id: uuid.UUID,
     *,
     engine: Engine,
-    background: Background,
+    background: Background | None = None,
+    settings: Settings | None = None,
     worker: str = "in-process",
     stale_after_s: float = 60.0,
 ) -> bool:
-    """Run one job to completion if this worker can claim it; True if it ran to an outcome.
+    """Run one job if this worker can claim it; True if it ran (to an outcome, or to a retry).
 
     Safe to call twice, from two processes, or again after a crash: only the current claimant
     stores the outcome, and runners are idempotent (a footprint job's footprint has a fixed id).
-    False means someone else holds it (see :func:`is_pending`) or it is finished.
+    False means someone else holds it (see :func:`is_pending`), it is not due, or it is finished.
     """
+    result = execute_job(
+        job_id,
+        engine=engine,
+        background=background,
+        settings=settings,
+        worker=worker,
+        stale_after_s=stale_after_s,
+    )
+    return result.outcome in (Outcome.RAN, Outcome.RETRY)
+
+
+def execute_job(
+    job_id: uuid.UUID,
+    *,
+    engine: Engine,
+    background: Background | None = None,
+    settings: Settings | None = None,
+    worker: str = "in-process",
+    stale_after_s: float = 60.0,
+) -> RunResult:
+    """:func:`run_job`, saying what happened so the caller can schedule the next run."""
     token = claim(engine, job_id, worker, stale_after_s)
     if token is None:
-        return False
+        return _unclaimed(engine, job_id)
+    settings = settings or get_settings()
     with session_scope(engine) as session:
         job = session.get(Job, job_id)
         assert job is not None
-        kind, params = job.kind, dict(job.params)
-        organisation_id, subject_id = job.organisation_id, job.subject_id
+        kind = job.kind
+        known = job_kinds().get(kind)
+        context = JobContext(
+            job_id=job_id,
+            kind=kind,
+            organisation_id=job.organisation_id,
+            subject_id=job.subject_id,
+            params=dict(job.params),
+            attempt=job.attempts,
+            max_attempts=known.max_attempts(settings) if known else 1,
+            engine=engine,
+            settings=settings,
+            progress=_progress_writer(engine, job_id, token),
+            loaded_background=background,
+        )
     started = time.monotonic()
     try:
-        runner = _RUNNERS[kind]
-        result = runner(
-            organisation_id,
-            subject_id,
-            params,
-            engine,
-            background,
-            _progress_writer(engine, job_id, token),
-        )
+        if known is None:
+            raise LookupError(f"unknown job kind {kind!r}")
+        result = known.runner(context)
     except JobLost:
         logger.warning("job %s was taken over by another worker; its outcome is theirs", job_id)
-        return False
+        return RunResult(Outcome.BUSY)
+    except RetryLater as retry:
+        if context.final_attempt:
+            error = f"gave up after {context.attempt} attempts: {retry.reason}"
+            _finish(engine, job_id, token, status="failed", error=error[:2000])
+            JOB_SECONDS.labels(kind, "failed").observe(time.monotonic() - started)
+            return RunResult(Outcome.RAN)
+        JOB_SECONDS.labels(kind, "retry").observe(time.monotonic() - started)
+        if not _requeue(engine, job_id, token, retry):
+            return RunResult(Outcome.BUSY)
+        logger.info("job %s (%s) retries in %.1f s: %s", job_id, kind, retry.seconds, retry.reason)
+        return RunResult(Outcome.RETRY, retry.seconds)
     except Exception as exc:  # any failure is the job's outcome, recorded for the client
         logger.exception("job %s failed", job_id)
-        stored = _finish(
+        _finish(
             engine, job_id, token, status="failed", error=f"{exc.__class__.__name__}: {exc}"[:2000]
         )
         JOB_SECONDS.labels(kind, "failed").observe(time.monotonic() - started)
-        return stored
-    stored = _finish(engine, job_id, token, status="succeeded", result=result, progress=1.0)
+        return RunResult(Outcome.RAN)
+    stored = _finish(
+        engine, job_id, token, status="succeeded", result=result, progress=1.0, error=None
+    )
     JOB_SECONDS.labels(kind, "succeeded").observe(time.monotonic() - started)
-    return stored
+    return RunResult(Outcome.RAN if stored else Outcome.BUSY)
+
+
+def _requeue(engine: Engine, job_id: uuid.UUID, token: str, retry: RetryLater) -> bool:
+    """Back to queued, due in ``retry.seconds``, claim released, reason kept for the client."""
+    statement = (
+        update(Job)
+        .where(_owned(job_id, token))
+        .values(
+            status="queued",
+            run_after=utc_now() + timedelta(seconds=retry.seconds),
+            error=retry.reason[:2000],
+            claim_token=None,
+            worker=None,
+            heartbeat_at=None,
+        )
+    )
+    with engine.begin() as connection:
+        return connection.execute(statement).rowcount == 1
 
 
 def _finish(engine: Engine, job_id: uuid.UUID, token: str, **fields: Any) -> bool:
@@ -173,19 +355,13 @@ def _progress_writer(engine: Engine, job_id: uuid.UUID, token: str) -> Callable[
     return write
 
 
-def _run_footprint(
-    organisation_id: uuid.UUID,
-    bom_id: uuid.UUID | None,
-    params: dict[str, Any],
-    engine: Engine,
-    background: Background,
-    progress: Callable[[int, int], None],
-) -> dict[str, Any]:
+def _run_footprint(context: JobContext) -> dict[str, Any]:
     """Compute a BOM's footprint under the id fixed when the job was created: a re-run after a
     crash finds it stored and does not create a second one."""
+    bom_id, params = context.subject_id, context.params
     assert bom_id is not None
     footprint_id = uuid.UUID(params["footprint_id"])
-    with session_scope(engine) as session:
+    with session_scope(context.engine) as session:
         existing = session.get(Footprint, footprint_id)
     if existing is None:
         request = (
@@ -194,30 +370,32 @@ def _run_footprint(
         try:
             compute_footprint(
                 bom_id,
-                organisation_id,
-                engine=engine,
-                background=background,
+                context.organisation_id,
+                engine=context.engine,
+                background=context.background,
                 actor=params.get("actor", "job"),
                 request=request,
                 footprint_id=footprint_id,
             )
         except IntegrityError:
             pass  # a concurrent run stored it first: the same footprint, stored once
-    progress(1, 1)
+        else:
+            from app.webhooks.events import footprint_completed
+
+            # Announced by the run that stored it; a crash between the two commits loses the
+            # announcement (the footprint itself is stored once either way).
+            with session_scope(context.engine) as session:
+                footprint_completed(session, context.organisation_id, footprint_id)
+    context.progress(1, 1)
     return {"footprint_id": str(footprint_id)}
 
 
-def _run_uncertainty(
-    organisation_id: uuid.UUID,
-    footprint_id: uuid.UUID | None,
-    params: dict[str, Any],
-    engine: Engine,
-    background: Background,
-    progress: Callable[[int, int], None],
-) -> dict[str, Any]:
+def _run_uncertainty(context: JobContext) -> dict[str, Any]:
+    footprint_id, params = context.subject_id, context.params
+    background = context.background
     assert footprint_id is not None
-    with session_scope(engine) as session:
-        repo = OrgRepository(session, organisation_id)
+    with session_scope(context.engine) as session:
+        repo = OrgRepository(session, context.organisation_id)
         footprint = repo.get(Footprint, footprint_id, "footprint")
         if footprint.background_version != background.version:
             raise ValueError(
@@ -241,9 +419,6 @@ def _run_uncertainty(
         background_uncertainty=params["background"],
         # The gsd applies to BOM lines; plant energy is measured, so it stays fixed.
         foreground_gsd=[gsd if i.stage == STAGE_MATERIALS else None for i in inputs],
-        progress=progress,
+        progress=context.progress,
     )
     return {"footprint_id": str(footprint_id), "unit": "kg CO2e per cell", **asdict(result)}
-
-
-_RUNNERS = {UNCERTAINTY: _run_uncertainty, FOOTPRINT: _run_footprint}
