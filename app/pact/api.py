@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 
 from app.api.deps import SessionDep, SettingsDep
 from app.pact import auth
-from app.pact.delivery import submit_fulfilment
+from app.pact.delivery import fulfilment_job
 from app.pact.mapping import FILTERS, matching
 from app.pact.service import (
     REQUEST_CREATED,
@@ -27,6 +27,8 @@ from app.pact.service import (
     shared_footprints,
     validate_event,
 )
+from app.runtime import submit_job
+from app.services.jobs import PACT_FULFIL
 
 
 def pact_error(status: int, code: str, message: str) -> JSONResponse:
@@ -176,8 +178,11 @@ async def events(
         return pact_error(400, "BadRequest", "the body is not JSON")
     event = validate_event(event)
     row = record_event(session, caller, event)
-    session.commit()  # logged before we answer; the reply job reads it in its own transaction
+    job_id = None
     if event["type"] == REQUEST_CREATED:
         own_source = "//" + _base(request).split("://", 1)[1] + "/3/events"
-        submit_fulfilment(row.id, own_source, settings)
+        job_id = fulfilment_job(session, row, own_source)  # committed with the event, or not
+    session.commit()  # logged before we answer; the reply job reads it in its own transaction
+    if job_id is not None:
+        submit_job(job_id, settings, kind=PACT_FULFIL)
     return Response(status_code=200)

@@ -1,22 +1,21 @@
-"""Asynchronous fulfilment of a RequestCreatedEvent: find the footprints, post the reply.
+"""Fulfilment of a RequestCreatedEvent as a durable job: find the footprints, post the reply.
 
-The request was answered 200 already (PACT v3 /3/events); the reply is POSTed to the
-requester's events endpoint with retries and exponential backoff. Attempts and the outcome are
-recorded on the event's row. Runs on a small in-process pool: a restart loses pending replies
-(the spec's 72-hour retry horizon needs a durable queue; see README).
+The request was answered 200 already (PACT v3 /3/events), and a ``pact.fulfil`` job was
+committed with the event's row. The job computes the reply once (stored on the row, so every
+attempt sends the same CloudEvent) and POSTs it to the requester's events endpoint; a failed
+POST asks to be retried after ``pact_callback_backoff_s × 2^(n-1)``, up to
+``pact_callback_attempts``. Attempts and the outcome are recorded on the event's row. Being a
+job, a pending reply survives a restart (the sweeper resubmits it).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app.db import session_scope
 from app.models import Footprint, utc_now
@@ -34,30 +33,27 @@ from app.pact.service import (
 )
 from app.runtime import get_background, get_engine
 from app.services.footprints import compute_footprint
+from app.services.jobs import PACT_FULFIL, JobContext, RetryLater, new_job
 from app.settings import Settings
 from app.webhooks.settings import get_webhook_settings
 from app.webhooks.urls import UnsafeUrl, check_url
 
 logger = logging.getLogger("cellcarbon.pact")
-_lock = threading.Lock()
-_executor: ThreadPoolExecutor | None = None
 
 
-def submit_fulfilment(event_row_id: uuid.UUID, own_source: str, settings: Settings) -> Future[None]:
-    """Fulfil a committed ``pending`` RequestCreatedEvent in the background."""
-    global _executor
-    with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cellcarbon-pact")
-    return _executor.submit(_fulfil_logged, event_row_id, own_source, settings)
+class ReplyRefused(RuntimeError):
+    """The reply could not be delivered, for good (refused URL, 4xx, or out of attempts)."""
 
 
-def _fulfil_logged(event_row_id: uuid.UUID, own_source: str, settings: Settings) -> None:
-    try:
-        fulfil(event_row_id, own_source, settings)
-    except Exception:  # a thread has no caller to report to: log it and mark the row
-        logger.exception("PACT request %s could not be fulfilled", event_row_id)
-        _finish(settings, event_row_id, status="failed", last_error="internal error")
+def fulfilment_job(session: Session, row: PactEvent, own_source: str) -> uuid.UUID:
+    """Queue the reply to a ``pending`` RequestCreatedEvent in the session that logs it: the
+    job exists exactly when the event does. Submit it once the session has committed."""
+    job = new_job(session, row.organisation_id, PACT_FULFIL, row.id, {"own_source": own_source})
+    return job.id
+
+
+def fulfilment_attempts(settings: Settings) -> int:
+    return settings.pact_callback_attempts
 
 
 def refresh_outdated(caller: Caller, product_ids: list[str], settings: Settings) -> list[uuid.UUID]:
@@ -147,13 +143,24 @@ def reply_for(event_row_id: uuid.UUID, own_source: str, settings: Settings) -> d
     }
 
 
-def fulfil(event_row_id: uuid.UUID, own_source: str, settings: Settings) -> None:
-    reply = reply_for(event_row_id, own_source, settings)
-    with session_scope(get_engine(settings)) as session:
+def run_fulfilment(context: JobContext) -> dict[str, Any]:
+    """One attempt at delivering the reply; RetryLater when the requester may accept it later."""
+    settings = context.settings
+    event_row_id = context.subject_id
+    assert event_row_id is not None
+    with session_scope(context.engine) as session:
         row = session.get(PactEvent, event_row_id)
         assert row is not None
-        row.reply = reply
-        target = reply_url(row.source)
+        if row.status != "pending":  # delivered or given up by an earlier run
+            return {"event_id": str(row.id), "status": row.status, "attempts": row.attempts}
+        reply, target, number = row.reply, reply_url(row.source), row.attempts + 1
+    if reply is None:
+        reply = reply_for(event_row_id, context.params["own_source"], settings)
+        with session_scope(context.engine) as session:
+            row = session.get(PactEvent, event_row_id)
+            assert row is not None
+            row.reply = reply
+            session.add(row)
     assert target is not None  # checked when the event was accepted
     try:
         # The requester named this URL in its event: the same SSRF rules as for webhooks apply
@@ -161,53 +168,73 @@ def fulfil(event_row_id: uuid.UUID, own_source: str, settings: Settings) -> None
         check_url(target, get_webhook_settings())
     except UnsafeUrl as exc:
         _finish(settings, event_row_id, status="failed", last_error=f"refused: {exc}", attempts=0)
-        return
+        raise ReplyRefused(f"refused: {exc}") from None
+    error, final = _post(settings, target, reply)
+    if error is None:
+        _deliver(settings, event_row_id, reply, number)
+        return {"event_id": str(event_row_id), "status": "delivered", "attempts": number}
+    if final or number >= settings.pact_callback_attempts or context.final_attempt:
+        _finish(settings, event_row_id, status="failed", last_error=error, attempts=number)
+        raise ReplyRefused(f"{error} (attempt {number})")
+    _record_attempt(settings, event_row_id, number, error)
+    raise RetryLater(settings.pact_callback_backoff_s * 2 ** (number - 1), error)
+
+
+def _post(settings: Settings, target: str, reply: dict[str, Any]) -> tuple[str | None, bool]:
+    """POST the reply: (error or None, whether retrying cannot help)."""
     verify = trust(str(settings.pact_ca_bundle) if settings.pact_ca_bundle else None)
-    delay = settings.pact_callback_backoff_s
-    error = ""
-    with httpx.Client(verify=verify, timeout=settings.pact_http_timeout_s) as http:
-        for attempt in range(1, settings.pact_callback_attempts + 1):
-            try:
-                response = http.post(
-                    target,
-                    json=reply,
-                    headers={"content-type": "application/cloudevents+json; charset=UTF-8"},
-                )
-                if response.is_success:
-                    _finish(settings, event_row_id, status="delivered", attempts=attempt)
-                    _announce_fulfilled(settings, event_row_id, reply)
-                    return
-                error = f"HTTP {response.status_code} from {target}"
-                if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
-                    break  # the requester refuses this reply; sending it again will not help
-            except httpx.HTTPError as exc:
-                error = f"{exc.__class__.__name__}: {exc}"[:500]
-            _record_attempt(settings, event_row_id, attempt, error)
-            if attempt < settings.pact_callback_attempts:
-                time.sleep(delay)
-                delay *= 2
-    _finish(settings, event_row_id, status="failed", last_error=error, attempts=attempt)
+    try:
+        with httpx.Client(verify=verify, timeout=settings.pact_http_timeout_s) as http:
+            response = http.post(
+                target,
+                json=reply,
+                headers={"content-type": "application/cloudevents+json; charset=UTF-8"},
+            )
+    except httpx.HTTPError as exc:
+        return f"{exc.__class__.__name__}: {exc}"[:500], False
+    if response.is_success:
+        return None, False
+    # A 4xx other than timeout/too-many: the requester refuses this reply; resending won't help.
+    refused = 400 <= response.status_code < 500 and response.status_code not in (408, 429)
+    return f"HTTP {response.status_code} from {target}", refused
+
+
+def _deliver(
+    settings: Settings, event_row_id: uuid.UUID, reply: dict[str, Any], attempts: int
+) -> None:
+    """Mark the row delivered and announce it, in one transaction: announced exactly once."""
+    with session_scope(get_engine(settings)) as session:
+        row = session.get(PactEvent, event_row_id)
+        assert row is not None
+        row.status, row.attempts, row.finished_at = "delivered", attempts, utc_now()
+        session.add(row)
+        _announce(session, row, reply)
 
 
 def _announce_fulfilled(settings: Settings, event_row_id: uuid.UUID, reply: dict[str, Any]) -> None:
     """Tell the data owner's webhooks that a customer's PACT request was answered."""
-    from app.webhooks.delivery import emit
-
     with session_scope(get_engine(settings)) as session:
         row = session.get(PactEvent, event_row_id)
-        if row is None or not str(reply.get("type", "")).endswith("RequestFulfilledEvent.3"):
-            return
-        footprints = reply.get("data", {}).get("pfs", [])
-        emit(
-            session,
-            row.organisation_id,
-            "pact.request.fulfilled",
-            {
-                "request_event_id": row.event_id,
-                "requester": row.source,
-                "footprint_ids": [pf.get("id") for pf in footprints if isinstance(pf, dict)],
-            },
-        )
+        if row is not None:
+            _announce(session, row, reply)
+
+
+def _announce(session: Session, row: PactEvent, reply: dict[str, Any]) -> None:
+    from app.webhooks.delivery import emit
+
+    if not str(reply.get("type", "")).endswith("RequestFulfilledEvent.3"):
+        return
+    footprints = reply.get("data", {}).get("pfs", [])
+    emit(
+        session,
+        row.organisation_id,
+        "pact.request.fulfilled",
+        {
+            "request_event_id": row.event_id,
+            "requester": row.source,
+            "footprint_ids": [pf.get("id") for pf in footprints if isinstance(pf, dict)],
+        },
+    )
 
 
 def _record_attempt(settings: Settings, row_id: uuid.UUID, attempt: int, error: str) -> None:
