@@ -131,7 +131,12 @@ def test_retry_later_requeues_with_not_before_and_reason(settings, organisation,
     time.sleep(0.21)
     assert _execute(settings, job_id).outcome is Outcome.RAN
     job = _row(settings, job_id)
-    assert (job.status, job.attempts, job.error, job.result) == ("succeeded", 3, None, {"step": "done"})
+    assert (job.status, job.attempts, job.error, job.result) == (
+        "succeeded",
+        3,
+        None,
+        {"step": "done"},
+    )
     assert runs == [1, 2, 3]
     assert _execute(settings, job_id).outcome is Outcome.FINISHED
 

@@ -253,6 +253,82 @@ def test_a_job_whose_task_was_lost_is_run_by_a_workers_sweeper(pg, redis_url, wo
     assert job["attempts"] == 1 and job["result"] == {"footprint_id": footprint_id}
 
 
+def test_a_webhook_delivery_retries_on_celery_until_the_receiver_accepts(  # type: ignore[no-untyped-def]
+    pg, redis_url, workers, monkeypatch
+) -> None:
+    """emit() with a broker configured enqueues the delivery job once the session commits; the
+    receiver answers 503 then 204: the worker retries after the backoff (a countdown task) and
+    the delivery succeeds on its second attempt."""
+    from app.db import session_scope
+    from app.models import Job
+    from app.runtime import get_engine
+    from app.settings import get_settings
+    from app.webhooks.delivery import emit
+    from app.webhooks.models import WebhookDelivery, WebhookEndpoint
+    from tests.integration.conftest import Received
+
+    received: list[Received] = []
+    server = _receiver([503, 204], received)
+    organisation = _organisation_id(pg)
+    monkeypatch.setenv("CELLCARBON_BROKER_URL", redis_url)
+    get_settings.cache_clear()  # emit's after-commit hook reads the broker from the settings
+    try:
+        with session_scope(get_engine(pg)) as session:
+            endpoint = WebhookEndpoint(
+                organisation_id=organisation,
+                url=f"http://127.0.0.1:{server.server_address[1]}/hook",
+                event_types=["report.ready"],
+                secret="whsec_celery",
+            )
+            session.add(endpoint)
+            session.flush()
+            (delivery_id,) = emit(session, organisation, "report.ready", {"report_id": "r-1"})
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    workers()
+
+    def delivery() -> WebhookDelivery:
+        with session_scope(get_engine(pg)) as session:
+            row = session.get(WebhookDelivery, delivery_id)
+            assert row is not None
+            session.expunge(row)
+            return row
+
+    try:
+        _wait(lambda: delivery().status != "pending", 120, "the delivery")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (delivery().status, delivery().attempts) == ("succeeded", 2)
+    assert len(received) == 2 and received[0].body == received[1].body
+    with session_scope(get_engine(pg)) as session:
+        job = session.exec(select(Job).where(Job.subject_id == delivery_id)).one()
+        assert (job.kind, job.status, job.attempts) == ("webhook.deliver", "succeeded", 2)
+
+
+def _receiver(statuses: list[int], received: list[Any]):  # type: ignore[no-untyped-def]
+    """A loopback HTTP server answering each POST with the next status (the last repeats)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.integration.conftest import Received
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            received.append(Received(dict(self.headers.items()), body))
+            self.send_response(statuses[min(len(received), len(statuses)) - 1])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def test_concurrent_claims_in_one_process(pg) -> None:  # type: ignore[no-untyped-def]
     """Without Celery: eight threads call run_job on one job; exactly one runs it."""
     from app.runtime import get_background, get_engine

@@ -1,23 +1,22 @@
-"""Emitting events and delivering them: signed POSTs from a small thread pool, with retries.
+"""Emitting events and delivering them: signed POSTs run as durable jobs, with retries.
 
-:func:`emit` only writes ``webhook_delivery`` rows in the caller's session; they are handed to
-the worker when that session commits (a SQLAlchemy ``after_commit`` hook), so a rolled-back
-request announces nothing and a receiver never hears of a footprint that is not stored. Each
-attempt is a row in ``webhook_attempt``; after a failure the next attempt waits
-``backoff_seconds × 2^(n-1)``, up to ``max_attempts``. Pending deliveries live in this process:
-a restart abandons them (they stay ``pending`` in the log).
+:func:`emit` writes ``webhook_delivery`` rows and, for each, a ``webhook.deliver`` job in the
+caller's session; the jobs are submitted when that session commits (a SQLAlchemy
+``after_commit`` hook), so a rolled-back request announces nothing and a receiver never hears of
+a footprint that is not stored. Each attempt is a row in ``webhook_attempt``; after a failure
+the job asks to be retried in ``backoff_seconds × 2^(n-1)``, up to ``max_attempts``. Pending
+deliveries are rows, not threads: after a restart the sweeper resubmits them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import event
@@ -31,6 +30,10 @@ from app.webhooks.settings import get_webhook_settings
 from app.webhooks.signing import SIGNATURE_HEADER, signature_header
 from app.webhooks.urls import UnsafeUrl, check_url
 
+if TYPE_CHECKING:
+    from app.services.jobs import JobContext
+    from app.settings import Settings
+
 logger = logging.getLogger("cellcarbon.webhooks")
 
 FOOTPRINT_COMPLETED = "footprint.completed"
@@ -38,9 +41,7 @@ REPORT_READY = "report.ready"
 PACT_REQUEST_FULFILLED = "pact.request.fulfilled"
 EVENT_TYPES = (FOOTPRINT_COMPLETED, REPORT_READY, PACT_REQUEST_FULFILLED)
 
-_PENDING = "cellcarbon.webhook_deliveries"
-_lock = threading.Lock()
-_executor: ThreadPoolExecutor | None = None
+_PENDING = "cellcarbon.webhook_jobs"
 
 
 def emit(
@@ -48,6 +49,9 @@ def emit(
 ) -> list[uuid.UUID]:
     """Queue ``event_type`` with ``payload`` (JSON-able) for every endpoint of the organisation
     that subscribed to it; sent once ``session`` commits. Returns the delivery ids."""
+    # Imported here: app.models imports this package, and the jobs service imports app.models.
+    from app.services.jobs import WEBHOOK_DELIVER, new_job
+
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}; known: {EVENT_TYPES}")
     endpoints = session.exec(
@@ -84,16 +88,27 @@ def emit(
     ]
     session.add_all(deliveries)
     session.flush()
+    jobs = [new_job(session, organisation_id, WEBHOOK_DELIVER, d.id, {}) for d in deliveries]
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
-    session.info.setdefault(_PENDING, []).extend((engine, d.id) for d in deliveries)
+    session.info.setdefault(_PENDING, []).extend((engine, job.id) for job in jobs)
     return [d.id for d in deliveries]
 
 
 @event.listens_for(OrmSession, "after_commit")
 def _send_committed(session: OrmSession) -> None:
-    for engine, delivery_id in session.info.pop(_PENDING, []):
-        _schedule(engine, delivery_id, delay_seconds=0.0)
+    pending = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    from app.runtime import submit_job
+    from app.services.jobs import WEBHOOK_DELIVER
+    from app.settings import get_settings
+
+    for engine, job_id in pending:
+        try:
+            submit_job(job_id, get_settings(), engine=engine, kind=WEBHOOK_DELIVER)
+        except Exception:  # the commit stands; the job row is there for the sweeper
+            logger.exception("webhook job %s could not be submitted; the sweeper will", job_id)
 
 
 @event.listens_for(OrmSession, "after_rollback")
@@ -101,39 +116,57 @@ def _forget_rolled_back(session: OrmSession) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _schedule(engine: Engine, delivery_id: uuid.UUID, delay_seconds: float) -> None:
-    global _executor
-    if delay_seconds > 0:
-        timer = threading.Timer(delay_seconds, _schedule, (engine, delivery_id, 0.0))
-        timer.daemon = True
-        timer.start()
-        return
-    with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(
-                max_workers=get_webhook_settings().workers, thread_name_prefix="cellcarbon-webhook"
-            )
-    _executor.submit(_attempt_safely, engine, delivery_id)
+class DeliveryFailed(RuntimeError):
+    """The receiver did not accept the event within the attempts allowed, or cannot be sent to."""
 
 
-def _attempt_safely(engine: Engine, delivery_id: uuid.UUID) -> None:
-    try:
-        retry_in = attempt_delivery(engine, delivery_id)
-    except Exception:  # a worker thread has no caller to report to: log it
-        logger.exception("webhook delivery %s failed unexpectedly", delivery_id)
-        return
-    if retry_in is not None:
-        _schedule(engine, delivery_id, retry_in)
+def delivery_attempts(_: Settings) -> int:
+    return get_webhook_settings().max_attempts
 
 
-def attempt_delivery(engine: Engine, delivery_id: uuid.UUID) -> float | None:
-    """Make the next attempt of one delivery and log it; return the wait before the next
-    attempt, or None when the delivery is finished (succeeded or failed for good)."""
+def run_delivery(context: JobContext) -> dict[str, Any]:
+    """The job of one delivery: one attempt, then RetryLater while attempts remain."""
+    from app.services.jobs import RetryLater
+
+    assert context.subject_id is not None
+    attempted = attempt_delivery(
+        context.engine, context.subject_id, last_chance=context.final_attempt
+    )
+    if attempted.status == "pending":
+        assert attempted.retry_in is not None
+        raise RetryLater(attempted.retry_in, attempted.error or "not delivered")
+    if attempted.status == "failed":
+        raise DeliveryFailed(f"{attempted.error} (after {attempted.attempts} attempts)")
+    return {
+        "delivery_id": str(context.subject_id),
+        "status": attempted.status,
+        "attempts": attempted.attempts,
+    }
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """A delivery after an attempt: its status, attempts so far, the last error, and the wait
+    before the next attempt (None unless still pending)."""
+
+    status: str
+    attempts: int
+    error: str | None = None
+    retry_in: float | None = None
+
+
+def attempt_delivery(
+    engine: Engine, delivery_id: uuid.UUID, *, last_chance: bool = False
+) -> Attempted:
+    """Make the next attempt of one delivery and log it. A delivery that is already finished is
+    left alone (a job re-run after a crash sends nothing twice that was recorded)."""
     settings = get_webhook_settings()
     with Session(engine) as session:
         delivery = session.get(WebhookDelivery, delivery_id)
-        if delivery is None or delivery.status != "pending":
-            return None
+        if delivery is None:
+            return Attempted("failed", 0, "delivery not found")
+        if delivery.status != "pending":
+            return Attempted(delivery.status, delivery.attempts, "finished earlier")
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
         assert endpoint is not None  # foreign key
         number = delivery.attempts + 1
@@ -153,14 +186,14 @@ def attempt_delivery(engine: Engine, delivery_id: uuid.UUID) -> float | None:
         )
         delivery.attempts = number
         succeeded = status_code is not None and 200 <= status_code < 300
-        if succeeded or final or number >= settings.max_attempts:
+        if succeeded or final or last_chance or number >= settings.max_attempts:
             delivery.status = "succeeded" if succeeded else "failed"
             delivery.finished_at = datetime.now(UTC)
         session.add(delivery)
         session.commit()
         if delivery.status != "pending":
-            return None
-        return float(settings.backoff_seconds * 2 ** (number - 1))
+            return Attempted(delivery.status, number, error)
+        return Attempted("pending", number, error, settings.backoff_seconds * 2 ** (number - 1))
 
 
 def _post(

@@ -27,7 +27,9 @@ class WebhookSettings(BaseSettings):
         description="wait before attempt 2, doubled after each failure: 10, 20, 40, 80, 160 s",
     )
     timeout_seconds: float = Field(default=10.0, gt=0, description="per attempt, connect + read")
-    workers: int = Field(default=4, ge=1, le=64, description="delivery threads per process")
+    workers: int = Field(
+        default=4, ge=1, le=64, description="threads per process for deliveries and PACT replies"
+    )
 
 
 @lru_cache

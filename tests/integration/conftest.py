@@ -53,7 +53,8 @@ class Received:
 
 @dataclass
 class Receiver:
-    """A webhook receiver: answers each POST with the next of ``statuses`` (the last repeats)."""
+    """A webhook receiver: answers each POST with the next of ``statuses`` (the last repeats);
+    on a free port, or on ``port`` (a receiver that comes up where one was down)."""
 
     statuses: list[int]
     requests: list[Received] = field(default_factory=list)
@@ -70,7 +71,7 @@ class Receiver:
 def receiver_factory() -> Iterator[Any]:
     servers: list[ThreadingHTTPServer] = []
 
-    def start(statuses: list[int]) -> Receiver:
+    def start(statuses: list[int], port: int = 0) -> Receiver:
         receiver = Receiver(statuses=statuses)
 
         class Handler(BaseHTTPRequestHandler):
@@ -87,7 +88,7 @@ def receiver_factory() -> Iterator[Any]:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         servers.append(server)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/cellcarbon"
