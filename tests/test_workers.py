@@ -307,6 +307,42 @@ def test_a_webhook_delivery_retries_on_celery_until_the_receiver_accepts(  # typ
         assert (job.kind, job.status, job.attempts) == ("webhook.deliver", "succeeded", 2)
 
 
+def test_a_report_job_runs_on_celery(pg, redis_url, workers) -> None:  # type: ignore[no-untyped-def]
+    """The worker renders the CSV report and stores it: the bytes are the report rendered here."""
+    from app.db import session_scope
+    from app.models import ReportFile
+    from app.reports.files import report_job_params
+    from app.reports.model import FunctionalUnitChoice
+    from app.reports.service import render
+    from app.repository import OrgRepository
+    from app.runtime import get_background, get_engine
+    from app.services.jobs import REPORT
+    from app.worker import enqueue
+
+    _, footprint_id = _bom_and_footprint(pg)
+    params = report_job_params("report", "csv", FunctionalUnitChoice())
+    job_id = _job(pg, REPORT, footprint_id, params)
+    enqueue(job_id, _with_broker(pg, redis_url))
+    workers()
+    _wait(lambda: _read(pg, job_id)["status"] in ("succeeded", "failed"), 120, "the report job")
+    job = _read(pg, job_id)
+    assert job["status"] == "succeeded", job["error"]
+    with session_scope(get_engine(pg)) as session:
+        stored = session.get(ReportFile, uuid.UUID(params["report_id"]))
+        assert stored is not None
+        expected = render(
+            OrgRepository(session, _organisation_id(pg)),
+            footprint_id,
+            "report",
+            "csv",
+            FunctionalUnitChoice(),
+            get_background(pg),
+            pg.data_dir,
+        )
+        assert stored.content == expected
+        assert job["result"]["sha256"] == stored.sha256 and job["result"]["size"] == len(expected)
+
+
 def _receiver(statuses: list[int], received: list[Any]):  # type: ignore[no-untyped-def]
     """A loopback HTTP server answering each POST with the next status (the last repeats)."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

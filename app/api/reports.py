@@ -1,33 +1,42 @@
-"""Reports of stored footprints: JSON, CSV, XLSX, PDF; the EU declaration; comparisons."""
+"""Reports of stored footprints: JSON, CSV, XLSX, PDF; the EU declaration; comparisons.
+
+Rendered on request (GET …/report, …/declaration), or by a job whose file is kept for download
+(POST …/reports, then GET /v1/reports/{id}).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.api.deps import RepoDep, SettingsDep
+from app.api.deps import RepoDep, SessionDep, SettingsDep
 from app.errors import AppError, InvalidInput
+from app.models import Footprint, ReportFile
 from app.report_schemas import ComparisonReport, Declaration, FootprintReport
 from app.reports import pdf, tabular
-from app.reports.model import DEFAULT_APPLICATION, FunctionalUnitChoice
-from app.reports.service import as_json, comparison, declaration, footprint_report
-from app.runtime import get_background
+from app.reports.files import report_job_params
+from app.reports.model import DEFAULT_APPLICATION, FunctionalUnitChoice, functional_unit
+from app.reports.service import (
+    DECLARATION_FORMATS,
+    FORMATS_BY_KIND,
+    MEDIA_TYPES,
+    REPORT_FORMATS,
+    as_json,
+    comparison,
+    render,
+)
+from app.runtime import get_background, submit_job
+from app.schemas import JobPublic
+from app.services.jobs import REPORT, create_job, job_public
 from app.settings import Settings
 from lca.background import Background
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
-MEDIA_TYPES = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-}
-REPORT_FORMATS = ("json", "csv", "xlsx", "pdf")
-DECLARATION_FORMATS = ("json", "pdf")
 MAX_COMPARED = 10
 
 
@@ -140,14 +149,10 @@ def get_report(
 ) -> Response:
     """The emission report of a stored footprint as JSON, CSV, XLSX or PDF."""
     fmt = negotiate(format_, accept, REPORT_FORMATS)
-    report = footprint_report(repo, footprint_id, choice, _background(settings), settings.data_dir)
-    renderers: dict[str, Callable[[], bytes]] = {
-        "json": lambda: as_json(report),
-        "csv": lambda: tabular.report_csv(report),
-        "xlsx": lambda: tabular.report_xlsx(report),
-        "pdf": lambda: pdf.report_pdf(report, declaration(report)),
-    }
-    return _download(renderers[fmt](), fmt, f"footprint-{footprint_id}")
+    body = render(
+        repo, footprint_id, "report", fmt, choice, _background(settings), settings.data_dir
+    )
+    return _download(body, fmt, f"footprint-{footprint_id}")
 
 
 @router.get(
@@ -165,9 +170,9 @@ def get_declaration(
 ) -> Response:
     """The EU Battery Regulation carbon footprint declaration fields, as JSON or PDF."""
     fmt = negotiate(format_, accept, DECLARATION_FORMATS)
-    report = footprint_report(repo, footprint_id, choice, _background(settings), settings.data_dir)
-    fields = declaration(report)
-    body = as_json(fields) if fmt == "json" else pdf.declaration_pdf(fields)
+    body = render(
+        repo, footprint_id, "declaration", fmt, choice, _background(settings), settings.data_dir
+    )
     return _download(body, fmt, f"declaration-{footprint_id}")
 
 
@@ -212,3 +217,88 @@ def get_comparison(
         "pdf": lambda: pdf.comparison_pdf(compared),
     }
     return _download(renderers[fmt](), fmt, "comparison")
+
+
+class ReportJobIn(BaseModel):
+    """What to render: a report or the declaration, its format, and the functional unit (the
+    query parameters of the report routes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["json", "csv", "xlsx", "pdf"] = "pdf"
+    kind: Literal["report", "declaration"] = "report"
+    application: str = Field(
+        default=DEFAULT_APPLICATION,
+        max_length=40,
+        description="functional-unit defaults: ev_m1_n1, ev_l or ev_m2_m3_n2_n3",
+    )
+    full_equivalent_cycles_per_year: float | None = Field(default=None, gt=0, le=10_000)
+    service_years: float | None = Field(default=None, gt=0, le=50)
+
+    @model_validator(mode="after")
+    def _format_of_kind(self) -> ReportJobIn:
+        if self.format not in FORMATS_BY_KIND[self.kind]:
+            supported = ", ".join(FORMATS_BY_KIND[self.kind])
+            raise ValueError(f"a {self.kind} is rendered as {supported}, not {self.format}")
+        return self
+
+
+@router.post(
+    "/footprints/{footprint_id}/reports",
+    response_model=JobPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def start_report(
+    footprint_id: uuid.UUID,
+    repo: RepoDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    payload: ReportJobIn | None = None,
+) -> JobPublic:
+    """Render a report or declaration in a job; its result links the file to download."""
+    wanted = payload or ReportJobIn()
+    footprint = repo.get(Footprint, footprint_id, "footprint")
+    choice = FunctionalUnitChoice(
+        wanted.application, wanted.full_equivalent_cycles_per_year, wanted.service_years
+    )
+    # An unknown application is the caller's mistake: a 422 now, not a failed job later.
+    functional_unit(choice, footprint.nominal_energy_kwh, settings.data_dir)
+    job = create_job(
+        repo, REPORT, footprint.id, report_job_params(wanted.kind, wanted.format, choice)
+    )
+    public = job_public(job)
+    session.commit()  # the worker reads the job row in its own transaction
+    submit_job(job.id, settings, kind=REPORT)
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return public
+
+
+@router.get(
+    "/reports/{report_file_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {media: {} for media in MEDIA_TYPES.values()},
+            "description": "the rendered file; ETag is its SHA-256",
+        },
+        304: {"description": "If-None-Match named this file's ETag"},
+    },
+)
+def download_report(
+    report_file_id: uuid.UUID,
+    repo: RepoDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A report rendered by a job (the URL in the job's result and in report.ready)."""
+    stored = repo.get(ReportFile, report_file_id, "report")
+    etag = f'"{stored.sha256}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"}
+    if if_none_match is not None:
+        given = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        if etag in given or "*" in given:
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    if stored.format != "json":
+        name = f"{stored.kind}-{stored.footprint_id}.{stored.format}"
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return Response(stored.content, media_type=stored.media_type, headers=headers)

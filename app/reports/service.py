@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlmodel import col, select
 
 from app.models import Bom, Footprint, Job
 from app.report_schemas import ComparisonReport, Declaration, FootprintReport
+from app.reports import pdf, tabular
 from app.reports.model import (
     FunctionalUnitChoice,
     build_comparison,
@@ -20,6 +22,16 @@ from app.reports.model import (
 from app.repository import OrgRepository
 from app.services.jobs import UNCERTAINTY
 from lca.background import Background
+
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+REPORT_FORMATS = ("json", "csv", "xlsx", "pdf")
+DECLARATION_FORMATS = ("json", "pdf")
+FORMATS_BY_KIND = {"report": REPORT_FORMATS, "declaration": DECLARATION_FORMATS}
 
 
 def latest_uncertainty_job(repo: OrgRepository, footprint_id: uuid.UUID) -> Job | None:
@@ -70,3 +82,29 @@ def comparison(
 def as_json(model: FootprintReport | Declaration | ComparisonReport) -> bytes:
     """Canonical JSON: fixed key order, two-space indent, trailing newline."""
     return (json.dumps(model.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def render(
+    repo: OrgRepository,
+    footprint_id: uuid.UUID,
+    kind: str,
+    fmt: str,
+    choice: FunctionalUnitChoice,
+    background: Background | None,
+    data_dir: Path,
+) -> bytes:
+    """The bytes of a footprint's report or declaration in ``fmt``: what the report routes
+    answer, and what a report job stores."""
+    if fmt not in FORMATS_BY_KIND[kind]:
+        raise ValueError(f"a {kind} is not rendered as {fmt}")
+    report = footprint_report(repo, footprint_id, choice, background, data_dir)
+    if kind == "declaration":
+        fields = declaration(report)
+        return as_json(fields) if fmt == "json" else pdf.declaration_pdf(fields)
+    renderers: dict[str, Callable[[], bytes]] = {
+        "json": lambda: as_json(report),
+        "csv": lambda: tabular.report_csv(report),
+        "xlsx": lambda: tabular.report_xlsx(report),
+        "pdf": lambda: pdf.report_pdf(report, declaration(report)),
+    }
+    return renderers[fmt]()

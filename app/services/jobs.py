@@ -134,11 +134,13 @@ def job_kinds() -> dict[str, JobKind]:
     """Every kind and its runner. Imported here, on first use, because the runners live next to
     their features and those import this module."""
     from app.pact.delivery import fulfilment_attempts, run_fulfilment
+    from app.reports.files import run_report
     from app.webhooks.delivery import delivery_attempts, run_delivery
 
     return {
         FOOTPRINT: JobKind(_run_footprint),
         UNCERTAINTY: JobKind(_run_uncertainty),
+        REPORT: JobKind(run_report),
         PACT_FULFIL: JobKind(run_fulfilment, fulfilment_attempts),
         WEBHOOK_DELIVER: JobKind(run_delivery, delivery_attempts),
     }

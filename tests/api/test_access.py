@@ -45,7 +45,9 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
     ).json()
     key = client.post("/v1/api-keys", json={"name": "victim", "scopes": ["read"]}).json()
     webhook = _loopback_webhook(client)
+    rendered = _rendered_report(client, footprint["id"])
     return {
+        "report_file_id": rendered["report_id"],
         "webhook_id": webhook["id"],
         "bom_id": bom["id"],
         "footprint_id": footprint["id"],
@@ -55,6 +57,17 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
         "report_id": report["id"],
         "key_id": key["id"],
     }
+
+
+def _rendered_report(client, footprint_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A report file rendered by a job (its job result)."""
+    job = client.post(f"/v1/footprints/{footprint_id}/reports", json={"format": "csv"}).json()
+    deadline = time.monotonic() + 60
+    while job["status"] not in ("succeeded", "failed") and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job = client.get(f"/v1/jobs/{job['id']}").json()
+    assert job["status"] == "succeeded", job
+    return dict(job["result"])
 
 
 def _loopback_webhook(client) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -92,6 +105,7 @@ def _bodies(ids: dict[str, str]) -> dict[tuple[str, str], Any]:
         ("POST", "/v1/boms/{bom_id}/footprints"): None,
         ("POST", "/v1/boms/{bom_id}/scenarios"): {"scenarios": [{"name": "x"}]},
         ("POST", "/v1/footprints/{footprint_id}/uncertainty"): {"iterations": 10},
+        ("POST", "/v1/footprints/{footprint_id}/reports"): {"format": "json"},
         ("POST", "/v1/suppliers/{supplier_id}/sites"): {
             "name": "s",
             "country": "KR",

@@ -257,3 +257,26 @@ def _organisation_of(client: Any, settings: Any) -> Any:
     prefix = client.headers["authorization"].split("_")[1]
     with session_scope(get_engine(settings)) as session:
         return session.exec(select(ApiKey.organisation_id).where(ApiKey.prefix == prefix)).one()
+
+
+def test_report_ready_is_announced_with_the_files_digest(
+    org_client: Any, webhook_settings: None, receiver_factory: Any
+) -> None:
+    """A report job stores the file and announces it: id, footprint, format, URL and SHA-256;
+    the file at that URL has that digest."""
+    receiver = receiver_factory([204])
+    _register(org_client, receiver.url, ["report.ready"])
+    footprint = _footprint(org_client)
+    job = org_client.post(f"/v1/footprints/{footprint['id']}/reports", json={"format": "csv"})
+    assert job.status_code == 202, job.text
+    (received,) = receiver.wait_for(1)
+    event = received.json()
+    assert event["type"] == "report.ready"
+    data = event["data"]
+    assert data["footprint_id"] == footprint["id"] and data["format"] == "csv"
+    assert data["url"] == f"/v1/reports/{data['report_id']}"
+    download = org_client.get(data["url"])
+    assert hashlib.sha256(download.content).hexdigest() == data["sha256"]
+    finished = org_client.get(f"/v1/jobs/{job.json()['id']}").json()
+    assert finished["status"] == "succeeded"
+    assert finished["result"]["report_id"] == data["report_id"]
