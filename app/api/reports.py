@@ -279,8 +279,19 @@ def start_report(
     response_class=Response,
     responses={
         200: {
-            "content": {media: {} for media in MEDIA_TYPES.values()},
-            "description": "the rendered file; ETag is its SHA-256",
+            "content": {
+                **{media: {} for media in MEDIA_TYPES.values()},
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/FootprintReport"},
+                            {"$ref": "#/components/schemas/Declaration"},
+                        ]
+                    }
+                },
+            },
+            "description": "the rendered file (JSON: FootprintReport or Declaration); "
+            "ETag is its SHA-256",
         },
         304: {"description": "If-None-Match named this file's ETag"},
     },
