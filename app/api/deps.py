@@ -12,10 +12,18 @@ from app.access.keys import Principal, RateLimiter, authenticate, authorise, req
 from app.db import session_scope
 from app.repository import OrgRepository
 from app.runtime import get_background, get_engine
-from app.settings import Settings, get_settings
+from app.settings import Settings
 from lca.background import Background
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+def _settings(request: Request) -> Settings:
+    # The settings the app was created with (app.state), not a dependency override: any
+    # override makes FastAPI re-inspect every dependency's signature on every request.
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 def _session(settings: SettingsDep) -> Iterator[Session]:

@@ -270,7 +270,6 @@ def test_supplier_footprint_equals_plain_bw2calc(client, example_bom, real_backg
     from app.repository import OrgRepository
     from app.runtime import get_engine
     from app.services.footprints import cell_model
-    from app.settings import get_settings
     from lca.footprint import reference_score
 
     chain = copy.deepcopy(CHAIN)
@@ -278,7 +277,7 @@ def test_supplier_footprint_equals_plain_bw2calc(client, example_bom, real_backg
     chain["bom_lines"].pop("aluminium_foil")
     ids = post_supply_chain(client, chain)
     footprint = footprint_of(client, bom_with_suppliers(example_bom, chain, ids))
-    settings = client.app.dependency_overrides[get_settings]()
+    settings = client.app.state.settings
     with session_scope(get_engine(settings)) as session:
         stored = session.get(Footprint, __import__("uuid").UUID(footprint["id"]))
         repo = OrgRepository(session, stored.organisation_id)
