@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 
 def _normalise_url(url: str) -> str:
@@ -55,3 +55,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def insert_now(session: Session, row: SQLModel) -> None:
+    """Write an immutable ``row`` with one INSERT now, in ``session``'s transaction, outside the
+    unit of work: for rows written on hot paths and never changed (footprints, audit events),
+    where the flush bookkeeping cost more than the insert itself. ``row`` stays transient: the
+    session does not track it, so later changes to it are not saved."""
+    table = row.__table__  # type: ignore[attr-defined]
+    values = {
+        column.key: getattr(row, column.key)
+        for column in table.columns
+        if not (column.primary_key and getattr(row, column.key) is None)  # autoincrement ids
+    }
+    session.execute(insert(table).values(values))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.access.models import AuditEvent
+from app.db import insert_now
 
 
 def payload_digest(payload: Any) -> str:
@@ -33,7 +34,8 @@ def record(
     payload: Any,
     details: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
+    insert_now(
+        session,
         AuditEvent(
             organisation_id=organisation_id,
             actor=actor[:200],
@@ -42,5 +44,5 @@ def record(
             resource_id=str(resource_id),
             payload_sha256=payload_digest(payload),
             details=details or {},
-        )
+        ),
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
 
 from sqlmodel import col
 
@@ -86,6 +89,35 @@ def bom_lines(repo: OrgRepository, bom_id: uuid.UUID) -> list[BomLine]:
     return repo.children(BomLine, col(BomLine.bom_id), bom_id, col(BomLine.position))
 
 
+# A stored BOM never changes (no route updates or deletes one), so its lines may be kept per
+# process: a footprint then reads the BOM's row, not its twenty-odd lines again.
+_CACHED_BOMS = 4096
+_cached_lines: OrderedDict[tuple[uuid.UUID, uuid.UUID], tuple[BomLine, ...]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def stored_bom_lines(repo: OrgRepository, bom_id: uuid.UUID) -> tuple[BomLine, ...]:
+    """The lines of a committed BOM, read-only (detached from any session), cached per process.
+
+    Only for BOMs committed earlier: the lines of one created in this transaction would be
+    cached even if it rolled back (harmless, as its BOM row would not exist, but wasteful).
+    """
+    key = (repo.organisation_id, bom_id)
+    with _cache_lock:
+        lines = _cached_lines.get(key)
+        if lines is not None:
+            _cached_lines.move_to_end(key)
+            return lines
+    lines = tuple(bom_lines(repo, bom_id))
+    for line in lines:
+        repo.session.expunge(line)  # loaded, never written: readable from any thread later
+    with _cache_lock:
+        _cached_lines[key] = lines
+        while len(_cached_lines) > _CACHED_BOMS:
+            _cached_lines.popitem(last=False)
+    return lines
+
+
 def bom_public(repo: OrgRepository, bom: Bom) -> BomPublic:
     return BomPublic(
         id=bom.id,
@@ -133,8 +165,14 @@ def list_boms(repo: OrgRepository, limit: int, offset: int) -> BomsPublic:
     )
 
 
-def normalised_bom(repo: OrgRepository, bom: Bom, background: Background) -> NormalisedBom:
-    """The stored BOM as the calculation core takes it (its canonical values, not re-parsed)."""
+def normalised_bom(
+    repo: OrgRepository,
+    bom: Bom,
+    background: Background,
+    lines: Sequence[BomLine] | None = None,
+) -> NormalisedBom:
+    """The stored BOM as the calculation core takes it (its canonical values, not re-parsed);
+    ``lines``, when the caller has read them already, saves reading them again."""
     grid = background.grid_regions.get(bom.grid_region)
     if grid is None:
         raise InvalidInput(
@@ -164,6 +202,6 @@ def normalised_bom(repo: OrgRepository, bom: Bom, background: Background) -> Nor
                 supplier=line.supplier,
                 source=line.source,
             )
-            for line in bom_lines(repo, bom.id)
+            for line in (bom_lines(repo, bom.id) if lines is None else lines)
         ),
     )
