@@ -198,7 +198,7 @@ def claim(engine: Engine, job_id: uuid.UUID, worker: str, stale_after_s: float) 
 def is_pending(engine: Engine, job_id: uuid.UUID) -> bool:
     """Whether the job still waits for an outcome (queued, or running under some claimant)."""
     with engine.connect() as connection:
-        status = connection.execute(select(Job.status).where(col(Job.id) == job_id)).scalar()
+        status = connection.execute(select(col(Job.status)).where(col(Job.id) == job_id)).scalar()
     return status in ("queued", "running")
 
 
@@ -206,7 +206,7 @@ def _unclaimed(engine: Engine, job_id: uuid.UUID) -> RunResult:
     """Why a claim failed: finished, held by someone, or queued for later."""
     with engine.connect() as connection:
         row = connection.execute(
-            select(Job.status, Job.run_after).where(col(Job.id) == job_id)
+            select(col(Job.status), col(Job.run_after)).where(col(Job.id) == job_id)
         ).first()
     if row is None or row.status not in ("queued", "running"):
         return RunResult(Outcome.FINISHED)

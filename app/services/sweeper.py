@@ -39,7 +39,7 @@ def due_jobs(
     """(id, kind) of jobs to submit again: one query, served by the (status, run_after) index."""
     cutoff = utc_now() - timedelta(seconds=stale_after_s)
     statement = (
-        select(Job.id, Job.kind)
+        select(col(Job.id), col(Job.kind))
         .where(
             or_(
                 and_(
