@@ -40,6 +40,11 @@ def get_background(settings: Settings | None = None) -> Background:
         return _backgrounds[directory]
 
 
+def loaded_background(settings: Settings) -> Background | None:
+    """The background if it is loaded already; never loads it (cheap: a dictionary lookup)."""
+    return _backgrounds.get(str(settings.brightway_dir.resolve()))
+
+
 def forget_backgrounds() -> None:
     """Drop loaded backgrounds (after a rebuild, and between tests)."""
     with _lock:

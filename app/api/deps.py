@@ -7,16 +7,20 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.access.keys import Principal, RateLimiter, authenticate, authorise, require_admin
 from app.db import session_scope
 from app.repository import OrgRepository
-from app.runtime import get_background, get_engine
+from app.runtime import get_background, get_engine, loaded_background
 from app.settings import Settings
 from lca.background import Background
 
+# Dependencies that neither block nor wait are ``async def``: FastAPI runs a plain ``def``
+# dependency on a worker thread, and each such hop cost more than the dependency itself.
 
-def _settings(request: Request) -> Settings:
+
+async def _settings(request: Request) -> Settings:
     # The settings the app was created with (app.state), not a dependency override: any
     # override makes FastAPI re-inspect every dependency's signature on every request.
     settings: Settings = request.app.state.settings
@@ -60,7 +64,7 @@ def _principal(
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
-def _admin(principal: PrincipalDep) -> Principal:
+async def _admin(principal: PrincipalDep) -> Principal:
     require_admin(principal)
     return principal
 
@@ -68,7 +72,7 @@ def _admin(principal: PrincipalDep) -> Principal:
 AdminDep = Annotated[Principal, Depends(_admin)]
 
 
-def _repository(session: SessionDep, principal: PrincipalDep) -> OrgRepository:
+async def _repository(session: SessionDep, principal: PrincipalDep) -> OrgRepository:
     # Every query of a request goes through this repository, scoped to the caller's organisation.
     return OrgRepository(session, principal.organisation_id, principal.actor)
 
@@ -76,8 +80,10 @@ def _repository(session: SessionDep, principal: PrincipalDep) -> OrgRepository:
 RepoDep = Annotated[OrgRepository, Depends(_repository)]
 
 
-def _background(settings: SettingsDep) -> Background:
-    return get_background(settings)
+async def _background(settings: SettingsDep) -> Background:
+    # Loaded at start-up, so normally a lookup; a first load takes seconds and goes to a thread.
+    loaded = loaded_background(settings)
+    return loaded if loaded is not None else await run_in_threadpool(get_background, settings)
 
 
 BackgroundDep = Annotated[Background, Depends(_background)]

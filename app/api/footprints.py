@@ -4,9 +4,9 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
-from fastapi.responses import JSONResponse
 
 from app.api.deps import BackgroundDep, RepoDep, SessionDep, SettingsDep
+from app.api.responses import model_response
 from app.errors import InvalidInput
 from app.models import Bom, Footprint
 from app.report_schemas import FootprintRequest
@@ -50,23 +50,22 @@ def create_footprint(
         public = job_public(job)
         session.commit()  # the worker reads the job row in its own transaction
         submit_job(job.id, settings)
-        return JSONResponse(
-            public.model_dump(mode="json"),
-            status_code=status.HTTP_202_ACCEPTED,
-            headers={"Location": f"/v1/jobs/{job.id}"},
-        )
+        response.headers["Location"] = f"/v1/jobs/{job.id}"
+        return model_response(public, response, status.HTTP_202_ACCEPTED)
     footprint = store_footprint(
         repo, bom_id, background, request=payload, data_dir=settings.data_dir
     )
     response.headers["Location"] = f"/v1/footprints/{footprint.id}"
     footprint_completed(session, repo.organisation_id, footprint.id)  # sent after commit
-    return footprint_public(footprint)
+    return model_response(footprint_public(footprint), response, status.HTTP_201_CREATED)
 
 
 @router.get("/footprints/{footprint_id}", response_model=FootprintPublic)
-def get_footprint(footprint_id: uuid.UUID, repo: RepoDep) -> FootprintPublic:
+def get_footprint(footprint_id: uuid.UUID, repo: RepoDep, response: Response) -> Response:
     """One stored footprint: per cell, per kWh, and its breakdown."""
-    return footprint_public(repo.get(Footprint, footprint_id, "footprint"))
+    return model_response(
+        footprint_public(repo.get(Footprint, footprint_id, "footprint")), response
+    )
 
 
 @router.post(
