@@ -115,7 +115,11 @@ def _run_in_pool(job_id: uuid.UUID, settings: Settings, engine: Engine, kind: st
 
     try:
         result = execute_job(
-            job_id, engine=engine, settings=settings, stale_after_s=settings.job_stale_after_s
+            job_id,
+            engine=engine,
+            settings=settings,
+            background=None if kind in IO_KINDS else _background_if_built(settings),
+            stale_after_s=settings.job_stale_after_s,
         )
     except Exception:  # a pool thread has no caller to report to; the sweeper tries again
         logger.exception("job %s could not be run", job_id)
@@ -125,3 +129,13 @@ def _run_in_pool(job_id: uuid.UUID, settings: Settings, engine: Engine, kind: st
             _in_pool.discard(job_id)
     if result.outcome in (Outcome.RETRY, Outcome.NOT_DUE):
         submit_job(job_id, settings, engine=engine, kind=kind, delay_s=result.retry_in)
+
+
+def _background_if_built(settings: Settings) -> Background | None:
+    """Loaded before a job is claimed: a first load takes seconds, and a claim without a
+    heartbeat for that long is taken over by another worker. None when it is not built (jobs
+    that need it then fail saying so)."""
+    try:
+        return get_background(settings)
+    except BackgroundUnavailable:
+        return None

@@ -42,7 +42,7 @@ def celery_app(broker_url: str, visibility_timeout_s: int) -> Celery:
 
     @app.task(name=RUN_JOB_TASK, bind=True, max_retries=None)
     def run_job_task(self: Any, job_id: str) -> str:
-        from app.runtime import get_engine
+        from app.runtime import _background_if_built, get_engine
         from app.services.jobs import Outcome, execute_job
 
         settings = get_settings()
@@ -50,6 +50,7 @@ def celery_app(broker_url: str, visibility_timeout_s: int) -> Celery:
             uuid.UUID(job_id),
             engine=get_engine(settings),
             settings=settings,
+            background=_background_if_built(settings),
             worker=f"celery@{socket.gethostname()}",
             stale_after_s=settings.job_stale_after_s,
         )
