@@ -46,9 +46,8 @@ def serve(
         raise typer.Exit(2)
     # With TLS, a plain-HTTP request on the same port fails the handshake: nothing redirects.
     tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)} if cert and key else {}
-    from app.observability import configure_logging
+    from app.observability import logging_config
 
-    configure_logging()
     if workers > 1:
         _set_tcp_protocol_on_listening_socket()
     uvicorn.run(
@@ -58,7 +57,7 @@ def serve(
         workers=workers,
         log_level="info",
         access_log=False,  # the service writes its own JSON access log, with request ids
-        log_config=None,
+        log_config=logging_config(),  # applied in each worker process too
         timeout_graceful_shutdown=30,  # in-flight requests finish on SIGTERM
         **tls,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import logging.config
 import re
 import time
 import uuid
@@ -117,12 +118,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+_JSON_LOGGERS = ("cellcarbon", "uvicorn.error")
+
+
+def logging_config(level: str = "INFO") -> dict[str, Any]:
+    """JSON logs on stderr for the service's own loggers (uvicorn's access log is replaced), as
+    a ``logging.config.dictConfig`` dictionary: uvicorn applies one given as ``log_config`` in
+    every worker process it starts, which a configuration made in the parent never reaches."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "loggers": {
+            name: {"handlers": ["stderr"], "level": level, "propagate": False}
+            for name in _JSON_LOGGERS
+        },
+    }
+
+
 def configure_logging(level: str = "INFO") -> None:
-    """JSON logs on stderr for the service's own loggers (uvicorn's access log is replaced)."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
-    for name in ("cellcarbon", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        logger.handlers = [handler]
-        logger.setLevel(level)
-        logger.propagate = False
+    """Apply :func:`logging_config` in this process."""
+    logging.config.dictConfig(logging_config(level))

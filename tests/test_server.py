@@ -111,3 +111,63 @@ def test_problem_json_over_http(server: tuple[str, dict[str, str]]) -> None:
             headers={"content-type": "application/json"},
         )
         assert huge.status_code == 413
+
+
+def test_every_worker_writes_json_logs_with_request_ids(
+    tmp_path: Path, real_background_dir: Path
+) -> None:
+    """With ``--workers 2`` uvicorn starts fresh processes: each must write the JSON access log
+    (a logging set-up made only in the parent process never reaches them)."""
+    env = {
+        **os.environ,
+        "CELLCARBON_DATABASE_URL": f"sqlite:///{tmp_path / 'cellcarbon.db'}",
+        "CELLCARBON_BRIGHTWAY_DIR": str(real_background_dir),
+    }
+    env.pop("BRIGHTWAY_DIR", None)
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    port = _free_port()
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/health/live", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.3)
+            else:
+                pytest.fail(f"server did not start:\n{log_path.read_text()[-3000:]}")
+            # New connections spread over both workers; 20 requests reach each with near
+            # certainty, and every one of them must be logged whichever worker answered.
+            ids = [f"logcheck{n:04d}" for n in range(20)]
+            for request_id in ids:
+                response = httpx.get(f"{base}/v1/boms", headers={"X-Request-ID": request_id})
+                assert response.status_code == 401
+            time.sleep(0.5)
+        finally:
+            process.terminate()
+            process.wait(timeout=40)
+    entries = [
+        json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")
+    ]
+    access = {e["request_id"]: e for e in entries if e["logger"] == "cellcarbon.access"}
+    assert set(ids) <= set(access)
+    assert all(access[i]["status"] == 401 and access[i]["route"] == "/v1/boms" for i in ids)
+    workers = {e["message"] for e in entries if e["message"].startswith("Started server process")}
+    assert len(workers) == 2
