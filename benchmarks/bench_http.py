@@ -32,6 +32,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -58,6 +60,8 @@ ADMIN_URL = os.environ.get(
 TARGET_P50_MS = 15.0
 TARGET_FOOTPRINTS_PER_S = 300.0
 SERVER_START_TIMEOUT_S = 120.0
+# Throughput over time is reported in slices of this many seconds.
+SLICE_S = 10
 # wrk gets this much longer than its own duration before it is killed as hung.
 WRK_GRACE_S = 30.0
 
@@ -348,6 +352,36 @@ def report(result: LoadResult, targets: bool, connections: int, threads: int) ->
     )
 
 
+def slices_from_access_log(
+    log_path: Path, start: float, end: float, slice_s: int
+) -> list[tuple[int, int, float]]:
+    """(slice start s, requests, server-side median ms) per ``slice_s`` of one phase, from the
+    server's JSON access log: shows whether throughput or service time drifts during a run."""
+    buckets: dict[int, list[float]] = {}
+    for line in log_path.read_text(errors="replace").splitlines():
+        if '"cellcarbon.access"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+            at = datetime.strptime(entry["time"], "%Y-%m-%dT%H:%M:%S%z").timestamp()
+        except (ValueError, KeyError):
+            continue
+        if start <= at < end and entry.get("route") != "/health/ready":
+            buckets.setdefault(int((at - start) // slice_s), []).append(entry["duration_ms"])
+    whole = int((end - start) // slice_s)  # a partial last slice would read low
+    return [
+        (index * slice_s, len(ms), statistics.median(ms))
+        for index, ms in sorted(buckets.items())
+        if index < whole
+    ]
+
+
+def report_slices(slices: list[tuple[int, int, float]], slice_s: int) -> None:
+    print(f"per {slice_s} s (from the server's access log; s since phase start):")
+    for at, count, median_ms in slices:
+        print(f"  {at:5d}  {count / slice_s:7.1f} req/s   server p50 {median_ms:6.1f} ms")
+
+
 def check_soak(series: list[tuple[float, float]], warmup_s: float, max_growth: float) -> bool:
     print("\nRSS series (s since load start, MiB):")
     for at, mib in series:
@@ -461,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
                 target=sample_rss, args=(pid, args.sample_interval, stop, series), daemon=True
             )
             sampler.start()
+            phase_start = time.time()
             try:
                 result = run_wrk(
                     port,
@@ -483,6 +518,11 @@ def main(argv: list[str] | None = None) -> int:
                 connections=args.connections,
                 threads=args.threads,
             )
+            # Whole seconds in the log: skip the partial first second of the phase.
+            slices = slices_from_access_log(
+                workdir / "server.log", float(int(phase_start) + 1), time.time(), SLICE_S
+            )
+            report_slices(slices, SLICE_S)
             ok = ok and result.errors == 0
             if args.soak:
                 ok = check_soak(series, args.warmup, args.max_growth_percent) and ok
