@@ -110,6 +110,8 @@ class Job(SQLModel, table=True):
     claim_token: str | None = Field(default=None, max_length=32)
     worker: str | None = Field(default=None, max_length=200)
     heartbeat_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The X-Request-ID of the request that caused this job: its logs and outgoing calls carry it.
+    request_id: str | None = Field(default=None, max_length=100)
     # "Not before": a job that asked to be retried later waits queued until then (null: now).
     run_after: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 

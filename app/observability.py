@@ -14,6 +14,8 @@ import logging.config
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -45,6 +47,22 @@ JOBS_QUEUED = Gauge("cellcarbon_jobs_queued", "Jobs waiting to run", registry=RE
 
 def current_request_id() -> str | None:
     return _request_id.get()
+
+
+def request_id_header() -> dict[str, str]:
+    """``X-Request-ID`` for an outgoing call made on behalf of a request (none outside one)."""
+    request_id = _request_id.get()
+    return {"X-Request-ID": request_id} if request_id else {}
+
+
+@contextmanager
+def request_id_context(request_id: str | None) -> Iterator[None]:
+    """Run a block on behalf of request ``request_id`` (a job it caused): logs carry the id."""
+    token = _request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
 
 
 def metrics_text() -> bytes:

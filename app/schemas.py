@@ -299,3 +299,11 @@ class JobPublic(BaseModel):
     created_at: UtcDatetime
     started_at: UtcDatetime | None
     finished_at: UtcDatetime | None
+    attempts: int = Field(description="runs started so far (a retried job counts each)")
+    run_after: UtcDatetime | None = Field(
+        description="a queued job waiting to be retried does not run before this time"
+    )
+    request_id: str | None = Field(
+        description="X-Request-ID of the request that caused the job; its logs and the "
+        "webhook and PACT calls it makes carry the same id"
+    )

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from app.models import SupplierPcf
+from app.observability import request_id_header
 from app.repository import OrgRepository
 from app.services.suppliers import import_pcf
 from app.supplier_schemas import PcfImport
@@ -81,7 +82,8 @@ class PactConnection:
 
     def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self.http.request(method, url, **kwargs)
+            headers = {**request_id_header(), **kwargs.pop("headers", {})}
+            response = self.http.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise PactClientError(f"{method} {url}: {exc.__class__.__name__}: {exc}") from None
         if not response.is_success:

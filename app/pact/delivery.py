@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from app.db import session_scope
 from app.models import Footprint, utc_now
+from app.observability import request_id_header
 from app.pact.auth import Caller
 from app.pact.client import trust
 from app.pact.mapping import matching
@@ -188,7 +189,10 @@ def _post(settings: Settings, target: str, reply: dict[str, Any]) -> tuple[str |
             response = http.post(
                 target,
                 json=reply,
-                headers={"content-type": "application/cloudevents+json; charset=UTF-8"},
+                headers={
+                    "content-type": "application/cloudevents+json; charset=UTF-8",
+                    **request_id_header(),
+                },
             )
     except httpx.HTTPError as exc:
         return f"{exc.__class__.__name__}: {exc}"[:500], False

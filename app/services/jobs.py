@@ -26,7 +26,7 @@ from sqlmodel import Session, col
 
 from app.db import session_scope
 from app.models import Bom, Footprint, Job, utc_now
-from app.observability import JOB_SECONDS
+from app.observability import JOB_SECONDS, current_request_id, request_id_context
 from app.report_schemas import FootprintRequest
 from app.repository import OrgRepository
 from app.schemas import JobPublic
@@ -66,7 +66,13 @@ def new_job(
 ) -> Job:
     """A queued job in ``session`` (the service's own follow-up work, e.g. a webhook delivery):
     it exists once the session commits, and not at all if it rolls back."""
-    job = Job(organisation_id=organisation_id, kind=kind, subject_id=subject_id, params=params)
+    job = Job(
+        organisation_id=organisation_id,
+        kind=kind,
+        subject_id=subject_id,
+        params=params,
+        request_id=current_request_id(),
+    )
     session.add(job)
     session.flush()
     return job
@@ -282,6 +288,21 @@ def execute_job(
             progress=_progress_writer(engine, job_id, token),
             loaded_background=background,
         )
+        request_id = job.request_id
+    # The job's logs, and the webhook and PACT calls it makes, carry the id of the request that
+    # caused it.
+    with request_id_context(request_id):
+        return _run_claimed(engine, job_id, token, known, context)
+
+
+def _run_claimed(
+    engine: Engine,
+    job_id: uuid.UUID,
+    token: str,
+    known: JobKind | None,
+    context: JobContext,
+) -> RunResult:
+    kind = context.kind
     started = time.monotonic()
     try:
         if known is None:
@@ -384,16 +405,10 @@ def _run_footprint(context: JobContext) -> dict[str, Any]:
                 actor=params.get("actor", "job"),
                 request=request,
                 footprint_id=footprint_id,
+                announce=True,  # by the run that stores it, in the same transaction
             )
         except IntegrityError:
             pass  # a concurrent run stored it first: the same footprint, stored once
-        else:
-            from app.webhooks.events import footprint_completed
-
-            # Announced by the run that stored it; a crash between the two commits loses the
-            # announcement (the footprint itself is stored once either way).
-            with session_scope(context.engine) as session:
-                footprint_completed(session, context.organisation_id, footprint_id)
     context.progress(1, 1)
     return {"footprint_id": str(footprint_id)}
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from app import __version__
+from app.observability import request_id_header
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.webhooks.settings import get_webhook_settings
 from app.webhooks.signing import SIGNATURE_HEADER, signature_header
@@ -54,13 +55,14 @@ def emit(
 
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}; known: {EVENT_TYPES}")
+    # Two columns, not whole rows: this runs on every footprint, mostly to find no subscriber.
     endpoints = session.exec(
-        select(WebhookEndpoint).where(
+        select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
             WebhookEndpoint.organisation_id == organisation_id,
             col(WebhookEndpoint.deleted_at).is_(None),
         )
     ).all()
-    subscribed = [endpoint for endpoint in endpoints if event_type in endpoint.event_types]
+    subscribed = [endpoint_id for endpoint_id, types in endpoints if event_type in types]
     if not subscribed:
         return []
     event_id = uuid.uuid4()
@@ -79,12 +81,12 @@ def emit(
     deliveries = [
         WebhookDelivery(
             organisation_id=organisation_id,
-            endpoint_id=endpoint.id,
+            endpoint_id=endpoint_id,
             event_id=event_id,
             event_type=event_type,
             body=body,
         )
-        for endpoint in subscribed
+        for endpoint_id in subscribed
     ]
     session.add_all(deliveries)
     session.flush()
@@ -214,6 +216,7 @@ def _post(
         "CellCarbon-Event-Id": str(delivery.event_id),
         "CellCarbon-Delivery": str(delivery.id),
         SIGNATURE_HEADER: signature_header(endpoint.secret, body),
+        **request_id_header(),  # the request that caused the event, for the receiver's logs
     }
     try:
         response = httpx.post(

@@ -280,3 +280,32 @@ def test_report_ready_is_announced_with_the_files_digest(
     finished = org_client.get(f"/v1/jobs/{job.json()['id']}").json()
     assert finished["status"] == "succeeded"
     assert finished["result"]["report_id"] == data["report_id"]
+
+
+def test_the_request_id_follows_the_work_into_jobs_and_webhooks(
+    org_client: Any, webhook_settings: None, receiver_factory: Any
+) -> None:
+    """The X-Request-ID of a request reaches the job it starts and every webhook POST caused by
+    it, so one id finds a footprint's request, job and deliveries in the logs."""
+    receiver = receiver_factory([204])
+    _register(org_client, receiver.url)
+    bom = org_client.post("/v1/boms", json=example("nmc811_pouch")).json()
+
+    org_client.post(f"/v1/boms/{bom['id']}/footprints", headers={"X-Request-ID": "trace-sync-1"})
+    (direct,) = receiver.wait_for(1)
+    assert direct.headers["X-Request-ID"] == "trace-sync-1"
+
+    accepted = org_client.post(
+        f"/v1/boms/{bom['id']}/footprints?wait=false", headers={"X-Request-ID": "trace-job-2"}
+    )
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["request_id"] == "trace-job-2"
+    assert "RateLimit-Limit" in accepted.headers
+    deadline = time.monotonic() + 20
+    while (job := org_client.get(accepted.headers["Location"]).json())["status"] != "succeeded":
+        assert time.monotonic() < deadline and job["status"] != "failed", job
+        time.sleep(0.05)
+    assert job["request_id"] == "trace-job-2" and job["attempts"] == 1
+    _, from_job = receiver.wait_for(2)
+    assert from_job.headers["X-Request-ID"] == "trace-job-2"
+    assert from_job.json()["data"]["footprint_id"] == job["result"]["footprint_id"]
