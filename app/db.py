@@ -68,4 +68,6 @@ def insert_now(session: Session, row: SQLModel) -> None:
         for column in table.columns
         if not (column.primary_key and getattr(row, column.key) is None)  # autoincrement ids
     }
-    session.execute(insert(table).values(values))
+    # Values as parameters, not .values(): the statement then compiles once and is cached,
+    # instead of being rebuilt around every row's literal values.
+    session.execute(insert(table), values)

@@ -39,7 +39,9 @@ def create_footprint(
 ) -> Any:
     """Compute and store the footprint of one cell of this BOM on the current background;
     the optional body adds the distribution and end-of-life stages."""
-    repo.get(Bom, bom_id, "BOM")
+    # Kept referenced: the session's identity map holds objects weakly, and store_footprint
+    # reads the same BOM, which then costs no second query.
+    bom = repo.get(Bom, bom_id, "BOM")
     if not wait:
         params = {
             "footprint_id": str(uuid.uuid4()),
@@ -53,10 +55,10 @@ def create_footprint(
         response.headers["Location"] = f"/v1/jobs/{job.id}"
         return model_response(public, response, status.HTTP_202_ACCEPTED)
     footprint = store_footprint(
-        repo, bom_id, background, request=payload, data_dir=settings.data_dir
+        repo, bom.id, background, request=payload, data_dir=settings.data_dir
     )
     response.headers["Location"] = f"/v1/footprints/{footprint.id}"
-    footprint_completed(session, repo.organisation_id, footprint.id)  # sent after commit
+    footprint_completed(session, footprint)  # sent after commit
     return model_response(footprint_public(footprint), response, status.HTTP_201_CREATED)
 
 

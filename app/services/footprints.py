@@ -200,14 +200,22 @@ def compute_footprint(
     request: FootprintRequest | None = None,
     data_dir: Path = DEFAULT_DATA_DIR,
     footprint_id: uuid.UUID | None = None,
+    announce: bool = False,
 ) -> uuid.UUID:
     """Compute and store the footprint of one stored BOM in its own transaction; return the new
-    footprint's id (``footprint_id`` fixes it in advance, which makes a job's re-run idempotent)."""
+    footprint's id (``footprint_id`` fixes it in advance, which makes a job's re-run idempotent).
+    ``announce``: emit ``footprint.completed`` in the same transaction, so a stored footprint is
+    always announced and an unstored one never is."""
+    from app.webhooks.events import footprint_completed  # the webhooks package imports jobs
+
     with session_scope(engine) as session:
         repo = OrgRepository(session, organisation_id, actor)
-        return store_footprint(
+        footprint = store_footprint(
             repo, bom_id, background, request=request, data_dir=data_dir, footprint_id=footprint_id
-        ).id
+        )
+        if announce:
+            footprint_completed(session, footprint)
+        return footprint.id
 
 
 def store_footprint(

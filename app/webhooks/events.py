@@ -10,16 +10,12 @@ from app.models import Footprint
 from app.webhooks.delivery import FOOTPRINT_COMPLETED, emit
 
 
-def footprint_completed(
-    session: Session, organisation_id: uuid.UUID, footprint_id: uuid.UUID
-) -> list[uuid.UUID]:
-    """Announce a stored footprint: its ids, headline figures and where to read it."""
-    footprint = session.get(Footprint, footprint_id)
-    if footprint is None or footprint.organisation_id != organisation_id:
-        return []
+def footprint_completed(session: Session, footprint: Footprint) -> list[uuid.UUID]:
+    """Announce a footprint stored in ``session``'s transaction: its ids, headline figures and
+    where to read it (sent once the transaction commits, never if it rolls back)."""
     return emit(
         session,
-        organisation_id,
+        footprint.organisation_id,
         FOOTPRINT_COMPLETED,
         {
             "footprint_id": str(footprint.id),
