@@ -427,8 +427,9 @@ def test_killed_api_server_leaves_whole_boms_or_none(pg, tmp_path: Path) -> None
     assert all(count == 960 for count in counts), counts  # whole, or not there at all
 
 
-def _start_server(pg) -> tuple[subprocess.Popen[bytes], str]:  # type: ignore[no-untyped-def]
-    """`cellcarbon serve` on a free loopback port, in its own process group, on ``pg``."""
+def _start_server(pg, log: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:  # type: ignore[no-untyped-def]
+    """`cellcarbon serve` on a free loopback port, in its own process group, on ``pg``; its
+    JSON logs go to ``log`` when given."""
     from tests.test_server import _free_port
 
     env = {
@@ -443,7 +444,7 @@ def _start_server(pg) -> tuple[subprocess.Popen[bytes], str]:  # type: ignore[no
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("wb") if log else subprocess.DEVNULL,
         start_new_session=True,
     )
     return server, f"http://127.0.0.1:{port}"
@@ -502,12 +503,19 @@ def test_sigterm_lets_a_worker_finish_its_running_job(pg, redis_url, workers) ->
     assert job["status"] == "succeeded" and job["attempts"] == 1, job
 
 
-def test_sigterm_lets_the_api_finish_requests_in_flight(pg) -> None:  # type: ignore[no-untyped-def]
-    """Requests already being handled get their answer and are stored; the server then exits."""
+def test_sigterm_lets_the_api_finish_requests_in_flight(pg, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Requests already being handled get their answer and are stored; the server then exits.
+
+    A request whose bytes had not been read when the signal came (the machine busy) is refused
+    with its connection closed, as uvicorn closes connections without a request in progress:
+    the server never started it (no access-log line) and stored nothing of it. Every request the
+    server did start must be answered and stored whole.
+    """
     from tests.conftest import make_organisation
 
     token = make_organisation(pg, f"graceful {uuid.uuid4().hex[:6]}")
-    server, base = _start_server(pg)
+    log = tmp_path / "server.log"
+    server, base = _start_server(pg, log)
     big = dict(EXAMPLE, name=f"graceful {uuid.uuid4().hex}", lines=EXAMPLE["lines"] * 60)
     answers: list[int] = []
     try:
@@ -521,13 +529,21 @@ def test_sigterm_lets_the_api_finish_requests_in_flight(pg) -> None:  # type: ig
                 client.get("/v1/boms", params={"limit": 1}).status_code == 200
             )  # connections open
 
-        def post(client: httpx.Client) -> None:
-            try:
-                answers.append(client.post("/v1/boms", json=big).status_code)
-            except httpx.HTTPError as exc:
-                answers.append(-1 if isinstance(exc, httpx.ConnectError) else -2)
+        answered: dict[str, int] = {}
 
-        threads = [threading.Thread(target=post, args=(c,)) for c in clients]
+        def post(client: httpx.Client, request_id: str) -> None:
+            try:
+                status = client.post(
+                    "/v1/boms", json=big, headers={"X-Request-ID": request_id}
+                ).status_code
+            except httpx.HTTPError as exc:
+                status = -1 if isinstance(exc, httpx.ConnectError) else -2
+            answers.append(status)
+            answered[request_id] = status
+
+        threads = [
+            threading.Thread(target=post, args=(c, f"graceful-{n}")) for n, c in enumerate(clients)
+        ]
         for thread in threads:
             thread.start()
         time.sleep(0.05)
@@ -541,6 +557,13 @@ def test_sigterm_lets_the_api_finish_requests_in_flight(pg) -> None:  # type: ig
             server.kill()
             server.wait(timeout=20)
     counts = _line_counts(pg, big["name"])
-    assert -2 not in answers, answers  # no request cut off half-way
+    started = {
+        entry["request_id"]: entry["status"]
+        for entry in (json.loads(x) for x in log.read_text().splitlines() if x.startswith("{"))
+        if entry.get("logger") == "cellcarbon.access" and entry["request_id"] in answered
+    }
+    # Every request the server started was answered, with the status it logged: none cut off.
+    assert started and all(answered[rid] == status for rid, status in started.items())
+    assert all(answered[rid] == -2 for rid in answered.keys() - started.keys()), answered
     assert answers.count(201) >= 1 and answers.count(201) == len(counts), (answers, counts)
     assert all(count == 960 for count in counts)
