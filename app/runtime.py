@@ -55,6 +55,9 @@ def forget_backgrounds() -> None:
 # runs: "io" for deliveries (mostly waiting on the network), "compute" for everything else.
 IO_KINDS = frozenset({"webhook.deliver", "pact.fulfil"})
 _executors: dict[str, ThreadPoolExecutor] = {}
+# Its own lock, not the background's: a first background load holds that one for seconds, and
+# submitting a job (from request threads, commit hooks and the event loop) must not wait for it.
+_pool_lock = threading.Lock()
 # Jobs handed to this process's pools and not yet returned from them: submitting one again (the
 # sweeper, a retry timer racing it) would only queue a claim that is bound to fail.
 _in_pool: set[uuid.UUID] = set()
@@ -79,7 +82,10 @@ def submit_job(
     if settings.broker_url:
         from app.worker import enqueue
 
-        enqueue(job_id, settings, countdown=delay_s)
+        try:
+            enqueue(job_id, settings, countdown=delay_s)
+        except Exception:  # the broker is down: the job row is committed; the sweeper resends it
+            logger.exception("job %s not handed to the broker; the sweeper will retry", job_id)
         return None
     if delay_s > 0:
         # A timer in this process; if the process ends first, the sweeper of the next one
@@ -91,15 +97,16 @@ def submit_job(
         timer.start()
         return None
     pool = "io" if kind in IO_KINDS else "compute"
-    with _lock:
+    engine = engine or get_engine(settings)
+    with _pool_lock:
         if job_id in _in_pool:
             return None
-        _in_pool.add(job_id)
         if pool not in _executors:
             size = _pool_size(pool)
             _executors[pool] = ThreadPoolExecutor(size, thread_name_prefix=f"cellcarbon-{pool}")
-        executor = _executors[pool]
-    return executor.submit(_run_in_pool, job_id, settings, engine or get_engine(settings), kind)
+        future = _executors[pool].submit(_run_in_pool, job_id, settings, engine, kind)
+        _in_pool.add(job_id)  # only once submitted: a failed submit must not block a later one
+    return future
 
 
 def _pool_size(pool: str) -> int:
@@ -125,7 +132,7 @@ def _run_in_pool(job_id: uuid.UUID, settings: Settings, engine: Engine, kind: st
         logger.exception("job %s could not be run", job_id)
         return
     finally:
-        with _lock:
+        with _pool_lock:
             _in_pool.discard(job_id)
     if result.outcome in (Outcome.RETRY, Outcome.NOT_DUE):
         submit_job(job_id, settings, engine=engine, kind=kind, delay_s=result.retry_in)

@@ -236,3 +236,51 @@ def test_a_retried_job_runs_again_in_process_on_its_timer(settings, organisation
     _wait(lambda: _row(settings, job_id).status == "succeeded", 30, "the retried job")
     assert time.monotonic() - started >= 0.2
     assert runs == [1, 2]
+
+
+def test_an_unreachable_broker_does_not_fail_the_request(client, app) -> None:  # type: ignore[no-untyped-def]
+    """The job row is committed before it is handed to the broker; if the broker is down the
+    client still gets its 202 and the job waits, queued, for a sweeper to resend it."""
+    from tests.integration.bom_files import example
+
+    bom = client.post("/v1/boms", json=example("nmc811_pouch")).json()
+    original = app.state.settings
+    app.state.settings = original.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
+    try:
+        accepted = client.post(f"/v1/boms/{bom['id']}/footprints?wait=false")
+    finally:
+        app.state.settings = original
+    assert accepted.status_code == 202, accepted.text
+    job = client.get(accepted.headers["Location"]).json()
+    assert job["status"] == "queued" and job["attempts"] == 0
+
+
+def test_a_busy_runner_keeps_its_claim_alive(settings, organisation, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A runner that blocks for several stale periods without reporting progress (a slow
+    receiver) keeps beating: no other worker may claim its job meanwhile."""
+    import threading
+
+    from app.runtime import get_engine
+    from app.services.jobs import JobKind, claim, execute_job, job_kinds
+
+    release = threading.Event()
+    monkeypatch.setitem(job_kinds(), "test.slow", JobKind(lambda _: release.wait(10) and {}))
+    quick = settings.model_copy(update={"job_stale_after_s": 0.3})
+    job_id = _new(settings, organisation, kind="test.slow")
+    engine = get_engine(settings)
+    running = threading.Thread(
+        target=execute_job,
+        args=(job_id,),
+        kwargs={"engine": engine, "settings": quick, "stale_after_s": 0.3},
+    )
+    running.start()
+    try:
+        _wait(lambda: _row(settings, job_id).status == "running", 10, "the job to start")
+        for _ in range(6):  # 1.2 s: four stale periods
+            time.sleep(0.2)
+            assert claim(engine, job_id, "another worker", stale_after_s=0.3) is None
+    finally:
+        release.set()
+        running.join(timeout=10)
+    row = _row(settings, job_id)
+    assert row.status == "succeeded" and row.attempts == 1

@@ -91,7 +91,7 @@ def bom_lines(repo: OrgRepository, bom_id: uuid.UUID) -> list[BomLine]:
 
 # A stored BOM never changes (no route updates or deletes one), so its lines may be kept per
 # process: a footprint then reads the BOM's row, not its twenty-odd lines again.
-_CACHED_BOMS = 4096
+_CACHED_BOMS = 512  # BOMs whose lines a process keeps (least recently used dropped first)
 _cached_lines: OrderedDict[tuple[uuid.UUID, uuid.UUID], tuple[BomLine, ...]] = OrderedDict()
 _cache_lock = threading.Lock()
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -292,7 +294,7 @@ def execute_job(
     # The job's logs, and the webhook and PACT calls it makes, carry the id of the request that
     # caused it.
     with request_id_context(request_id):
-        return _run_claimed(engine, job_id, token, known, context)
+        return _run_claimed(engine, job_id, token, known, context, stale_after_s)
 
 
 def _run_claimed(
@@ -301,13 +303,15 @@ def _run_claimed(
     token: str,
     known: JobKind | None,
     context: JobContext,
+    stale_after_s: float,
 ) -> RunResult:
     kind = context.kind
     started = time.monotonic()
     try:
         if known is None:
             raise LookupError(f"unknown job kind {kind!r}")
-        result = known.runner(context)
+        with _heartbeat(engine, job_id, token, stale_after_s):
+            result = known.runner(context)
     except JobLost:
         logger.warning("job %s was taken over by another worker; its outcome is theirs", job_id)
         return RunResult(Outcome.BUSY)
@@ -359,6 +363,35 @@ def _finish(engine: Engine, job_id: uuid.UUID, token: str, **fields: Any) -> boo
     statement = update(Job).where(_owned(job_id, token)).values(finished_at=utc_now(), **fields)
     with engine.begin() as connection:
         return connection.execute(statement).rowcount == 1
+
+
+@contextmanager
+def _heartbeat(
+    engine: Engine, job_id: uuid.UUID, token: str, stale_after_s: float
+) -> Iterator[None]:
+    """Beat the job's heartbeat from a side thread while the runner works, several times per
+    stale period: a runner that blocks (a slow receiver, a long report) without reporting
+    progress must not look dead and be run a second time elsewhere."""
+    stop = threading.Event()
+    interval = max(stale_after_s / 4, 0.05)
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            statement = update(Job).where(_owned(job_id, token)).values(heartbeat_at=utc_now())
+            try:
+                with engine.begin() as connection:
+                    if connection.execute(statement).rowcount != 1:
+                        return  # the claim is gone: the outcome will not be ours to store
+            except Exception:  # a missed beat is retried on the next tick
+                logger.warning("heartbeat of job %s failed", job_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _progress_writer(engine: Engine, job_id: uuid.UUID, token: str) -> Callable[[int, int], None]:
