@@ -178,6 +178,8 @@ async def events(
         return pact_error(400, "BadRequest", "the body is not JSON")
     event = validate_event(event)
     row = record_event(session, caller, event)
+    if row is None:
+        return Response(status_code=200)  # a repeat of an event already accepted
     job_id = None
     if event["type"] == REQUEST_CREATED:
         own_source = "//" + _base(request).split("://", 1)[1] + "/3/events"

@@ -179,8 +179,19 @@ def validate_event(event: Any) -> dict[str, Any]:
     return event
 
 
-def record_event(session: Session, caller: Caller, event: dict[str, Any]) -> PactEvent:
-    """Log an accepted event; a RequestCreatedEvent is left ``pending`` for its reply."""
+def record_event(session: Session, caller: Caller, event: dict[str, Any]) -> PactEvent | None:
+    """Log an accepted event; a RequestCreatedEvent is left ``pending`` for its reply. None
+    when this client sent the same event before: a CloudEvent is identified by its source and
+    id, so a retried POST (after a timeout, say) is the same request and gets no second reply."""
+    seen = session.exec(
+        select(PactEvent.id).where(
+            PactEvent.client_id == caller.client_id,
+            PactEvent.source == event["source"][:1000],
+            PactEvent.event_id == event["id"][:200],
+        )
+    ).first()
+    if seen is not None:
+        return None
     row = PactEvent(
         organisation_id=caller.organisation_id,
         client_id=caller.client_id,

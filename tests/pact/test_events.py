@@ -146,6 +146,20 @@ def test_request_rejected_when_nothing_matches(pact: httpx.Client, requester: Re
     assert rejected["data"]["error"]["code"] == "NotFound"
 
 
+def test_a_repeated_request_gets_one_reply(
+    host: Instance, pact: httpx.Client, requester: Requester
+) -> None:
+    """A requester that POSTs the same event again (same source and id: the same CloudEvent,
+    e.g. after a timeout) gets 200 both times, and one reply."""
+    event = _event("RequestCreatedEvent.3", {"geography": ["DE"]}, requester.source)
+    assert pact.post("/3/events", json=event).status_code == 200
+    assert pact.post("/3/events", json=event).status_code == 200
+    assert requester.arrived.wait(15), "no reply arrived"
+    assert _event_row(host, event["id"]).status == "delivered"  # .one(): a single row
+    time.sleep(1.0)  # a second reply would have been sent by now
+    assert len(requester.received) == 1
+
+
 def test_unreachable_requester_is_given_up_cleanly(host: Instance, pact: httpx.Client) -> None:
     """Nobody listens on the port: 4 attempts (0.2 + 0.4 + 0.8 s apart), then 'failed'."""
     event = _event("RequestCreatedEvent.3", {}, f"https://127.0.0.1:{free_port()}/3/events")
