@@ -109,6 +109,8 @@ class Job(SQLModel, table=True):
     attempts: int = 0
     claim_token: str | None = Field(default=None, max_length=32)
     worker: str | None = Field(default=None, max_length=200)
+    # While the job is queued, heartbeat_at is when a sweeper last resubmitted it (see
+    # app/services/sweeper.py); a claim overwrites it.
     heartbeat_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # The X-Request-ID of the request that caused this job: its logs and outgoing calls carry it.
     request_id: str | None = Field(default=None, max_length=100)

@@ -284,3 +284,23 @@ def test_a_busy_runner_keeps_its_claim_alive(settings, organisation, monkeypatch
         running.join(timeout=10)
     row = _row(settings, job_id)
     assert row.status == "succeeded" and row.attempts == 1
+
+
+def test_one_sweeper_resubmits_a_lost_job_however_many_run(settings, organisation) -> None:  # type: ignore[no-untyped-def]
+    """Every API and worker process sweeps; a queued job whose submission was lost is
+    resubmitted by one of them per stale period, not by each: the first takes it, and for the
+    others it is no longer due."""
+    from app.models import utc_now
+    from app.runtime import get_engine
+    from app.services.sweeper import due_jobs, take_resubmission
+
+    engine, stale = get_engine(settings), settings.job_stale_after_s
+    lost = _new(settings, organisation, created_at=utc_now() - timedelta(minutes=2))
+    try:
+        assert lost in {job for job, _ in due_jobs(engine, stale, limit=10_000)}
+        assert [take_resubmission(engine, lost, stale) for _ in range(3)] == [True, False, False]
+        assert lost not in {job for job, _ in due_jobs(engine, stale, limit=10_000)}
+        # A stale period later it is due again (that resubmission was lost too).
+        assert take_resubmission(engine, lost, stale_after_s=0.0)
+    finally:
+        _end(settings, {lost})  # no sweeper of a later test may find it

@@ -10,8 +10,11 @@ for jobs that are
   nobody picked them up, so their submission was lost; or
 * running with a heartbeat older than that: their worker died;
 
-and submits them again. Duplicates are harmless (jobs are claimed atomically); the grace period
-and a per-process memory of recent submissions keep them rare.
+and submits them again. Duplicates are harmless (jobs are claimed atomically) but cost broker
+traffic, so a queued job is resubmitted by one process at a time: the sweeper that resubmits it
+first stamps its ``heartbeat_at`` (unused while a job is queued; a claim overwrites it), and the
+others skip it for a stale period. A running job's stale heartbeat is left alone: the claim that
+takes it over needs it stale.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import logging
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
@@ -48,6 +52,7 @@ def due_jobs(
                         col(Job.run_after) < cutoff,
                         and_(col(Job.run_after).is_(None), col(Job.created_at) < cutoff),
                     ),
+                    _not_resubmitted_since(cutoff),
                 ),
                 and_(col(Job.status) == "running", col(Job.heartbeat_at) < cutoff),
             )
@@ -56,6 +61,27 @@ def due_jobs(
     )
     with engine.connect() as connection:
         return [(row.id, row.kind) for row in connection.execute(statement)]
+
+
+def _not_resubmitted_since(cutoff: datetime) -> Any:
+    return or_(col(Job.heartbeat_at).is_(None), col(Job.heartbeat_at) < cutoff)
+
+
+def take_resubmission(engine: Engine, job_id: uuid.UUID, stale_after_s: float) -> bool:
+    """Whether this process may resubmit the queued job ``job_id`` now: one atomic UPDATE, so
+    of several sweepers only one resubmits it per stale period. Running jobs always may (their
+    takeover is decided by the claim)."""
+    cutoff = utc_now() - timedelta(seconds=stale_after_s)
+    statement = (
+        update(Job)
+        .where(col(Job.id) == job_id, col(Job.status) == "queued", _not_resubmitted_since(cutoff))
+        .values(heartbeat_at=utc_now())
+    )
+    with engine.begin() as connection:
+        if connection.execute(statement).rowcount == 1:
+            return True
+        status = connection.execute(select(col(Job.status)).where(col(Job.id) == job_id)).scalar()
+    return status == "running"
 
 
 class Sweeper:
@@ -87,6 +113,8 @@ class Sweeper:
         for job_id, kind in due_jobs(self.engine, stale_after_s):
             if job_id in self._submitted:
                 continue  # sent within the grace period: give that submission its chance
+            if not take_resubmission(self.engine, job_id, stale_after_s):
+                continue  # another process resubmitted it (or it has started) meanwhile
             submit_job(job_id, self.settings, engine=self.engine, kind=kind)
             self._submitted[job_id] = now
             submitted.append(job_id)
