@@ -60,7 +60,9 @@ def _identification_lines(report: FootprintReport) -> list[str]:
     return [
         f"Cell: {ident.cell_model} — {ident.chemistry} {ident.cell_format}",
         f"Plant: {ident.plant_name} (grid region {ident.plant_grid_region})",
-        f"Footprint {ident.footprint_id} · BOM {ident.bom_id} · computed {ident.computed_at}",
+        # Two lines: with the timestamp, the two ids ran into the right margin.
+        f"Footprint {ident.footprint_id} · BOM {ident.bom_id}",
+        f"Computed {ident.computed_at}",
         f"Background {ident.background.name} {ident.background.version[:16]}… · "
         f"{ident.background.method} · CellCarbon {ident.software_version}",
         f"Input SHA-256 {ident.input_sha256}",
