@@ -16,6 +16,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import SessionDep, SettingsDep
 from app.pact import auth
@@ -29,6 +31,7 @@ from app.pact.service import (
 )
 from app.runtime import submit_job
 from app.services.jobs import PACT_FULFIL
+from app.settings import Settings
 
 
 def pact_error(status: int, code: str, message: str) -> JSONResponse:
@@ -80,16 +83,22 @@ async def token(request: Request, session: SessionDep, settings: SettingsDep) ->
     """OAuth2 client credentials grant: HTTP Basic client id/secret, form grant_type."""
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     grant_type = (form.get("grant_type") or [None])[0]
-    access_token, ttl = auth.issue_token(
-        session, request.headers.get("authorization"), grant_type, settings.pact_token_ttl_s
+    # Hashing the secret and writing the token block: on a worker thread, not the event loop.
+    access_token, ttl = await run_in_threadpool(
+        _issue_token, session, request.headers.get("authorization"), grant_type, settings
     )
-    # Commit before answering: the session dependency's own commit may run after the response
-    # is sent, and a client using the token at once must find it.
-    session.commit()
     return JSONResponse(
         {"access_token": access_token, "token_type": "Bearer", "expires_in": ttl},
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _issue_token(
+    session: Session, authorization: str | None, grant_type: str | None, settings: Settings
+) -> tuple[str, int]:
+    issued = auth.issue_token(session, authorization, grant_type, settings.pact_token_ttl_s)
+    session.commit()  # stored before the answer: a client may use the token at once
+    return issued
 
 
 @router.get("/.well-known/openid-configuration")
@@ -177,14 +186,27 @@ async def events(
     except (json.JSONDecodeError, UnicodeDecodeError):
         return pact_error(400, "BadRequest", "the body is not JSON")
     event = validate_event(event)
+    own_source = "//" + _base(request).split("://", 1)[1] + "/3/events"
+    # The body had to be awaited here; the database work goes to a worker thread, as a plain
+    # route's would, instead of blocking this worker's event loop.
+    await run_in_threadpool(_accept_event, session, caller, event, own_source, settings)
+    return Response(status_code=200)
+
+
+def _accept_event(
+    session: Session,
+    caller: auth.Caller,
+    event: dict[str, Any],
+    own_source: str,
+    settings: Settings,
+) -> None:
+    """Log the event and, for a request, the job that replies to it, in one transaction."""
     row = record_event(session, caller, event)
     if row is None:
-        return Response(status_code=200)  # a repeat of an event already accepted
+        return  # a repeat of an event already accepted
     job_id = None
     if event["type"] == REQUEST_CREATED:
-        own_source = "//" + _base(request).split("://", 1)[1] + "/3/events"
         job_id = fulfilment_job(session, row, own_source)  # committed with the event, or not
     session.commit()  # logged before we answer; the reply job reads it in its own transaction
     if job_id is not None:
         submit_job(job_id, settings, kind=PACT_FULFIL)
-    return Response(status_code=200)
