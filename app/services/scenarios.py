@@ -10,7 +10,7 @@ from app.errors import InvalidInput, NotFound
 from app.models import Bom, BomLine, Supplier
 from app.repository import OrgRepository
 from app.schemas import BackgroundVersion, ScenarioOut, ScenariosIn, ScenariosOut
-from app.services.boms import bom_lines, normalised_bom
+from app.services.boms import normalised_bom, stored_bom_lines
 from app.services.supplier_data import supplier_data_for
 from lca.background import Background
 from lca.footprint import ForegroundProcess
@@ -21,11 +21,12 @@ def compare_scenarios(
     repo: OrgRepository, bom_id: uuid.UUID, payload: ScenariosIn, background: Background
 ) -> ScenariosOut:
     bom = repo.get(Bom, bom_id, "BOM")
-    normalised = normalised_bom(repo, bom, background)
+    lines = stored_bom_lines(repo, bom.id)
+    normalised = normalised_bom(repo, bom, background, lines)
     # The footprint's own supplier data (location-based) stays in every scenario.
     line_processes = {
         position: data.location
-        for position, data in supplier_data_for(repo, bom_lines(repo, bom.id), background).items()
+        for position, data in supplier_data_for(repo, lines, background).items()
     }
     errors: list[dict[str, Any]] = []
     scenarios = []
