@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -213,11 +214,60 @@ def reference_score(
     ``bw_processing`` datapackage next to the background's own datapackages.
     """
     import bw2calc
+
+    foreground = foreground_datapackage(background, inputs, processes)
+    data_objs = [
+        *background.data_objs,
+        background.method_package(method),
+        *foreground.data_objs(method),
+    ]
+    lca = bw2calc.LCA({foreground.cell_id: 1.0}, data_objs=data_objs)
+    lca.lci()
+    lca.lcia()
+    return float(lca.score)
+
+
+@dataclass(frozen=True)
+class ForegroundPackage:
+    """A foreground as a ``bw_processing`` datapackage: the cell is activity ``cell_id``.
+
+    ``characterisation`` holds, per method, the factor of the pseudo-flow that carries
+    aggregated scores (empty when no process is aggregated); a run in one method adds that
+    method's package only.
+    """
+
+    package: Any
+    cell_id: int
+    characterisation: dict[str, Any]
+
+    def data_objs(self, method: str) -> list[Any]:
+        extra = self.characterisation.get(method)
+        return [self.package] if extra is None else [self.package, extra]
+
+
+def foreground_datapackage(
+    background: Background,
+    inputs: list[ForegroundInput],
+    processes: Processes | None = None,
+    fs: Any = None,
+    fs_factory: Any = None,
+) -> ForegroundPackage:
+    """The cell and every foreground process as activities of one datapackage (written to the
+    ``fsspec`` filesystem ``fs`` when given, else kept in memory; ``fs_factory(method)`` then
+    gives the filesystem of each pseudo-flow characterisation package).
+
+    An aggregated process (an imported PCF: a score row, no inventory) emits one kg of a
+    pseudo-flow per kg CO2e, one pseudo-flow per method, characterised by 1 in that method
+    only, so that a plain bw2calc run on the package reproduces its scores exactly.
+    """
     import bw_processing as bwp
 
     processes = processes or {}
     cell = background.foreground_id
     process_ids = {code: cell + 1 + n for n, code in enumerate(sorted(processes))}
+    pseudo_flows = {
+        method: cell + 1 + len(process_ids) + n for n, method in enumerate(AGGREGATED_METHODS)
+    }
 
     def node(code: str) -> int:
         return process_ids[code] if code in process_ids else background.product(code).brightway_id
@@ -226,13 +276,17 @@ def reference_score(
     technosphere += [(node(i.product), cell, i.amount, True) for i in inputs]
     biosphere: list[tuple[int, int, float]] = []
     for code, process in processes.items():
-        if process.aggregated_row is not None:
-            raise ValueError("aggregated processes have no inventory to hand to bw2calc")
         pid = process_ids[code]
         technosphere.append((pid, pid, 1.0, False))
+        if process.aggregated_row is not None:
+            biosphere += [
+                (flow, pid, process.aggregated_row[INDICATORS.index(method)])
+                for method, flow in pseudo_flows.items()
+            ]
+            continue
         technosphere += [(node(p), pid, amount, True) for p, amount in process.inputs]
         biosphere += [(background.flows[f].brightway_id, pid, kg) for f, kg in process.emissions]
-    datapackage = bwp.create_datapackage(sequential=True)
+    datapackage = bwp.create_datapackage(fs=fs, name="cellcarbon-foreground", sequential=True)
     datapackage.add_persistent_vector(
         matrix="technosphere_matrix",
         name="cellcarbon-foreground",
@@ -248,11 +302,36 @@ def reference_score(
             indices_array=np.array([(r, c) for r, c, _ in biosphere], dtype=bwp.INDICES_DTYPE),
             data_array=np.array([v for _, _, v in biosphere]),
         )
-    data_objs = [*background.data_objs, background.method_package(method), datapackage]
-    lca = bw2calc.LCA({cell: 1.0}, data_objs=data_objs)
-    lca.lci()
-    lca.lcia()
-    return float(lca.score)
+    if fs is not None:
+        datapackage.finalize_serialization()
+    characterisation = {}
+    if any(p.aggregated_row is not None for p in processes.values()):
+        for method, flow in pseudo_flows.items():
+            characterisation[method] = _pseudo_flow_factor(
+                method, flow, None if fs is None else fs_factory(method)
+            )
+    return ForegroundPackage(datapackage, cell, characterisation)
+
+
+def _pseudo_flow_factor(method: str, flow: int, fs: Any) -> Any:
+    """A one-factor characterisation datapackage: 1 kg CO2e per kg of ``flow`` in ``method``."""
+    import bw_processing as bwp
+
+    package = bwp.create_datapackage(fs=fs, name=f"cellcarbon-aggregated-{method}")
+    package.add_persistent_vector(
+        matrix="characterization_matrix",
+        name=f"cellcarbon-aggregated-{method}",
+        indices_array=np.array([(flow, 1)], dtype=bwp.INDICES_DTYPE),
+        data_array=np.array([1.0]),
+        global_index=1,
+    )
+    if fs is not None:
+        package.finalize_serialization()
+    return package
+
+
+# Methods an aggregated process can be priced in by a plain bw2calc run (see above).
+AGGREGATED_METHODS = ("gwp100", "gwp20")
 
 
 @dataclass(frozen=True)
