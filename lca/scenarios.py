@@ -76,14 +76,16 @@ def compare(
     baseline = _footprint(background, bom, line_processes)
     results = []
     for scenario in scenarios:
-        variant_bom = _apply_foreground(background, bom, scenario)
+        variant_bom = apply_foreground(background, bom, scenario)
+        # A line keeps its supplier data unless its material was substituted (the data is of
+        # the old material) or its supplier swapped.
         variant_processes = {
             line.position: scenario.supplier_swaps.get(
                 line.material, line_processes.get(line.position)
             )
-            for line in variant_bom.lines
+            for line, original in zip(variant_bom.lines, bom.lines, strict=True)
             if line.material in scenario.supplier_swaps
-            or (line.position in line_processes and line.material not in scenario.substitutions)
+            or (line.position in line_processes and line.material == original.material)
         }
         variant_background = with_recycled_content(background, scenario.recycled_share)
         footprint = _footprint(variant_background, variant_bom, variant_processes)
@@ -113,18 +115,16 @@ def _footprint(
     return compute(background, inputs, bom.nominal_energy_kwh, processes)
 
 
-def _apply_foreground(
-    background: Background, bom: NormalisedBom, scenario: Scenario
-) -> NormalisedBom:
-    changed = bom
-    if scenario.grid_region is not None:
-        grid = background.grid_regions.get(scenario.grid_region)
-        if grid is None:
-            raise ScenarioError(f"unknown grid region '{scenario.grid_region}'")
-        changed = replace(changed, grid_region=grid.region, electricity_product=grid.activity)
+def check_scenario(
+    background: Background, materials: frozenset[str] | set[str], scenario: Scenario
+) -> None:
+    """Raise :class:`ScenarioError` if ``scenario`` cannot apply to a BOM of ``materials``."""
+    if scenario.grid_region is not None and scenario.grid_region not in background.grid_regions:
+        raise ScenarioError(f"unknown grid region '{scenario.grid_region}'")
     for material in scenario.supplier_swaps:
-        if not any(line.material == material for line in changed.lines):
+        if material not in materials:
             raise ScenarioError(f"the BOM has no line of material '{material}' to swap suppliers")
+    current = set(materials)
     for old, new in scenario.substitutions.items():
         if new not in background.products:
             raise ScenarioError(f"unknown material code '{new}'")
@@ -133,8 +133,22 @@ def _apply_foreground(
             != background.products.get(old, background.products[new]).unit
         ):
             raise ScenarioError(f"'{old}' and '{new}' are not counted in the same unit")
-        if not any(line.material == old for line in changed.lines):
+        if old not in current:
             raise ScenarioError(f"the BOM has no line of material '{old}'")
+        # Substitutions apply in order: a later one may name an earlier one's new material.
+        current = (current - {old}) | {new}
+
+
+def apply_foreground(
+    background: Background, bom: NormalisedBom, scenario: Scenario
+) -> NormalisedBom:
+    """``bom`` with the scenario's foreground changes: grid region and substitutions."""
+    check_scenario(background, {line.material for line in bom.lines}, scenario)
+    changed = bom
+    if scenario.grid_region is not None:
+        grid = background.grid_regions[scenario.grid_region]
+        changed = replace(changed, grid_region=grid.region, electricity_product=grid.activity)
+    for old, new in scenario.substitutions.items():
         changed = replace(
             changed,
             lines=tuple(
