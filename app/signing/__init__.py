@@ -1,1 +1,1 @@
-"""Signed outputs: Ed25519 keys per organisation and JWS over the canonical bytes of what we publish."""
+"""Signed outputs: Ed25519 keys per organisation, JWS over the canonical bytes we publish."""

@@ -85,7 +85,11 @@ def canonical_json(value: Any) -> bytes:
 
 
 def sign(
-    content: bytes, key: SigningKey, content_type: str, *, json_canonical: bool = False,
+    content: bytes,
+    key: SigningKey,
+    content_type: str,
+    *,
+    json_canonical: bool = False,
     detached: bool = False,
 ) -> str:
     """A compact JWS of ``content``; without the payload when ``detached``."""
@@ -105,9 +109,7 @@ def sign_json(value: Any, key: SigningKey, content_type: str = "application/json
     return sign(canonical_json(value), key, content_type, json_canonical=True)
 
 
-def verify(
-    token: str, public_jwks: list[dict[str, str]], content: bytes | None = None
-) -> Verified:
+def verify(token: str, public_jwks: list[dict[str, str]], content: bytes | None = None) -> Verified:
     """Check ``token`` against the keys; ``content`` is required for a detached signature.
 
     JSON content given for a JCS-signed token is canonicalised first, so a re-serialised copy
