@@ -70,7 +70,12 @@ def load_key(private_pem: bytes) -> SigningKey:
 
 def _signing_key(key: OKPKey) -> SigningKey:
     kid = key.thumbprint()
-    public = {**key.as_dict(private=False), "kid": kid, "alg": ALGORITHM, "use": "sig"}
+    public = {
+        **{name: str(value) for name, value in key.as_dict(private=False).items()},
+        "kid": kid,
+        "alg": ALGORITHM,
+        "use": "sig",
+    }
     return SigningKey(kid=kid, private_pem=key.as_pem(private=True), public_jwk=public)
 
 
@@ -141,7 +146,7 @@ def verify(token: str, public_jwks: list[dict[str, str]], content: bytes | None 
             raise VerificationError("the supplied content differs from the signed content")
     try:
         result = jws.deserialize_compact(
-            token, KeySet.import_key_set({"keys": keys}), registry=_REGISTRY
+            token, KeySet.import_key_set({"keys": [dict(k) for k in keys]}), registry=_REGISTRY
         )
     except JoseError as exc:
         raise VerificationError(f"signature does not verify ({exc.error})") from None
