@@ -9,7 +9,7 @@ built background — abridges the answers the same way every time, and writes th
     python -m scripts.readme_examples            # exit 1 and name the blocks that are out of date
 
 Ids and timestamps differ on every run: comparisons ignore them (:func:`normalised`), and
-``--write`` leaves a block alone when nothing else in it changed.
+``--write`` leaves the files alone when nothing else changed.
 """
 
 from __future__ import annotations
@@ -87,6 +87,11 @@ def _as_json_tool(document: Any) -> str:
     return json.dumps(document, indent=4)
 
 
+def _prose(text: str) -> str:
+    """A paragraph wrapped at 100 columns, as the rest of the documents are."""
+    return textwrap.fill(text, 100, break_long_words=False, break_on_hyphens=False) + "\n"
+
+
 def _fenced(language: str, body: str) -> str:
     return f"```{language}\n{body.rstrip()}\n```\n"
 
@@ -105,16 +110,13 @@ def normalised(block: str) -> str:
 
 
 def with_blocks(markdown: str, blocks: dict[str, str]) -> str:
-    """``markdown`` with every example block it holds replaced by the generated one, unless the
-    two differ only in ids and timestamps."""
+    """``markdown`` with every example block it holds replaced by the generated one."""
 
     def replace(match: re.Match[str]) -> str:
-        name, current = match.group(2), match.group(3)
+        name = match.group(2)
         if name not in blocks:
             raise KeyError(f"no example named {name!r} is generated")
-        fresh = blocks[name]
-        kept = current if normalised(current) == normalised(fresh) else fresh
-        return match.group(1) + kept + match.group(4)
+        return match.group(1) + blocks[name] + match.group(4)
 
     return _BLOCK.sub(replace, markdown)
 
@@ -223,8 +225,11 @@ def _bom_block(bom: dict[str, Any]) -> str:
     shown = abridged(_pick(bom, keys))
     omitted = ", ".join(f"`{key}`" for key in bom if key not in keys)
     return (
-        f"Prints (abridged here: lists cut to their first entry, long strings cut, "
-        f"numbers rounded to 4 decimals; left out: {omitted or 'nothing'}):\n\n"
+        _prose(
+            "Prints (abridged here: lists cut to their first entry, long strings cut, numbers "
+            f"rounded to 4 decimals; left out: {omitted or 'nothing'}):"
+        )
+        + "\n"
         + _fenced("json", _as_json_tool(shown))
     )
 
@@ -255,8 +260,11 @@ def _footprint_block(footprint: dict[str, Any]) -> str:
     shown["upstream"] = abridged(footprint["upstream"], items=2)
     omitted = ", ".join(f"`{key}`" for key in footprint if key not in keys)
     return (
-        "Prints (abridged here: the background version cut to 12 characters, lists cut, "
-        f"numbers rounded to 4 decimals; left out: {omitted}):\n\n"
+        _prose(
+            "Prints (abridged here: the background version cut to 12 characters, lists cut, "
+            f"numbers rounded to 4 decimals; left out: {omitted}):"
+        )
+        + "\n"
         + _fenced("json", _as_json_tool(shown))
     )
 
@@ -276,13 +284,13 @@ def _cradle_to_grave_block(footprint: dict[str, Any], declaration: dict[str, Any
         for stage, words in _STAGE_WORDS.items()
         if stage in footprint["by_stage"]
     )
-    return (
+    return _prose(
         f"For the example: {footprint['kg_co2e_per_cell']:.4f} kg CO2e per cell = {stages}; "
         f"{footprint['kg_co2e_per_kwh']:.2f} kg CO2e per kWh nominal; "
         f"{declaration['carbon_footprint_kg_co2e_per_kwh']:.4f} kg CO2e per kWh delivered over "
         f"the service life ({unit['energy_capacity_kwh']:g} kWh × "
         f"{unit['full_equivalent_cycles_per_year']:g} cycles/year × "
-        f"{unit['service_years']:g} years).\n"
+        f"{unit['service_years']:g} years)."
     )
 
 
@@ -419,16 +427,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     build_background(directory.resolve(), progress=lambda message: print(message, file=sys.stderr))
     blocks = generate(directory.resolve())
+    stale = out_of_date(blocks)
     if args.write:
-        for document in DOCUMENTS:
-            path = ROOT / document
-            path.write_text(with_blocks(path.read_text(), blocks))
+        # All blocks or none: written from one run, the ids shown agree across blocks (the
+        # footprint's bom_id is the BOM's id), and an unchanged run leaves the files alone.
+        if stale:
+            for document in DOCUMENTS:
+                path = ROOT / document
+                path.write_text(with_blocks(path.read_text(), blocks))
         missing = out_of_date(blocks)
         if missing:
             print(f"no block in {', '.join(DOCUMENTS)} for: {', '.join(missing)}", file=sys.stderr)
             return 1
         return 0
-    stale = out_of_date(blocks)
     if stale:
         print(
             f"out of date: {', '.join(stale)}; run `python -m scripts.readme_examples --write`",

@@ -85,6 +85,30 @@ def test_committed_examples_are_what_the_application_prints(real_background_dir:
     )
 
 
+def test_only_ids_and_timestamps_may_differ(tmp_path: Path) -> None:
+    """A block differing from the generated one in an id or a timestamp is current; one
+    differing in a number is out of date, and so is a generated block no document holds."""
+    block = '{"id": "%s", "created_at": "%s", "kg_co2e_per_cell": %s}\n'
+    committed = block % ("415100e8-449e-495a-baf0-317fbbd28134", "2026-11-27T14:42:52Z", 16.6)
+    for document in DOCUMENTS:
+        (tmp_path / document).parent.mkdir(exist_ok=True)
+        (tmp_path / document).write_text("")
+    (tmp_path / "README.md").write_text(f"<!-- example:footprint -->\n{committed}<!-- /example -->")
+    rerun = block % ("c4df00be-1c4f-43bf-9c97-dd261ac0c586", "2026-12-02T09:56:08.521533Z", 16.6)
+    drifted = block % ("c4df00be-1c4f-43bf-9c97-dd261ac0c586", "2026-12-02T09:56:08Z", 16.47)
+    assert out_of_date({"footprint": rerun}, tmp_path) == []
+    assert out_of_date({"footprint": drifted}, tmp_path) == ["footprint"]
+    assert out_of_date({"footprint": rerun, "layout": "x"}, tmp_path) == ["layout"]
+
+
+def test_shown_ids_agree_across_blocks() -> None:
+    """The blocks come from one run: the footprint shown belongs to the BOM shown."""
+    blocks = _committed()
+    bom = json.loads(_fenced(blocks["bom"], "json"))
+    footprint = json.loads(_fenced(blocks["footprint"], "json"))
+    assert footprint["bom_id"] == bom["id"]
+
+
 def test_every_example_block_is_generated_and_placed() -> None:
     names = set(_committed())
     assert names == {
