@@ -190,6 +190,43 @@ def test_command_line_table_adds_up_and_agrees_with_the_api() -> None:
     assert re.search(rf"^background data only\s+{re.escape(per_kwh)} /kWh", chain, re.M), chain
 
 
+# --- links between the documents ----------------------------------------------------------------
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_anchor_of_a_heading() -> None:
+    assert _anchor("Jobs and workers") == "jobs-and-workers"
+    assert _anchor("CSV/XLSX BOM upload") == "csvxlsx-bom-upload"
+    assert _anchor("Access, tenancy, audit, limits, logs") == "access-tenancy-audit-limits-logs"
+
+
+def test_links_between_the_documents_resolve() -> None:
+    """Every relative link of README.md and docs/*.md names a file that exists and, with
+    ``#anchor``, a heading in it (the reference was split across files; a link left pointing
+    at a moved section would otherwise go nowhere)."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    assert len(documents) >= 7
+    broken = []
+    for document in documents:
+        text = re.sub(r"```.*?```", "", document.read_text(), flags=re.DOTALL)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (document.parent / path).resolve() if path else document
+            if not linked.is_file():
+                broken.append(f"{document.name}: {target} (no such file)")
+            elif anchor:
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(), re.M)
+                if anchor not in {_anchor(h) for h in headings}:
+                    broken.append(f"{document.name}: {target} (no such heading)")
+    assert broken == []
+
+
 # --- the shell examples run as pasted ----------------------------------------------------------
 
 _ASSIGNED = re.compile(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=|^for ([A-Za-z_][A-Za-z0-9_]*) in ")
