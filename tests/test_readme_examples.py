@@ -149,7 +149,8 @@ def test_shown_footprint_breakdowns_add_up_to_its_total() -> None:
 def test_cradle_to_grave_sentence_adds_up() -> None:
     """The four EU stages sum to the total (5 values rounded to 4 decimals: 5 × 0.00005); per kWh
     nominal = total / 0.219 kWh (to 2 decimals); per kWh delivered = total / (0.219 kWh × 60
-    cycles/year × 8 years = 105.12 kWh), e.g. 17.0647 / 105.12 = 0.16234 → 0.1623."""
+    cycles/year × 8 years = 105.12 kWh); when this was written, 17.0647 / 105.12 = 0.16234,
+    shown as 0.1623."""
     sentence = " ".join(_committed()["cradle-to-grave"].split())
     match = re.search(
         r"([\d.]+) kg CO2e per cell = ([\d.]+) raw materials \+ ([\d.]+) production \+ "
@@ -168,12 +169,18 @@ def test_cradle_to_grave_sentence_adds_up() -> None:
     assert delivered == pytest.approx(total / (energy * cycles * years), abs=HALF_UNIT * 2)
 
 
+def _line_value(pattern: str, text: str) -> str:
+    match = re.search(pattern, text, re.M)
+    assert match, f"{pattern} not in:\n{text}"
+    return match.group(1)
+
+
 def test_command_line_table_adds_up_and_agrees_with_the_api() -> None:
     """The command's lines and components each sum to its total (rounded to 4 decimals each);
     its per-kWh figure, the API's kg_co2e_per_kwh and the supply-chain table's "background data
     only" row are one number (75.8192 → 75.82 when this was written)."""
     text = _fenced(_committed()["cli-footprint"], "text")
-    total = float(re.search(r"^total\s+([\d.]+) kg CO2e per cell$", text, re.M).group(1))  # type: ignore[union-attr]
+    total = float(_line_value(r"^total\s+([\d.]+) kg CO2e per cell$", text))
     lines = [
         float(v) for v in re.findall(r"^(?:line \d+|plant).*?\s([\d.]+)\s+[\d.]+%$", text, re.M)
     ]
@@ -183,7 +190,7 @@ def test_command_line_table_adds_up_and_agrees_with_the_api() -> None:
     assert len(lines) >= 10 and len(components) >= 5
     assert sum(lines) == pytest.approx(total, abs=(len(lines) + 1) * HALF_UNIT)
     assert sum(components) == pytest.approx(total, abs=(len(components) + 1) * HALF_UNIT)
-    per_kwh = re.search(r"^per kWh\s+([\d.]+) kg CO2e/kWh$", text, re.M).group(1)  # type: ignore[union-attr]
+    per_kwh = _line_value(r"^per kWh\s+([\d.]+) kg CO2e/kWh$", text)
     api = json.loads(_fenced(_committed()["footprint"], "json"))["kg_co2e_per_kwh"]
     assert per_kwh == f"{api:.2f}"
     chain = _fenced(_committed()["supply-chain"], "text")
