@@ -54,13 +54,13 @@ test: $(DEV_STAMP)
 	@# pdftoppm (poppler) renders a report page for tests/reports; skipped there outside CI if absent.
 	command -v pdftoppm >/dev/null || (apt-get update -qq && apt-get install -y -qq poppler-utils) \
 		|| echo 'pdftoppm unavailable: the PDF image test will skip (fail under CI=true)'
-	$(BIN)/ruff check app lca tests benchmarks
+	$(BIN)/ruff check app lca tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check app lca tests benchmarks
-	$(BIN)/ruff format --check app lca tests benchmarks || true
+	$(BIN)/ruff check app lca tests benchmarks scripts
+	$(BIN)/ruff format --check app lca tests benchmarks scripts || true
 	$(BIN)/mypy
 
 # Engine benchmark on a synthetic 20,000-activity background (generated once into var/bench).
