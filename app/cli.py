@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
+from app.core.settings import get_settings
 from app.pact.cli import pact_cli, tls_cli
-from app.settings import get_settings
 
 cli = typer.Typer(
     help="CellCarbon: carbon footprints of lithium-ion battery cells.", no_args_is_help=True
@@ -46,7 +46,7 @@ def serve(
         raise typer.Exit(2)
     # With TLS, a plain-HTTP request on the same port fails the handshake: nothing redirects.
     tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)} if cert and key else {}
-    from app.observability import logging_config
+    from app.core.observability import logging_config
 
     if workers > 1:
         _set_tcp_protocol_on_listening_socket()
@@ -66,8 +66,8 @@ def serve(
 @cli.command()
 def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 1) -> None:
     """Run a Celery worker for jobs (needs CELLCARBON_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."""
-    from app.observability import configure_logging
-    from app.worker import run_worker
+    from app.core.observability import configure_logging
+    from app.jobs.workers import run_worker
 
     settings = get_settings()
     if not settings.broker_url:
@@ -105,7 +105,7 @@ def worker_health(timeout: float = 5.0) -> None:
     """Exit 0 if this host's Celery worker answers a ping (a container health check)."""
     import socket
 
-    from app.worker import app_for
+    from app.jobs.workers import app_for
 
     settings = get_settings()
     if not settings.broker_url:
@@ -122,7 +122,7 @@ def worker_health(timeout: float = 5.0) -> None:
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply the Alembic migrations to the configured database."""
-    from app.migrate import upgrade
+    from app.core.migrate import upgrade
 
     upgrade(get_settings().database_url, revision)
     typer.echo(f"database at {revision}")
@@ -160,7 +160,7 @@ def footprint(
     """Compute the footprint of one cell of BOM_FILE locally and print it."""
     from pydantic import ValidationError
 
-    from app.schemas import BomCreate
+    from app.boms.schemas import BomCreate
     from lca.background import BackgroundNotBuilt, load_background
     from lca.bom import BomError, normalise_bom
     from lca.catalogue import content_hash
@@ -270,9 +270,9 @@ cli.add_typer(org_cli, name="org")
 def org_create(name: str) -> None:
     """Create an organisation and print its first admin API key (shown once)."""
     from app.access.keys import create_organisation
-    from app.db import session_scope
-    from app.errors import AppError
-    from app.runtime import get_engine
+    from app.core.db import session_scope
+    from app.core.errors import AppError
+    from app.core.runtime import get_engine
 
     try:
         with session_scope(get_engine()) as session:
@@ -296,10 +296,10 @@ def org_key(
     from sqlmodel import select
 
     from app.access.keys import create_key, expiry
-    from app.db import session_scope
-    from app.errors import AppError
-    from app.models import Organisation
-    from app.runtime import get_engine
+    from app.access.models import Organisation
+    from app.core.db import session_scope
+    from app.core.errors import AppError
+    from app.core.runtime import get_engine
 
     try:
         with session_scope(get_engine()) as session:

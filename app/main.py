@@ -9,17 +9,24 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import access, boms, footprints, health, jobs, materials, scenarios, suppliers
-from app.api import reports as report_routes
-from app.body_limit import BodySizeLimit
-from app.errors import AppError, document_problems, install_error_handlers
-from app.idempotency import IdempotencyMiddleware
-from app.observability import RequestContext
-from app.pact import api as pact_api
-from app.runtime import get_background
-from app.services.sweeper import Sweeper
-from app.settings import Settings, get_settings
-from app.webhooks import api as webhooks_api
+from app.access import routes as access
+from app.boms import materials
+from app.boms import routes as boms
+from app.core.body_limit import BodySizeLimit
+from app.core.errors import AppError, document_problems, install_error_handlers
+from app.core.idempotency import IdempotencyMiddleware
+from app.core.observability import RequestContext
+from app.core.runtime import get_background
+from app.core.settings import Settings, get_settings
+from app.footprints import routes as footprints
+from app.footprints import scenario_routes as scenarios
+from app.health import routes as health
+from app.jobs import routes as jobs
+from app.jobs.sweeper import Sweeper
+from app.pact import routes as pact_api
+from app.reports import routes as report_routes
+from app.suppliers import routes as suppliers
+from app.webhooks import routes as webhooks_api
 
 logger = logging.getLogger("cellcarbon")
 

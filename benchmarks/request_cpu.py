@@ -62,12 +62,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _measure(api_key: str, repeat: int) -> None:
-    from app.db import session_scope
+    from app.boms.models import Bom
+    from app.core.db import session_scope
+    from app.core.repository import OrgRepository
+    from app.core.runtime import get_background, get_engine
+    from app.footprints.service import store_footprint
     from app.main import create_app
-    from app.models import Bom
-    from app.repository import OrgRepository
-    from app.runtime import get_background, get_engine
-    from app.services.footprints import store_footprint
 
     app = create_app()
     settings = app.state.settings

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import app.tables  # noqa: F401  (registers every table)
 from alembic import context
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from app.db import make_engine
+from app.core.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -16,7 +16,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from app.settings import get_settings
+    from app.core.settings import get_settings
 
     return get_settings().database_url
 

@@ -136,7 +136,7 @@ def _ok(response: Any, *expected: int) -> Any:
 @contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
     """The ``cellcarbon`` commands read their settings once per process from the environment."""
-    from app.settings import get_settings
+    from app.core.settings import get_settings
 
     with mock.patch.dict(os.environ, values):
         get_settings.cache_clear()
@@ -167,7 +167,7 @@ def _last_field_of_line_with(output: str, marker: str) -> str:
 def generate(brightway_dir: Path) -> dict[str, str]:
     """Every example block, by name, from a fresh database and the background in
     ``brightway_dir`` (built already)."""
-    from app.db import engine_for
+    from app.core.db import engine_for
 
     with tempfile.TemporaryDirectory(prefix="cellcarbon-examples-") as scratch:
         database_url = f"sqlite:///{Path(scratch) / 'cellcarbon.db'}"
@@ -187,9 +187,9 @@ def generate(brightway_dir: Path) -> dict[str, str]:
 def _run_examples(database_url: str, brightway_dir: Path) -> dict[str, str]:
     from fastapi.testclient import TestClient
 
+    from app.core.migrate import upgrade
+    from app.core.settings import Settings
     from app.main import create_app
-    from app.migrate import upgrade
-    from app.settings import Settings
 
     upgrade(database_url)
     settings = Settings(database_url=database_url, brightway_dir=brightway_dir)

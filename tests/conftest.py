@@ -87,7 +87,7 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated database: SQLite in a temporary file, and PostgreSQL."""
-    from app.migrate import upgrade
+    from app.core.migrate import upgrade
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'cellcarbon.db'}"
@@ -99,7 +99,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, real_background_dir: Path):  # type: ignore[no-untyped-def]
-    from app.settings import Settings
+    from app.core.settings import Settings
 
     return Settings(database_url=database_url, brightway_dir=real_background_dir)
 
@@ -107,8 +107,8 @@ def settings(database_url: str, real_background_dir: Path):  # type: ignore[no-u
 def make_organisation(settings, name: str) -> str:  # type: ignore[no-untyped-def]
     """Create an organisation in the test database; return its first admin API key."""
     from app.access.keys import create_organisation
-    from app.db import session_scope
-    from app.runtime import get_engine
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
 
     with session_scope(get_engine(settings)) as session:
         _, _, token = create_organisation(session, name)

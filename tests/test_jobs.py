@@ -22,8 +22,8 @@ def organisation(settings) -> uuid.UUID:  # type: ignore[no-untyped-def]
     from sqlmodel import select
 
     from app.access.models import ApiKey
-    from app.db import session_scope
-    from app.runtime import get_engine
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
 
     token = make_organisation(settings, f"jobs {uuid.uuid4().hex[:8]}")
     with session_scope(get_engine(settings)) as session:
@@ -35,7 +35,7 @@ def organisation(settings) -> uuid.UUID:  # type: ignore[no-untyped-def]
 def flaky(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     """A job kind whose runner follows a script: "retry" raises RetryLater(0.2 s), anything
     else is returned as the result; at most 3 attempts. The list records each run's attempt."""
-    from app.services.jobs import JobContext, JobKind, RetryLater, job_kinds
+    from app.jobs.queue import JobContext, JobKind, RetryLater, job_kinds
 
     script: list[Any] = []
     runs: list[int] = []
@@ -52,10 +52,10 @@ def flaky(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
 
 
 def _new(settings, organisation: uuid.UUID, kind: str = FLAKY, **fields: Any) -> uuid.UUID:  # type: ignore[no-untyped-def]
-    from app.db import session_scope
-    from app.models import Job
-    from app.runtime import get_engine
-    from app.services.jobs import new_job
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
+    from app.jobs.models import Job
+    from app.jobs.queue import new_job
 
     with session_scope(get_engine(settings)) as session:
         job = new_job(session, organisation, kind, None, {})
@@ -71,8 +71,8 @@ def _new(settings, organisation: uuid.UUID, kind: str = FLAKY, **fields: Any) ->
 def _row(settings, job_id: uuid.UUID) -> Any:  # type: ignore[no-untyped-def]
     from sqlmodel import Session
 
-    from app.models import Job
-    from app.runtime import get_engine
+    from app.core.runtime import get_engine
+    from app.jobs.models import Job
 
     with Session(get_engine(settings)) as session:
         job = session.get(Job, job_id)
@@ -82,8 +82,8 @@ def _row(settings, job_id: uuid.UUID) -> Any:  # type: ignore[no-untyped-def]
 
 
 def _execute(settings, job_id: uuid.UUID) -> Any:  # type: ignore[no-untyped-def]
-    from app.runtime import get_engine
-    from app.services.jobs import execute_job
+    from app.core.runtime import get_engine
+    from app.jobs.queue import execute_job
 
     return execute_job(job_id, engine=get_engine(settings), settings=settings)
 
@@ -106,8 +106,8 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
 def test_retry_later_requeues_with_not_before_and_reason(settings, organisation, flaky) -> None:  # type: ignore[no-untyped-def]
     """retry, retry, done: the job is queued between runs, not claimable before run_after,
     and succeeds on its third attempt with the error cleared."""
-    from app.models import utc_now
-    from app.services.jobs import Outcome
+    from app.core.models import utc_now
+    from app.jobs.queue import Outcome
 
     script, runs = flaky
     script.extend(["retry", "retry", "done"])
@@ -142,7 +142,7 @@ def test_retry_later_requeues_with_not_before_and_reason(settings, organisation,
 
 
 def test_the_kinds_attempt_limit_ends_the_job_failed(settings, organisation, flaky) -> None:  # type: ignore[no-untyped-def]
-    from app.services.jobs import Outcome
+    from app.jobs.queue import Outcome
 
     script, runs = flaky
     script.append("retry")
@@ -161,9 +161,9 @@ def test_due_jobs_are_those_a_restart_left_behind(settings, organisation) -> Non
     """Stale after 60 s: a queued job created 2 min ago (its submission was lost), a retry due
     2 min ago, and a running job whose heartbeat stopped 2 min ago are due; a fresh job, a retry
     due later, a live running job and finished jobs are not."""
-    from app.models import utc_now
-    from app.runtime import get_engine
-    from app.services.sweeper import due_jobs
+    from app.core.models import utc_now
+    from app.core.runtime import get_engine
+    from app.jobs.sweeper import due_jobs
 
     now = utc_now()
     ago = now - timedelta(minutes=2)
@@ -191,8 +191,8 @@ def _end(settings, job_ids: set[uuid.UUID]) -> None:  # type: ignore[no-untyped-
     from sqlalchemy import update
     from sqlmodel import col
 
-    from app.models import Job
-    from app.runtime import get_engine
+    from app.core.runtime import get_engine
+    from app.jobs.models import Job
 
     with get_engine(settings).begin() as connection:
         connection.execute(update(Job).where(col(Job.id).in_(job_ids)).values(status="succeeded"))
@@ -201,8 +201,8 @@ def _end(settings, job_ids: set[uuid.UUID]) -> None:  # type: ignore[no-untyped-
 def test_the_sweeper_runs_abandoned_jobs_in_process(settings, organisation, flaky) -> None:  # type: ignore[no-untyped-def]
     """A queued job nobody submitted and a running job whose worker died are both run to the
     end by the sweeper's thread; stopping the sweeper ends its thread."""
-    from app.models import utc_now
-    from app.services.sweeper import Sweeper
+    from app.core.models import utc_now
+    from app.jobs.sweeper import Sweeper
 
     script, _ = flaky
     script.append("done")
@@ -226,7 +226,8 @@ def test_the_sweeper_runs_abandoned_jobs_in_process(settings, organisation, flak
 
 
 def test_a_retried_job_runs_again_in_process_on_its_timer(settings, organisation, flaky) -> None:  # type: ignore[no-untyped-def]
-    from app.runtime import get_engine, submit_job
+    from app.core.runtime import get_engine
+    from app.jobs.submit import submit_job
 
     script, runs = flaky
     script.extend(["retry", "done"])
@@ -260,8 +261,8 @@ def test_a_busy_runner_keeps_its_claim_alive(settings, organisation, monkeypatch
     receiver) keeps beating: no other worker may claim its job meanwhile."""
     import threading
 
-    from app.runtime import get_engine
-    from app.services.jobs import JobKind, claim, execute_job, job_kinds
+    from app.core.runtime import get_engine
+    from app.jobs.queue import JobKind, claim, execute_job, job_kinds
 
     release = threading.Event()
     monkeypatch.setitem(job_kinds(), "test.slow", JobKind(lambda _: release.wait(10) and {}))
@@ -290,9 +291,9 @@ def test_one_sweeper_resubmits_a_lost_job_however_many_run(settings, organisatio
     """Every API and worker process sweeps; a queued job whose submission was lost is
     resubmitted by one of them per stale period, not by each: the first takes it, and for the
     others it is no longer due."""
-    from app.models import utc_now
-    from app.runtime import get_engine
-    from app.services.sweeper import due_jobs, take_resubmission
+    from app.core.models import utc_now
+    from app.core.runtime import get_engine
+    from app.jobs.sweeper import due_jobs, take_resubmission
 
     engine, stale = get_engine(settings), settings.job_stale_after_s
     lost = _new(settings, organisation, created_at=utc_now() - timedelta(minutes=2))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import app.tables  # noqa: F401  (registers every table)
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables)
-from app.db import make_engine
+from app.core.db import make_engine
 
 
 def test_migration_head_matches_the_models(database_url: str) -> None:

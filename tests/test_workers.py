@@ -51,8 +51,8 @@ def redis_url() -> str:
 @pytest.fixture(scope="module")
 def pg(postgres_url: str, real_background_dir: Path):  # type: ignore[no-untyped-def]
     """Settings on the session's PostgreSQL database, migrated, with one organisation."""
-    from app.migrate import upgrade
-    from app.settings import Settings
+    from app.core.migrate import upgrade
+    from app.core.settings import Settings
     from tests.conftest import make_organisation
 
     upgrade(postgres_url)
@@ -62,9 +62,9 @@ def pg(postgres_url: str, real_background_dir: Path):  # type: ignore[no-untyped
 
 
 def _organisation_id(settings) -> uuid.UUID:  # type: ignore[no-untyped-def]
-    from app.db import session_scope
-    from app.models import Organisation
-    from app.runtime import get_engine
+    from app.access.models import Organisation
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
 
     with session_scope(get_engine(settings)) as session:
         return session.exec(
@@ -73,12 +73,12 @@ def _organisation_id(settings) -> uuid.UUID:  # type: ignore[no-untyped-def]
 
 
 def _bom_and_footprint(settings) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
-    from app.db import session_scope
-    from app.repository import OrgRepository
-    from app.runtime import get_background, get_engine
-    from app.schemas import BomCreate
-    from app.services.boms import create_bom
-    from app.services.footprints import compute_footprint
+    from app.boms.schemas import BomCreate
+    from app.boms.service import create_bom
+    from app.core.db import session_scope
+    from app.core.repository import OrgRepository
+    from app.core.runtime import get_background, get_engine
+    from app.footprints.service import compute_footprint
 
     organisation = _organisation_id(settings)
     with session_scope(get_engine(settings)) as session:
@@ -95,10 +95,10 @@ def _bom_and_footprint(settings) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore
 
 
 def _job(settings, kind: str, subject: uuid.UUID, params: dict[str, Any]) -> uuid.UUID:  # type: ignore[no-untyped-def]
-    from app.db import session_scope
-    from app.repository import OrgRepository
-    from app.runtime import get_engine
-    from app.services.jobs import create_job
+    from app.core.db import session_scope
+    from app.core.repository import OrgRepository
+    from app.core.runtime import get_engine
+    from app.jobs.queue import create_job
 
     with session_scope(get_engine(settings)) as session:
         return create_job(
@@ -107,9 +107,9 @@ def _job(settings, kind: str, subject: uuid.UUID, params: dict[str, Any]) -> uui
 
 
 def _read(settings, job_id: uuid.UUID) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    from app.db import session_scope
-    from app.models import Job
-    from app.runtime import get_engine
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
+    from app.jobs.models import Job
 
     with session_scope(get_engine(settings)) as session:
         job = session.get(Job, job_id)
@@ -175,9 +175,9 @@ def _with_broker(settings, redis_url: str):  # type: ignore[no-untyped-def]
 
 
 def test_killed_worker_job_is_finished_once_by_another(pg, redis_url, workers) -> None:  # type: ignore[no-untyped-def]
-    from app.runtime import get_background
-    from app.services.jobs import UNCERTAINTY
-    from app.worker import enqueue
+    from app.core.runtime import get_background
+    from app.jobs.queue import UNCERTAINTY
+    from app.jobs.workers import enqueue
     from lca.montecarlo import monte_carlo
 
     _, footprint_id = _bom_and_footprint(pg)
@@ -195,11 +195,12 @@ def test_killed_worker_job_is_finished_once_by_another(pg, redis_url, workers) -
     assert job["status"] == "succeeded", job["error"]
     assert job["attempts"] == 2
     # The stored result is the seeded run itself, computed once more here to compare.
-    from app.db import session_scope
-    from app.models import Bom, Footprint
-    from app.repository import OrgRepository
-    from app.runtime import get_engine
-    from app.services.footprints import cell_model
+    from app.boms.models import Bom
+    from app.core.db import session_scope
+    from app.core.repository import OrgRepository
+    from app.core.runtime import get_engine
+    from app.footprints.models import Footprint
+    from app.footprints.service import cell_model
 
     with session_scope(get_engine(pg)) as session:
         repo = OrgRepository(session, _organisation_id(pg))
@@ -216,11 +217,11 @@ def test_killed_worker_job_is_finished_once_by_another(pg, redis_url, workers) -
 
 
 def test_two_workers_racing_for_one_job_store_one_footprint(pg, redis_url, workers) -> None:  # type: ignore[no-untyped-def]
-    from app.db import session_scope
-    from app.models import Footprint
-    from app.runtime import get_engine
-    from app.services.jobs import FOOTPRINT
-    from app.worker import enqueue
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
+    from app.footprints.models import Footprint
+    from app.jobs.queue import FOOTPRINT
+    from app.jobs.workers import enqueue
 
     bom_id, _ = _bom_and_footprint(pg)
     job_id = _job(pg, FOOTPRINT, bom_id, {"footprint_id": str(uuid.uuid4()), "request": None})
@@ -242,7 +243,7 @@ def test_two_workers_racing_for_one_job_store_one_footprint(pg, redis_url, worke
 def test_a_job_whose_task_was_lost_is_run_by_a_workers_sweeper(pg, redis_url, workers) -> None:  # type: ignore[no-untyped-def]
     """The job row is committed but never enqueued (the API died in between): a worker's
     sweeper finds it queued and due, enqueues it, and a worker runs it once."""
-    from app.services.jobs import FOOTPRINT
+    from app.jobs.queue import FOOTPRINT
 
     bom_id, _ = _bom_and_footprint(pg)
     footprint_id = str(uuid.uuid4())
@@ -259,10 +260,10 @@ def test_a_webhook_delivery_retries_on_celery_until_the_receiver_accepts(  # typ
     """emit() with a broker configured enqueues the delivery job once the session commits; the
     receiver answers 503 then 204: the worker retries after the backoff (a countdown task) and
     the delivery succeeds on its second attempt."""
-    from app.db import session_scope
-    from app.models import Job
-    from app.runtime import get_engine
-    from app.settings import get_settings
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
+    from app.core.settings import get_settings
+    from app.jobs.models import Job
     from app.webhooks.delivery import emit
     from app.webhooks.models import WebhookDelivery, WebhookEndpoint
     from tests.integration.conftest import Received
@@ -309,15 +310,15 @@ def test_a_webhook_delivery_retries_on_celery_until_the_receiver_accepts(  # typ
 
 def test_a_report_job_runs_on_celery(pg, redis_url, workers) -> None:  # type: ignore[no-untyped-def]
     """The worker renders the CSV report and stores it: the bytes are the report rendered here."""
-    from app.db import session_scope
-    from app.models import ReportFile
+    from app.core.db import session_scope
+    from app.core.repository import OrgRepository
+    from app.core.runtime import get_background, get_engine
+    from app.jobs.queue import REPORT
+    from app.jobs.workers import enqueue
     from app.reports.files import report_job_params
     from app.reports.model import FunctionalUnitChoice
+    from app.reports.models import ReportFile
     from app.reports.service import render
-    from app.repository import OrgRepository
-    from app.runtime import get_background, get_engine
-    from app.services.jobs import REPORT
-    from app.worker import enqueue
 
     _, footprint_id = _bom_and_footprint(pg)
     params = report_job_params("report", "csv", FunctionalUnitChoice())
@@ -367,8 +368,8 @@ def _receiver(statuses: list[int], received: list[Any]):  # type: ignore[no-unty
 
 def test_concurrent_claims_in_one_process(pg) -> None:  # type: ignore[no-untyped-def]
     """Without Celery: eight threads call run_job on one job; exactly one runs it."""
-    from app.runtime import get_background, get_engine
-    from app.services.jobs import FOOTPRINT, run_job
+    from app.core.runtime import get_background, get_engine
+    from app.jobs.queue import FOOTPRINT, run_job
 
     bom_id, _ = _bom_and_footprint(pg)
     job_id = _job(pg, FOOTPRINT, bom_id, {"footprint_id": str(uuid.uuid4()), "request": None})
@@ -452,8 +453,8 @@ def _start_server(pg, log: Path | None = None) -> tuple[subprocess.Popen[bytes],
 
 def _line_counts(pg, name: str) -> list[int]:  # type: ignore[no-untyped-def]
     """The number of stored lines of every BOM called ``name``."""
-    from app.db import session_scope
-    from app.runtime import get_engine
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
 
     with session_scope(get_engine(pg)) as session:
         rows = session.execute(
@@ -475,8 +476,8 @@ def _ready(base: str) -> bool:
 
 def test_sigterm_lets_a_worker_finish_its_running_job(pg, redis_url, workers) -> None:  # type: ignore[no-untyped-def]
     """Warm shutdown: the job in progress runs to its end; the worker then exits by itself."""
-    from app.services.jobs import UNCERTAINTY
-    from app.worker import enqueue
+    from app.jobs.queue import UNCERTAINTY
+    from app.jobs.workers import enqueue
 
     _, footprint_id = _bom_and_footprint(pg)
     params = {"iterations": 20000, "seed": 3, "background": True, "foreground_gsd": None}

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.access.models import AuditEvent
-from app.db import insert_now
+from app.core.db import insert_now
 
 
 def payload_digest(payload: Any) -> str:

@@ -23,9 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from app.access.models import ApiKey
-from app.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
-from app.models import Organisation
+from app.access.models import ApiKey, Organisation
+from app.core.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
 
 SCOPES = ("read", "write", "admin", "supplier-reports")
 _IMPLIED = {"admin": {"admin", "write", "read"}, "write": {"write", "read"}, "read": {"read"}}

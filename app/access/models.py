@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field, SQLModel
 
-from app.models import _timestamp
+from app.core.models import _timestamp
 
 
 class ApiKey(SQLModel, table=True):
@@ -44,4 +44,10 @@ class AuditEvent(SQLModel, table=True):
     resource_id: str = Field(max_length=64)
     payload_sha256: str = Field(max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _timestamp()
+
+
+class Organisation(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
     created_at: datetime = _timestamp()

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas import Strict, UtcDatetime
+from app.core.schemas import Strict, UtcDatetime
 
 
 class KeyCreate(Strict):

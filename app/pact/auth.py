@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from app.models import Organisation
+from app.access.models import Organisation
 from app.pact.models import PactClient, PactToken
 
 

@@ -18,7 +18,7 @@ tls_cli = typer.Typer(help="TLS certificates.", no_args_is_help=True)
 def _owner(session, name: str):  # type: ignore[no-untyped-def]
     from sqlmodel import select
 
-    from app.models import Organisation
+    from app.access.models import Organisation
 
     owner = session.exec(select(Organisation).where(Organisation.name == name)).first()
     if owner is None:
@@ -33,9 +33,9 @@ def client_create(
     organisation: Annotated[str, typer.Option(help="the data owner (an organisation name)")],
 ) -> None:
     """Create client credentials for customer NAME; prints the id and secret (shown once)."""
-    from app.db import session_scope
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
     from app.pact.auth import create_client
-    from app.runtime import get_engine
 
     with session_scope(get_engine()) as session:
         client, secret = create_client(session, _owner(session, organisation), name)
@@ -50,9 +50,9 @@ def share(
     footprint: Annotated[uuid.UUID, typer.Option(help="a footprint of the client's data owner")],
 ) -> None:
     """Publish a stored footprint to a client (it appears in its /3/footprints)."""
-    from app.db import session_scope
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
     from app.pact.service import share as share_footprint
-    from app.runtime import get_engine
 
     try:
         with session_scope(get_engine()) as session:
@@ -78,8 +78,11 @@ def pull(
     ca_bundle: Annotated[Path | None, typer.Option(help="CA bundle trusted for the host")] = None,
 ) -> None:
     """Pull a supplier's Active footprint over PACT and import it as the supplier's PCF."""
-    from app.db import session_scope
-    from app.errors import AppError
+    from app.core.db import session_scope
+    from app.core.errors import AppError
+    from app.core.repository import OrgRepository
+    from app.core.runtime import get_background, get_engine
+    from app.core.settings import get_settings
     from app.pact.client import (
         PactClientError,
         PactConnection,
@@ -87,9 +90,6 @@ def pull(
         import_footprint,
         trust,
     )
-    from app.repository import OrgRepository
-    from app.runtime import get_background, get_engine
-    from app.settings import get_settings
 
     settings = get_settings()
     bundle = ca_bundle or settings.pact_ca_bundle

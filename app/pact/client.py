@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.models import SupplierPcf
-from app.observability import request_id_header
-from app.repository import OrgRepository
-from app.services.suppliers import import_pcf
-from app.supplier_schemas import PcfImport
+from app.core.observability import request_id_header
+from app.core.repository import OrgRepository
+from app.suppliers.models import SupplierPcf
+from app.suppliers.schemas import PcfImport
+from app.suppliers.service import import_pcf
 from lca.background import Background
 
 # A host that keeps sending "next" links is broken; stop rather than loop for ever.

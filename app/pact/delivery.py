@@ -17,9 +17,14 @@ from typing import Any
 import httpx
 from sqlmodel import Session, col, select
 
-from app.db import session_scope
-from app.models import Footprint, utc_now
-from app.observability import request_id_header
+from app.core.db import session_scope
+from app.core.models import utc_now
+from app.core.observability import request_id_header
+from app.core.runtime import get_background, get_engine
+from app.core.settings import Settings
+from app.footprints.models import Footprint
+from app.footprints.service import compute_footprint
+from app.jobs.queue import PACT_FULFIL, JobContext, RetryLater, new_job
 from app.pact.auth import Caller
 from app.pact.client import trust
 from app.pact.mapping import matching
@@ -32,10 +37,6 @@ from app.pact.service import (
     share,
     shared_footprints,
 )
-from app.runtime import get_background, get_engine
-from app.services.footprints import compute_footprint
-from app.services.jobs import PACT_FULFIL, JobContext, RetryLater, new_job
-from app.settings import Settings
 from app.webhooks.settings import get_webhook_settings
 from app.webhooks.urls import UnsafeUrl, check_url
 

@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from app.models import Bom, Footprint, Organisation
+from app.access.models import Organisation
+from app.boms.models import Bom
+from app.footprints.models import Footprint
 
 SPEC_VERSION = "3.0.0"
 DeclaredUnit = Literal["piece", "kilowatt hour"]

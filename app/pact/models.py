@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models import _timestamp
+from app.core.models import _timestamp
 
 
 class PactClient(SQLModel, table=True):

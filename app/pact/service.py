@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.models import Bom, Footprint, Organisation
+from app.access.models import Organisation
+from app.boms.models import Bom
+from app.footprints.models import Footprint
 from app.pact.auth import Caller, PactAuthError
 from app.pact.mapping import FILTERS, DeclaredUnit, Published, product_footprint
 from app.pact.models import PactClient, PactEvent, PactShare

@@ -13,13 +13,13 @@ import hashlib
 import uuid
 from typing import Any
 
-from app.db import session_scope
-from app.errors import AppError
-from app.models import ReportFile
+from app.core.db import session_scope
+from app.core.errors import AppError
+from app.core.repository import OrgRepository
+from app.jobs.queue import JobContext
 from app.reports.model import FunctionalUnitChoice
+from app.reports.models import ReportFile
 from app.reports.service import MEDIA_TYPES, render
-from app.repository import OrgRepository
-from app.services.jobs import JobContext
 from app.webhooks.delivery import REPORT_READY, emit
 from lca.background import Background
 

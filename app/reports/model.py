@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.errors import InvalidInput
-from app.models import Bom, Footprint, Job
-from app.report_schemas import (
+from app.boms.models import Bom
+from app.core.errors import InvalidInput
+from app.core.schemas import BackgroundVersion
+from app.footprints.models import Footprint
+from app.jobs.models import Job
+from app.reports.schemas import (
     ComparisonColumn,
     ComparisonReport,
     Declaration,
@@ -30,7 +33,6 @@ from app.report_schemas import (
     Uncertainty,
     UpstreamEntry,
 )
-from app.schemas import BackgroundVersion
 from lca.background import Background
 from lca.footprint import STAGE_MATERIALS, STAGE_PRODUCTION
 from lca.lifecycle import STAGE_DISTRIBUTION, STAGE_END_OF_LIFE

@@ -19,8 +19,8 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from app.report_schemas import ComparisonReport, Declaration, FootprintReport  # noqa: E402
 from app.reports.model import STAGES  # noqa: E402
+from app.reports.schemas import ComparisonReport, Declaration, FootprintReport  # noqa: E402
 
 STAGE_LABELS = dict(STAGES)
 A4 = (8.27, 11.69)

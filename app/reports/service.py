@@ -9,8 +9,11 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from app.models import Bom, Footprint, Job
-from app.report_schemas import ComparisonReport, Declaration, FootprintReport
+from app.boms.models import Bom
+from app.core.repository import OrgRepository
+from app.footprints.models import Footprint
+from app.jobs.models import Job
+from app.jobs.queue import UNCERTAINTY
 from app.reports import pdf, tabular
 from app.reports.model import (
     FunctionalUnitChoice,
@@ -19,8 +22,7 @@ from app.reports.model import (
     build_report,
     functional_unit,
 )
-from app.repository import OrgRepository
-from app.services.jobs import UNCERTAINTY
+from app.reports.schemas import ComparisonReport, Declaration, FootprintReport
 from lca.background import Background
 
 MEDIA_TYPES = {

@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from app.report_schemas import ComparisonReport, FootprintReport
+from app.reports.schemas import ComparisonReport, FootprintReport
 
 CSV_HEADER = ("section", "item", "quantity", "value", "unit")
 Row = tuple[str, str, str, Any, str]

@@ -25,15 +25,15 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from app import __version__
-from app.observability import request_id_header
+from app.core.observability import request_id_header
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.webhooks.settings import get_webhook_settings
 from app.webhooks.signing import SIGNATURE_HEADER, signature_header
 from app.webhooks.urls import UnsafeUrl, check_url
 
 if TYPE_CHECKING:
-    from app.services.jobs import JobContext
-    from app.settings import Settings
+    from app.core.settings import Settings
+    from app.jobs.queue import JobContext
 
 logger = logging.getLogger("cellcarbon.webhooks")
 
@@ -51,7 +51,7 @@ def emit(
     """Queue ``event_type`` with ``payload`` (JSON-able) for every endpoint of the organisation
     that subscribed to it; sent once ``session`` commits. Returns the delivery ids."""
     # Imported here: app.models imports this package, and the jobs service imports app.models.
-    from app.services.jobs import WEBHOOK_DELIVER, new_job
+    from app.jobs.queue import WEBHOOK_DELIVER, new_job
 
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}; known: {EVENT_TYPES}")
@@ -102,9 +102,9 @@ def _send_committed(session: OrmSession) -> None:
     pending = session.info.pop(_PENDING, [])
     if not pending:
         return
-    from app.runtime import submit_job
-    from app.services.jobs import WEBHOOK_DELIVER
-    from app.settings import get_settings
+    from app.core.settings import get_settings
+    from app.jobs.queue import WEBHOOK_DELIVER
+    from app.jobs.submit import submit_job
 
     for engine, job_id in pending:
         try:
@@ -128,7 +128,7 @@ def delivery_attempts(_: Settings) -> int:
 
 def run_delivery(context: JobContext) -> dict[str, Any]:
     """The job of one delivery: one attempt, then RetryLater while attempts remain."""
-    from app.services.jobs import RetryLater
+    from app.jobs.queue import RetryLater
 
     assert context.subject_id is not None
     attempted = attempt_delivery(

@@ -6,7 +6,7 @@ import uuid
 
 from sqlmodel import Session
 
-from app.models import Footprint
+from app.footprints.models import Footprint
 from app.webhooks.delivery import FOOTPRINT_COMPLETED, emit
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models import _timestamp
+from app.core.models import _timestamp
 
 
 class WebhookEndpoint(SQLModel, table=True):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas import Strict, UtcDatetime
+from app.core.schemas import Strict, UtcDatetime
 
 EventType = Literal["footprint.completed", "report.ready", "pact.request.fulfilled"]
 

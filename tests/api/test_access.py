@@ -195,8 +195,8 @@ def test_expired_key_is_401(app, client, settings) -> None:  # type: ignore[no-u
     from datetime import UTC, datetime, timedelta
 
     from app.access.models import ApiKey
-    from app.db import session_scope
-    from app.runtime import get_engine
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
 
     created = client.post(
         "/v1/api-keys", json={"name": "short", "scopes": ["read"], "expires_in_days": 1}
@@ -240,7 +240,7 @@ def test_supplier_key_may_only_submit_its_own_reports(app, client, resources) ->
 def test_audit_log_records_changes_and_cannot_be_changed(client, settings, resources) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
-    from app.runtime import get_engine
+    from app.core.runtime import get_engine
 
     events = client.get("/v1/audit", params={"limit": 200}).json()["data"]
     seen = {(e["action"], e["resource"], e["resource_id"]) for e in events}

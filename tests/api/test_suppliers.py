@@ -265,11 +265,12 @@ def test_example_supply_chain_changes_the_footprint(client, example_bom, real_ba
 def test_supplier_footprint_equals_plain_bw2calc(client, example_bom, real_background) -> None:  # type: ignore[no-untyped-def]
     """The supplier-specific processes (without the aggregated PCF) go to bw2calc as foreground
     activities of an in-memory datapackage: same number to 1e-9."""
-    from app.db import session_scope
-    from app.models import Bom, Footprint
-    from app.repository import OrgRepository
-    from app.runtime import get_engine
-    from app.services.footprints import cell_model
+    from app.boms.models import Bom
+    from app.core.db import session_scope
+    from app.core.repository import OrgRepository
+    from app.core.runtime import get_engine
+    from app.footprints.models import Footprint
+    from app.footprints.service import cell_model
     from lca.footprint import reference_score
 
     chain = copy.deepcopy(CHAIN)

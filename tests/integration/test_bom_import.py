@@ -215,7 +215,7 @@ def test_a_thousands_dot_in_a_semicolon_file_is_not_guessed(org_client: Any) -> 
 
 
 def test_a_file_past_the_row_limit_is_refused_early(org_client: Any) -> None:
-    from app.imports.table import MAX_ROWS
+    from app.boms.upload_table import MAX_ROWS
 
     rows = [["cathode", "nmc811_cam", "1", "g"]] * (MAX_ROWS + 5)
     response = org_client.post(

@@ -130,7 +130,7 @@ def test_two_concurrent_requests_with_one_key_create_one_bom(org_client: Any) ->
 
 @pytest.fixture
 def short_ttl(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from app.idempotency import get_idempotency_settings
+    from app.core.idempotency import get_idempotency_settings
 
     monkeypatch.setenv("CELLCARBON_IDEMPOTENCY_TTL_HOURS", str(0.05 / 3600))  # 50 ms
     get_idempotency_settings.cache_clear()

@@ -197,11 +197,11 @@ def test_pact_request_fulfilled_is_announced_to_the_data_owner(
     """After a PACT reply is delivered, the owner's webhooks hear which footprints went out."""
     import uuid as uuid_module
 
-    from app.db import session_scope
-    from app.models import Organisation
+    from app.access.models import Organisation
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
     from app.pact.delivery import _announce_fulfilled
     from app.pact.models import PactClient, PactEvent
-    from app.runtime import get_engine
 
     receiver = receiver_factory([204])
     response = org_client.post(
@@ -251,8 +251,8 @@ def _organisation_of(client: Any, settings: Any) -> Any:
     from sqlmodel import select
 
     from app.access.models import ApiKey
-    from app.db import session_scope
-    from app.runtime import get_engine
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
 
     prefix = client.headers["authorization"].split("_")[1]
     with session_scope(get_engine(settings)) as session:

@@ -137,7 +137,7 @@ def _deliveries_from_db(settings: Any, webhook_id: str) -> list[dict[str, Any]]:
     """The log read straight from the database, while no server runs."""
     from sqlmodel import Session, select
 
-    from app.db import make_engine
+    from app.core.db import make_engine
     from app.webhooks.models import WebhookDelivery
 
     engine = make_engine(settings.database_url)

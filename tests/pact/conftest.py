@@ -77,12 +77,12 @@ def product_footprint_schema() -> Any:
 
 def _seed(database_url: str, background: Any, owner: str, boms: dict[str, dict[str, Any]]):  # type: ignore[no-untyped-def]
     """An owner organisation, its BOMs and one footprint of each (computed by the service)."""
-    from app.db import make_engine, session_scope
-    from app.models import Organisation
-    from app.repository import OrgRepository
-    from app.schemas import BomCreate
-    from app.services.boms import create_bom
-    from app.services.footprints import compute_footprint
+    from app.access.models import Organisation
+    from app.boms.schemas import BomCreate
+    from app.boms.service import create_bom
+    from app.core.db import make_engine, session_scope
+    from app.core.repository import OrgRepository
+    from app.footprints.service import compute_footprint
 
     engine = make_engine(database_url)
     with session_scope(engine) as session:
@@ -106,8 +106,8 @@ def _seed(database_url: str, background: Any, owner: str, boms: dict[str, dict[s
 def _client_with_shares(
     engine: Any, owner_id: uuid.UUID, customer: str, footprint_ids: list[uuid.UUID]
 ) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    from app.db import session_scope
-    from app.models import Organisation
+    from app.access.models import Organisation
+    from app.core.db import session_scope
     from app.pact.auth import create_client
     from app.pact.service import share
 
@@ -177,8 +177,8 @@ def host(
 ) -> Iterator[Instance]:
     """Our PACT host: three cells; the US cell computed twice (so one version is Deprecated);
     the customer's client sees all four footprints, a second customer's client sees none."""
-    from app.migrate import upgrade
-    from app.services.footprints import compute_footprint
+    from app.core.migrate import upgrade
+    from app.footprints.service import compute_footprint
 
     url = f"sqlite:///{tmp_path_factory.mktemp('pact-host') / 'cellcarbon.db'}"
     upgrade(url)
@@ -236,7 +236,7 @@ def supplier(
     tls_pair: tuple[Path, Path],
 ) -> Iterator[Instance]:
     """A supplier's CellCarbon: one footprint, shared with the client it issued to us."""
-    from app.migrate import upgrade
+    from app.core.migrate import upgrade
 
     databases = _supplier_database(tmp_path_factory)
     url = next(databases)

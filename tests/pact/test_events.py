@@ -89,7 +89,7 @@ def _event_row(host: Instance, event_id: str, until: float = 15.0) -> Any:
     """The logged event once its reply is delivered or has failed."""
     from sqlmodel import Session, select
 
-    from app.db import make_engine
+    from app.core.db import make_engine
     from app.pact.models import PactEvent
 
     engine = make_engine(host.database_url)
@@ -233,14 +233,15 @@ def test_request_for_an_outdated_footprint_recomputes_it(
     new version on the running background, shares it, and replies with both versions."""
     from sqlmodel import Session
 
-    from app.db import make_engine, session_scope
-    from app.models import Footprint, Organisation
+    from app.access.models import Organisation
+    from app.boms.schemas import BomCreate
+    from app.boms.service import create_bom
+    from app.core.db import make_engine, session_scope
+    from app.core.repository import OrgRepository
+    from app.footprints.models import Footprint
+    from app.footprints.service import compute_footprint
     from app.pact.auth import create_client
     from app.pact.service import share
-    from app.repository import OrgRepository
-    from app.schemas import BomCreate
-    from app.services.boms import create_bom
-    from app.services.footprints import compute_footprint
     from tests.pact.conftest import EXAMPLES, trust
 
     bom = json.loads((EXAMPLES / "lfp_prismatic.json").read_text())

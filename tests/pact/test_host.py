@@ -104,7 +104,7 @@ def test_bad_bearer_gets_a_pact_error(
 
 
 def test_expired_token_gets_token_expired(host: Instance, tls_pair: Any) -> None:
-    from app.db import make_engine, session_scope
+    from app.core.db import make_engine, session_scope
     from app.pact.auth import _sha256
     from app.pact.models import PactToken
 
@@ -275,8 +275,9 @@ def test_mapping_of_a_cell_footprint(host: Instance, pact: httpx.Client) -> None
     """
     from sqlmodel import Session
 
-    from app.db import make_engine
-    from app.models import Bom, Footprint
+    from app.boms.models import Bom
+    from app.core.db import make_engine
+    from app.footprints.models import Footprint
 
     us2 = host.footprints["us-v2"]["id"]
     engine = make_engine(host.database_url)
@@ -322,8 +323,10 @@ def test_per_kilowatt_hour_mapping(host: Instance) -> None:
 
     from sqlmodel import Session
 
-    from app.db import make_engine
-    from app.models import Bom, Footprint, Organisation
+    from app.access.models import Organisation
+    from app.boms.models import Bom
+    from app.core.db import make_engine
+    from app.footprints.models import Footprint
     from app.pact.mapping import Published, product_footprint
 
     engine = make_engine(host.database_url)

@@ -69,14 +69,14 @@ def test_pull_a_supplier_footprint_and_use_it(
     productMassPerDeclaredUnit), and the BOM line of 0.3309 kg from that supplier then weighs
     0.3309 × that, as primary (aggregated) data.
     """
-    from app.db import make_engine, session_scope
-    from app.models import Footprint
-    from app.repository import OrgRepository
-    from app.schemas import BomCreate
-    from app.services.boms import create_bom
-    from app.services.footprints import compute_footprint
-    from app.services.suppliers import create_supplier
-    from app.supplier_schemas import SupplierCreate
+    from app.boms.schemas import BomCreate
+    from app.boms.service import create_bom
+    from app.core.db import make_engine, session_scope
+    from app.core.repository import OrgRepository
+    from app.footprints.models import Footprint
+    from app.footprints.service import compute_footprint
+    from app.suppliers.schemas import SupplierCreate
+    from app.suppliers.service import create_supplier
 
     with _connection(supplier, tls_pair) as connection:
         published = connection.footprint(supplier.footprints["cell"]["id"])

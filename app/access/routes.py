@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from sqlmodel import col
+
+from app.access.deps import AdminDep, RepoDep
+from app.access.keys import create_key, expiry
+from app.access.models import ApiKey, AuditEvent
+from app.access.schemas import (
+    AuditEventPublic,
+    AuditPublic,
+    InvitationCreate,
+    KeyCreate,
+    KeyCreated,
+    KeyPublic,
+    KeysPublic,
+)
+from app.core.errors import InvalidInput
+from app.suppliers.models import Supplier
+
+router = APIRouter(prefix="/v1", tags=["access"])
+
+
+def _created(key: ApiKey, token: str) -> KeyCreated:
+    return KeyCreated(
+        **KeyPublic.model_validate(key, from_attributes=True).model_dump(), token=token
+    )
+
+
+@router.post("/api-keys", response_model=KeyCreated, status_code=status.HTTP_201_CREATED)
+def create_api_key(payload: KeyCreate, repo: RepoDep, _: AdminDep) -> KeyCreated:
+    """Create an API key for this organisation; the token is shown only in this response."""
+    key, token = create_key(
+        repo.session,
+        repo.organisation_id,
+        payload.name,
+        list(payload.scopes),
+        expires_at=expiry(payload.expires_in_days),
+    )
+    repo.audit("create", "api_key", key.id, {"name": key.name, "scopes": key.scopes})
+    return _created(key, token)
+
+
+@router.get("/api-keys", response_model=KeysPublic)
+def list_api_keys(repo: RepoDep, _: AdminDep) -> KeysPublic:
+    """The organisation's API keys (never their secrets)."""
+    keys = repo.children(
+        ApiKey, col(ApiKey.organisation_id), repo.organisation_id, col(ApiKey.created_at)
+    )
+    return KeysPublic(
+        data=[KeyPublic.model_validate(k, from_attributes=True) for k in keys], count=len(keys)
+    )
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_api_key(key_id: uuid.UUID, repo: RepoDep, _: AdminDep) -> Response:
+    """Revoke an API key; it stops working at once."""
+    key = repo.get(ApiKey, key_id, "API key")
+    if key.revoked_at is not None:
+        raise InvalidInput(f"API key {key_id} is already revoked")
+    key.revoked_at = datetime.now(UTC)
+    repo.audit("revoke", "api_key", key.id, {"revoked_at": key.revoked_at.isoformat()})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/suppliers/{supplier_id}/invitations",
+    response_model=KeyCreated,
+    status_code=status.HTTP_201_CREATED,
+)
+def invite_supplier(supplier_id: uuid.UUID, payload: InvitationCreate, repo: RepoDep) -> KeyCreated:
+    """A key for this supplier alone: it may submit and read its energy reports, nothing else."""
+    supplier = repo.get(Supplier, supplier_id, "supplier")
+    key, token = create_key(
+        repo.session,
+        repo.organisation_id,
+        payload.name,
+        ["supplier-reports"],
+        expires_at=expiry(payload.expires_in_days),
+        supplier_id=supplier.id,
+    )
+    repo.audit("create", "supplier_invitation", key.id, {"supplier_id": str(supplier.id)})
+    return _created(key, token)
+
+
+@router.get("/audit", response_model=AuditPublic)
+def list_audit(
+    repo: RepoDep,
+    _: AdminDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> AuditPublic:
+    """The organisation's audit log, newest first (admin keys only)."""
+    rows, total = repo.page(
+        AuditEvent, limit=limit, offset=offset, order_by=col(AuditEvent.id).desc()
+    )
+    return AuditPublic(
+        data=[AuditEventPublic.model_validate(r, from_attributes=True) for r in rows],
+        count=total,
+        limit=limit,
+        offset=offset,
+    )

@@ -1,0 +1,1 @@
+"""Settings, database, errors, observability, middleware: what every slice uses."""

@@ -1,0 +1,47 @@
+"""Request dependencies every slice uses: settings, the session, the background."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.core.db import session_scope
+from app.core.runtime import get_background, get_engine, loaded_background
+from app.core.settings import Settings
+from lca.background import Background
+
+# Dependencies that neither block nor wait are ``async def``: FastAPI runs a plain ``def``
+# dependency on a worker thread, and each such hop cost more than the dependency itself.
+
+
+async def _settings(request: Request) -> Settings:
+    # The settings the app was created with (app.state), not a dependency override: any
+    # override makes FastAPI re-inspect every dependency's signature on every request.
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+def _session(settings: SettingsDep) -> Iterator[Session]:
+    with session_scope(get_engine(settings)) as session:
+        yield session
+
+
+# scope="function": commit (or roll back) when the route returns, before the response is sent,
+# so a client that got a 201 can rely on the row existing even if the process dies right after.
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
+
+
+async def _background(settings: SettingsDep) -> Background:
+    # Loaded at start-up, so normally a lookup; a first load takes seconds and goes to a thread.
+    loaded = loaded_background(settings)
+    return loaded if loaded is not None else await run_in_threadpool(get_background, settings)
+
+
+BackgroundDep = Annotated[Background, Depends(_background)]

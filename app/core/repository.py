@@ -1,0 +1,67 @@
+"""Queries scoped to one organisation: the one place where tenancy and not-found are enforced."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, col, select
+
+from app.core.errors import NotFound
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+class OrgRepository:
+    """Reads and writes rows of one organisation; another organisation's rows do not exist here."""
+
+    def __init__(self, session: Session, organisation_id: uuid.UUID, actor: str = "system") -> None:
+        self.session = session
+        self.organisation_id = organisation_id
+        self.actor = actor
+
+    def audit(
+        self, action: str, resource: str, resource_id: Any, payload: Any, **details: Any
+    ) -> None:
+        """Record a create/supersede/revoke/delete in the audit log, in this transaction."""
+        from app.access.audit import record
+
+        record(
+            self.session,
+            self.organisation_id,
+            self.actor,
+            action,
+            resource,
+            resource_id,
+            payload,
+            details,
+        )
+
+    def get(self, model: type[Row], row_id: uuid.UUID, what: str) -> Row:
+        row = self.session.get(model, row_id)
+        if row is None or getattr(row, "organisation_id", None) != self.organisation_id:
+            raise NotFound(f"no {what} with id {row_id}")
+        return row
+
+    def page(
+        self, model: type[Row], *, limit: int, offset: int, order_by: Any
+    ) -> tuple[list[Row], int]:
+        owned = col(model.organisation_id) == self.organisation_id  # type: ignore[attr-defined]
+        total = self.session.exec(select(func.count()).select_from(model).where(owned)).one()
+        rows = self.session.exec(
+            select(model).where(owned).order_by(order_by).offset(offset).limit(limit)
+        ).all()
+        return list(rows), int(total)
+
+    def children(
+        self, model: type[Row], parent_column: Any, parent_id: Any, order_by: Any
+    ) -> list[Row]:
+        owned = col(model.organisation_id) == self.organisation_id  # type: ignore[attr-defined]
+        statement = select(model).where(owned, parent_column == parent_id).order_by(order_by)
+        return list(self.session.exec(statement).all())
+
+    def add(self, row: SQLModel) -> None:
+        if getattr(row, "organisation_id", self.organisation_id) != self.organisation_id:
+            raise ValueError("row belongs to another organisation")
+        self.session.add(row)

@@ -1,0 +1,49 @@
+"""Process-wide state: the database engine and the loaded background."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.engine import Engine
+
+from app.core.db import engine_for
+from app.core.errors import BackgroundUnavailable
+from app.core.settings import Settings, get_settings
+from lca.background import Background, BackgroundNotBuilt, load_background
+
+logger = logging.getLogger("cellcarbon.jobs")
+_lock = threading.Lock()
+_backgrounds: dict[str, Background] = {}
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    return engine_for((settings or get_settings()).database_url)
+
+
+def get_background(settings: Settings | None = None) -> Background:
+    """The loaded background for the configured Brightway directory (loaded on first use)."""
+    directory = str((settings or get_settings()).brightway_dir.resolve())
+    background = _backgrounds.get(directory)
+    if background is not None:
+        return background
+    with _lock:
+        if directory not in _backgrounds:
+            try:
+                _backgrounds[directory] = load_background(
+                    (settings or get_settings()).brightway_dir
+                )
+            except BackgroundNotBuilt as exc:
+                raise BackgroundUnavailable(str(exc)) from None
+        return _backgrounds[directory]
+
+
+def loaded_background(settings: Settings) -> Background | None:
+    """The background if it is loaded already; never loads it (cheap: a dictionary lookup)."""
+    return _backgrounds.get(str(settings.brightway_dir.resolve()))
+
+
+def forget_backgrounds() -> None:
+    """Drop loaded backgrounds (after a rebuild, and between tests)."""
+    with _lock:
+        _backgrounds.clear()

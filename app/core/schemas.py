@@ -1,0 +1,39 @@
+"""Field types every slice's request and response bodies share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+QuantityText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="a number with a unit Pint understands, e.g. '165 g', '80 mL', '0.9 kWh'",
+        examples=["165 g"],
+    ),
+]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without a zone; they were written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+Code = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BackgroundVersion(BaseModel):
+    name: str
+    version: str = Field(
+        description="SHA-256 content hash of the data the background was built from"
+    )
+    method: str

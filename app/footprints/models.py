@@ -1,0 +1,33 @@
+"""Tables of the footprint slice: a computed footprint. Immutable."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from app.core.models import _timestamp
+
+
+class Footprint(SQLModel, table=True):
+    """A computed footprint of one BOM on one background version. Immutable."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    bom_id: uuid.UUID = Field(foreign_key="bom.id", index=True)
+    background_name: str = Field(max_length=100)
+    background_version: str = Field(max_length=64)
+    method: str = Field(max_length=100)
+    software_version: str = Field(max_length=40)
+    input_sha256: str = Field(max_length=64)
+    kg_co2e: float
+    kg_co2e_per_kwh: float
+    kg_co2e_gwp20: float
+    kg_co2e_market_based: float
+    primary_data_share: float
+    nominal_energy_kwh: float
+    result: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _timestamp()

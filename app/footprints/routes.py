@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.access.deps import RepoDep
+from app.boms.models import Bom
+from app.core.deps import BackgroundDep, SessionDep, SettingsDep
+from app.core.errors import InvalidInput
+from app.core.responses import model_response
+from app.footprints.models import Footprint
+from app.footprints.schemas import FootprintPublic, FootprintRequest, UncertaintyIn
+from app.footprints.service import footprint_public, store_footprint
+from app.jobs.queue import FOOTPRINT, UNCERTAINTY, create_job, job_public
+from app.jobs.schemas import JobPublic
+from app.jobs.submit import submit_job
+from app.webhooks.events import footprint_completed
+
+router = APIRouter(prefix="/v1", tags=["footprints"])
+
+
+@router.post(
+    "/boms/{bom_id}/footprints",
+    response_model=FootprintPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={202: {"model": JobPublic, "description": "with wait=false: the job computing it"}},
+)
+def create_footprint(
+    bom_id: uuid.UUID,
+    repo: RepoDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    background: BackgroundDep,
+    response: Response,
+    payload: FootprintRequest | None = None,
+    wait: Annotated[
+        bool, Query(description="false: answer 202 with a job (run by the workers) at once")
+    ] = True,
+) -> Any:
+    """Compute and store the footprint of one cell of this BOM on the current background;
+    the optional body adds the distribution and end-of-life stages."""
+    # Kept referenced: the session's identity map holds objects weakly, and store_footprint
+    # reads the same BOM, which then costs no second query.
+    bom = repo.get(Bom, bom_id, "BOM")
+    if not wait:
+        params = {
+            "footprint_id": str(uuid.uuid4()),
+            "request": payload.model_dump(mode="json") if payload else None,
+            "actor": repo.actor,
+        }
+        job = create_job(repo, FOOTPRINT, bom_id, params)
+        public = job_public(job)
+        session.commit()  # the worker reads the job row in its own transaction
+        submit_job(job.id, settings)
+        response.headers["Location"] = f"/v1/jobs/{job.id}"
+        return model_response(public, response, status.HTTP_202_ACCEPTED)
+    footprint = store_footprint(
+        repo, bom.id, background, request=payload, data_dir=settings.data_dir
+    )
+    response.headers["Location"] = f"/v1/footprints/{footprint.id}"
+    footprint_completed(session, footprint)  # sent after commit
+    return model_response(footprint_public(footprint), response, status.HTTP_201_CREATED)
+
+
+@router.get("/footprints/{footprint_id}", response_model=FootprintPublic)
+def get_footprint(footprint_id: uuid.UUID, repo: RepoDep, response: Response) -> Response:
+    """One stored footprint: per cell, per kWh, and its breakdown."""
+    return model_response(
+        footprint_public(repo.get(Footprint, footprint_id, "footprint")), response
+    )
+
+
+@router.post(
+    "/footprints/{footprint_id}/uncertainty",
+    response_model=JobPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def start_uncertainty(
+    footprint_id: uuid.UUID,
+    repo: RepoDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    background: BackgroundDep,
+    response: Response,
+    payload: UncertaintyIn | None = None,
+) -> JobPublic:
+    """Start a Monte Carlo job for this footprint; follow it at the returned job's URL."""
+    footprint = repo.get(Footprint, footprint_id, "footprint")
+    if footprint.background_version != background.version:
+        raise InvalidInput(
+            f"footprint {footprint_id} was computed on background "
+            f"{footprint.background_version[:12]}; recompute it on {background.version[:12]} first"
+        )
+    params = (payload or UncertaintyIn()).model_dump()
+    job = create_job(repo, UNCERTAINTY, footprint.id, params)
+    public = job_public(job)
+    session.commit()  # the worker reads the job row in its own transaction
+    submit_job(job.id, settings)
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return public

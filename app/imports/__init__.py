@@ -1,1 +1,0 @@
-"""Importing BOMs from files exported by procurement and ERP tools (CSV, XLSX)."""

@@ -1,0 +1,318 @@
+"""Reports of stored footprints: JSON, CSV, XLSX, PDF; the EU declaration; comparisons.
+
+Rendered on request (GET …/report, …/declaration), or by a job whose file is kept for download
+(POST …/reports, then GET /v1/reports/{id}).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.access.deps import RepoDep
+from app.core.deps import SessionDep, SettingsDep
+from app.core.errors import AppError, InvalidInput
+from app.core.runtime import get_background
+from app.core.settings import Settings
+from app.footprints.models import Footprint
+from app.jobs.queue import REPORT, create_job, job_public
+from app.jobs.schemas import JobPublic
+from app.jobs.submit import submit_job
+from app.reports import pdf, tabular
+from app.reports.files import report_job_params
+from app.reports.model import DEFAULT_APPLICATION, FunctionalUnitChoice, functional_unit
+from app.reports.models import ReportFile
+from app.reports.schemas import ComparisonReport, Declaration, FootprintReport
+from app.reports.service import (
+    DECLARATION_FORMATS,
+    FORMATS_BY_KIND,
+    MEDIA_TYPES,
+    REPORT_FORMATS,
+    as_json,
+    comparison,
+    render,
+)
+from lca.background import Background
+
+router = APIRouter(prefix="/v1", tags=["reports"])
+
+MAX_COMPARED = 10
+
+
+class NotAcceptable(AppError):
+    """None of the media types the client accepts is one this resource is rendered in."""
+
+    status = 406
+    title = "Not acceptable"
+
+
+def negotiate(requested: str | None, accept: str | None, supported: tuple[str, ...]) -> str:
+    """The format named by ``?format=``, else the best match of the ``Accept`` header."""
+    if requested is not None:
+        if requested not in supported:
+            raise InvalidInput(
+                f"format {requested!r} is not supported; use one of {', '.join(supported)}",
+                [{"loc": ["query", "format"], "msg": f"not one of {', '.join(supported)}"}],
+            )
+        return requested
+    if not accept:
+        return supported[0]
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept.split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            ranked.append((-quality, position, media.lower()))
+    for _, _, media in sorted(ranked):
+        for name in supported:
+            if media in ("*/*", "application/*") or MEDIA_TYPES[name].startswith(media):
+                if media == "application/*" and name == "csv":
+                    continue
+                return name
+    types = ", ".join(MEDIA_TYPES[name].split(";")[0] for name in supported)
+    raise NotAcceptable(
+        f"cannot render {accept!r}; supported media types: {types} (or ?format="
+        f"{'|'.join(supported)})"
+    )
+
+
+def _background(settings: Settings) -> Background | None:
+    # Reports come from stored numbers; the background only adds data sources when loaded.
+    try:
+        return get_background(settings)
+    except AppError:
+        return None
+
+
+def _download(body: bytes, fmt: str, name: str) -> Response:
+    headers = {"Vary": "Accept"}
+    if fmt != "json":
+        headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+FormatQuery = Annotated[
+    str | None, Query(alias="format", description="json, csv, xlsx or pdf (overrides Accept)")
+]
+AcceptHeader = Annotated[str | None, Header()]
+ApplicationQuery = Annotated[
+    str,
+    Query(description="functional-unit defaults: ev_m1_n1, ev_l or ev_m2_m3_n2_n3"),
+]
+CyclesQuery = Annotated[
+    float | None,
+    Query(gt=0, le=10_000, description="full equivalent cycles per year (default by application)"),
+]
+YearsQuery = Annotated[
+    float | None, Query(gt=0, le=50, description="service life in years (default by application)")
+]
+
+
+def _functional_unit(
+    application: ApplicationQuery = DEFAULT_APPLICATION,
+    full_equivalent_cycles_per_year: CyclesQuery = None,
+    service_years: YearsQuery = None,
+) -> FunctionalUnitChoice:
+    """The functional-unit query parameters every report route takes."""
+    return FunctionalUnitChoice(application, full_equivalent_cycles_per_year, service_years)
+
+
+FunctionalUnitDep = Annotated[FunctionalUnitChoice, Depends(_functional_unit)]
+
+REPORT_RESPONSES = {
+    200: {
+        "content": {MEDIA_TYPES[f]: {} for f in REPORT_FORMATS},
+        "description": "the report in the negotiated format (JSON schema: FootprintReport)",
+    }
+}
+
+
+@router.get(
+    "/footprints/{footprint_id}/report",
+    response_model=FootprintReport,
+    responses=REPORT_RESPONSES,  # type: ignore[arg-type]
+)
+def get_report(
+    footprint_id: uuid.UUID,
+    repo: RepoDep,
+    settings: SettingsDep,
+    choice: FunctionalUnitDep,
+    format_: FormatQuery = None,
+    accept: AcceptHeader = None,
+) -> Response:
+    """The emission report of a stored footprint as JSON, CSV, XLSX or PDF."""
+    fmt = negotiate(format_, accept, REPORT_FORMATS)
+    body = render(
+        repo, footprint_id, "report", fmt, choice, _background(settings), settings.data_dir
+    )
+    return _download(body, fmt, f"footprint-{footprint_id}")
+
+
+@router.get(
+    "/footprints/{footprint_id}/declaration",
+    response_model=Declaration,
+    responses={200: {"content": {"application/json": {}, "application/pdf": {}}}},
+)
+def get_declaration(
+    footprint_id: uuid.UUID,
+    repo: RepoDep,
+    settings: SettingsDep,
+    choice: FunctionalUnitDep,
+    format_: FormatQuery = None,
+    accept: AcceptHeader = None,
+) -> Response:
+    """The EU Battery Regulation carbon footprint declaration fields, as JSON or PDF."""
+    fmt = negotiate(format_, accept, DECLARATION_FORMATS)
+    body = render(
+        repo, footprint_id, "declaration", fmt, choice, _background(settings), settings.data_dir
+    )
+    return _download(body, fmt, f"declaration-{footprint_id}")
+
+
+def _ids(text: str) -> list[uuid.UUID]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    errors = []
+    ids = []
+    for index, part in enumerate(parts):
+        try:
+            ids.append(uuid.UUID(part))
+        except ValueError:
+            errors.append({"loc": ["query", "ids", index], "msg": f"{part!r} is not a UUID"})
+    if not 1 <= len(parts) <= MAX_COMPARED:
+        errors.append(
+            {"loc": ["query", "ids"], "msg": f"give 1 to {MAX_COMPARED} comma-separated ids"}
+        )
+    if errors:
+        raise InvalidInput("invalid footprint ids", errors)
+    return ids
+
+
+@router.get(
+    "/reports/comparison",
+    response_model=ComparisonReport,
+    responses=REPORT_RESPONSES,  # type: ignore[arg-type]
+)
+def get_comparison(
+    repo: RepoDep,
+    settings: SettingsDep,
+    ids: Annotated[str, Query(description="comma-separated footprint ids (1-10)")],
+    choice: FunctionalUnitDep,
+    format_: FormatQuery = None,
+    accept: AcceptHeader = None,
+) -> Response:
+    """Several stored footprints side by side, in the same formats as a report."""
+    fmt = negotiate(format_, accept, REPORT_FORMATS)
+    compared = comparison(repo, _ids(ids), choice, _background(settings), settings.data_dir)
+    renderers: dict[str, Callable[[], bytes]] = {
+        "json": lambda: as_json(compared),
+        "csv": lambda: tabular.comparison_csv(compared),
+        "xlsx": lambda: tabular.comparison_xlsx(compared),
+        "pdf": lambda: pdf.comparison_pdf(compared),
+    }
+    return _download(renderers[fmt](), fmt, "comparison")
+
+
+class ReportJobIn(BaseModel):
+    """What to render: a report or the declaration, its format, and the functional unit (the
+    query parameters of the report routes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["json", "csv", "xlsx", "pdf"] = "pdf"
+    kind: Literal["report", "declaration"] = "report"
+    application: str = Field(
+        default=DEFAULT_APPLICATION,
+        max_length=40,
+        description="functional-unit defaults: ev_m1_n1, ev_l or ev_m2_m3_n2_n3",
+    )
+    full_equivalent_cycles_per_year: float | None = Field(default=None, gt=0, le=10_000)
+    service_years: float | None = Field(default=None, gt=0, le=50)
+
+    @model_validator(mode="after")
+    def _format_of_kind(self) -> ReportJobIn:
+        if self.format not in FORMATS_BY_KIND[self.kind]:
+            supported = ", ".join(FORMATS_BY_KIND[self.kind])
+            raise ValueError(f"a {self.kind} is rendered as {supported}, not {self.format}")
+        return self
+
+
+@router.post(
+    "/footprints/{footprint_id}/reports",
+    response_model=JobPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def start_report(
+    footprint_id: uuid.UUID,
+    repo: RepoDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    payload: ReportJobIn | None = None,
+) -> JobPublic:
+    """Render a report or declaration in a job; its result links the file to download."""
+    wanted = payload or ReportJobIn()
+    footprint = repo.get(Footprint, footprint_id, "footprint")
+    choice = FunctionalUnitChoice(
+        wanted.application, wanted.full_equivalent_cycles_per_year, wanted.service_years
+    )
+    # An unknown application is the caller's mistake: a 422 now, not a failed job later.
+    functional_unit(choice, footprint.nominal_energy_kwh, settings.data_dir)
+    job = create_job(
+        repo, REPORT, footprint.id, report_job_params(wanted.kind, wanted.format, choice)
+    )
+    public = job_public(job)
+    session.commit()  # the worker reads the job row in its own transaction
+    submit_job(job.id, settings, kind=REPORT)
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return public
+
+
+@router.get(
+    "/reports/{report_file_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                **{media: {} for media in MEDIA_TYPES.values()},
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/FootprintReport"},
+                            {"$ref": "#/components/schemas/Declaration"},
+                        ]
+                    }
+                },
+            },
+            "description": "the rendered file (JSON: FootprintReport or Declaration); "
+            "ETag is its SHA-256",
+        },
+        304: {"description": "If-None-Match named this file's ETag"},
+    },
+)
+def download_report(
+    report_file_id: uuid.UUID,
+    repo: RepoDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A report rendered by a job (the URL in the job's result and in report.ready)."""
+    stored = repo.get(ReportFile, report_file_id, "report")
+    etag = f'"{stored.sha256}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"}
+    if if_none_match is not None:
+        given = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        if etag in given or "*" in given:
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    if stored.format != "json":
+        name = f"{stored.kind}-{stored.footprint_id}.{stored.format}"
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return Response(stored.content, media_type=stored.media_type, headers=headers)

@@ -1,0 +1,1 @@
+"""Suppliers, their sites, energy reports and product footprints (PCFs)."""
