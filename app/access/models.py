@@ -1,10 +1,9 @@
-"""Tables of access control and audit."""
+"""Tables of access control: organisations and their API keys."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field, SQLModel
@@ -29,22 +28,6 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = _timestamp()
     expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-
-
-class AuditEvent(SQLModel, table=True):
-    """One create, supersede, revoke or delete. Append-only: nothing updates or deletes rows."""
-
-    __tablename__ = "audit_event"
-
-    id: int | None = Field(default=None, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
-    actor: str = Field(max_length=200)
-    action: str = Field(max_length=40)
-    resource: str = Field(max_length=40)
-    resource_id: str = Field(max_length=64)
-    payload_sha256: str = Field(max_length=64)
-    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = _timestamp()
 
 
 class Organisation(SQLModel, table=True):

@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from app.access.deps import AdminDep, RepoDep
 from app.access.keys import create_key, expiry
-from app.access.models import ApiKey, AuditEvent
+from app.access.models import ApiKey
 from app.access.schemas import (
     AuditEventPublic,
     AuditPublic,
@@ -19,6 +19,7 @@ from app.access.schemas import (
     KeyPublic,
     KeysPublic,
 )
+from app.core.audit import AuditEvent
 from app.core.errors import InvalidInput
 from app.suppliers.models import Supplier
 

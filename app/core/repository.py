@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
+from app.core.audit import record
 from app.core.errors import NotFound
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -25,8 +26,6 @@ class OrgRepository:
         self, action: str, resource: str, resource_id: Any, payload: Any, **details: Any
     ) -> None:
         """Record a create/supersede/revoke/delete in the audit log, in this transaction."""
-        from app.access.audit import record
-
         record(
             self.session,
             self.organisation_id,

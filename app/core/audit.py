@@ -9,12 +9,30 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, Session, SQLModel
 
-from app.access.models import AuditEvent
 from app.core.db import insert_now
+from app.core.models import _timestamp
+
+
+class AuditEvent(SQLModel, table=True):
+    """One create, supersede, revoke or delete. Append-only: nothing updates or deletes rows."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=40)
+    resource: str = Field(max_length=40)
+    resource_id: str = Field(max_length=64)
+    payload_sha256: str = Field(max_length=64)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _timestamp()
 
 
 def payload_digest(payload: Any) -> str:
