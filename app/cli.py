@@ -66,7 +66,9 @@ def serve(
 @cli.command()
 def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 1) -> None:
     """Run a Celery worker for jobs (needs CELLCARBON_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."""
+    import app.job_kinds  # noqa: F401  (every slice's job runners)
     from app.core.observability import configure_logging
+    from app.jobs.sweeper import Sweeper
     from app.jobs.workers import run_worker
 
     settings = get_settings()
@@ -74,7 +76,11 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 1) -> None
         typer.echo("error: set CELLCARBON_BROKER_URL (e.g. redis://127.0.0.1:6379/0)", err=True)
         raise typer.Exit(2)
     configure_logging()
-    run_worker(settings, concurrency)
+    run_worker(
+        settings,
+        concurrency,
+        on_process_start=lambda: Sweeper(get_settings(), name="celery").start(),
+    )
 
 
 def _set_tcp_protocol_on_listening_socket() -> None:

@@ -9,7 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
+from app import job_kinds as _job_kinds  # noqa: F401  (every slice's job runners)
+from app import tables as _tables  # noqa: F401  (every table, for the metadata)
 from app.access import routes as access
+from app.access.keys import creating_organisation
 from app.boms import materials
 from app.boms import routes as boms
 from app.core.body_limit import BodySizeLimit
@@ -70,7 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(report_routes.router)
     app.include_router(pact_api.router)
     app.include_router(webhooks_api.router)
-    app.add_middleware(IdempotencyMiddleware, settings=settings)  # inside the body limit
+    app.add_middleware(
+        IdempotencyMiddleware, settings=settings, creator=creating_organisation
+    )  # inside the body limit
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Added last, so it is outermost: every response, 413s included, carries a request id.
     app.add_middleware(RequestContext)

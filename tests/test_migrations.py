@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import app.tables  # noqa: F401  (registers every table)
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
+import app.tables  # noqa: F401  (registers every table)
 from app.core.db import make_engine
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 
 from app.access.models import ApiKey, Organisation
-from app.core.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
+from app.core.errors import AppError, Forbidden, InvalidInput, TooManyRequests, Unauthorized
 
 SCOPES = ("read", "write", "admin", "supplier-reports")
 _IMPLIED = {"admin": {"admin", "write", "read"}, "write": {"write", "read"}, "read": {"read"}}
@@ -218,3 +218,15 @@ class RateLimiter:
 
 def expiry(days: int | None) -> datetime | None:
     return datetime.now(UTC) + timedelta(days=days) if days else None
+
+
+def creating_organisation(
+    session: Session, authorization: str | None, path: str
+) -> uuid.UUID | None:
+    """The organisation whose key may POST to ``path`` (to create something), else None."""
+    try:
+        principal = authenticate(session, authorization)
+        authorise(principal, "POST", path)
+    except AppError:
+        return None
+    return principal.organisation_id

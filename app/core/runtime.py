@@ -47,3 +47,13 @@ def forget_backgrounds() -> None:
     """Drop loaded backgrounds (after a rebuild, and between tests)."""
     with _lock:
         _backgrounds.clear()
+
+
+def background_if_built(settings: Settings) -> Background | None:
+    """Loaded before a job is claimed: a first load takes seconds, and a claim without a
+    heartbeat for that long is taken over by another worker. None when it is not built (jobs
+    that need it then fail saying so)."""
+    try:
+        return get_background(settings)
+    except BackgroundUnavailable:
+        return None

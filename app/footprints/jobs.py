@@ -14,12 +14,12 @@ from app.core.repository import OrgRepository
 from app.footprints.models import Footprint
 from app.footprints.schemas import FootprintRequest
 from app.footprints.service import cell_model, compute_footprint, stored_request
-from app.jobs.queue import JobContext
+from app.jobs.queue import FOOTPRINT, UNCERTAINTY, JobContext, register_job_kind
 from lca.footprint import STAGE_MATERIALS
 from lca.montecarlo import monte_carlo
 
 
-def _run_footprint(context: JobContext) -> dict[str, Any]:
+def run_footprint(context: JobContext) -> dict[str, Any]:
     """Compute a BOM's footprint under the id fixed when the job was created: a re-run after a
     crash finds it stored and does not create a second one."""
     bom_id, params = context.subject_id, context.params
@@ -48,7 +48,7 @@ def _run_footprint(context: JobContext) -> dict[str, Any]:
     return {"footprint_id": str(footprint_id)}
 
 
-def _run_uncertainty(context: JobContext) -> dict[str, Any]:
+def run_uncertainty(context: JobContext) -> dict[str, Any]:
     footprint_id, params = context.subject_id, context.params
     background = context.background
     assert footprint_id is not None
@@ -80,3 +80,7 @@ def _run_uncertainty(context: JobContext) -> dict[str, Any]:
         progress=context.progress,
     )
     return {"footprint_id": str(footprint_id), "unit": "kg CO2e per cell", **asdict(result)}
+
+
+register_job_kind(FOOTPRINT, run_footprint)
+register_job_kind(UNCERTAINTY, run_uncertainty)

@@ -15,7 +15,7 @@ from app.footprints.schemas import FootprintPublic, FootprintRequest, Uncertaint
 from app.footprints.service import footprint_public, store_footprint
 from app.jobs.queue import FOOTPRINT, UNCERTAINTY, create_job, job_public
 from app.jobs.schemas import JobPublic
-from app.jobs.submit import submit_job
+from app.jobs.submit import submit_after_commit
 from app.webhooks.events import footprint_completed
 
 router = APIRouter(prefix="/v1", tags=["footprints"])
@@ -52,8 +52,7 @@ def create_footprint(
         }
         job = create_job(repo, FOOTPRINT, bom_id, params)
         public = job_public(job)
-        session.commit()  # the worker reads the job row in its own transaction
-        submit_job(job.id, settings)
+        submit_after_commit(session, job.id, job.kind, settings)
         response.headers["Location"] = f"/v1/jobs/{job.id}"
         return model_response(public, response, status.HTTP_202_ACCEPTED)
     footprint = store_footprint(
@@ -96,7 +95,6 @@ def start_uncertainty(
     params = (payload or UncertaintyIn()).model_dump()
     job = create_job(repo, UNCERTAINTY, footprint.id, params)
     public = job_public(job)
-    session.commit()  # the worker reads the job row in its own transaction
-    submit_job(job.id, settings)
+    submit_after_commit(session, job.id, job.kind, settings)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return public

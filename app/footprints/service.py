@@ -21,6 +21,7 @@ from app.core.schemas import BackgroundVersion
 from app.footprints.models import Footprint
 from app.footprints.schemas import FootprintLine, FootprintPublic, FootprintRequest, UpstreamPublic
 from app.suppliers.supplier_data import LineSupplierData, supplier_data_for
+from app.webhooks.events import footprint_completed
 from lca.background import Background
 from lca.catalogue import DEFAULT_DATA_DIR
 from lca.footprint import ForegroundInput, ForegroundProcess, compute, upstream
@@ -207,7 +208,6 @@ def compute_footprint(
     footprint's id (``footprint_id`` fixes it in advance, which makes a job's re-run idempotent).
     ``announce``: emit ``footprint.completed`` in the same transaction, so a stored footprint is
     always announced and an unstored one never is."""
-    from app.webhooks.events import footprint_completed  # the webhooks package imports jobs
 
     with session_scope(engine) as session:
         repo = OrgRepository(session, organisation_id, actor)

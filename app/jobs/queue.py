@@ -1,6 +1,6 @@
 """Jobs: work that outlives its request. Rows record state, progress and outcome; the
-in-process pool or Celery workers (app.runtime.submit_job) execute them, and the sweeper
-(app.services.sweeper) submits again what a restart left behind.
+in-process pool or Celery workers (app.jobs.submit.submit_job) execute them, and the sweeper
+(app.jobs.sweeper) submits again what a restart left behind.
 
 A runner may raise :class:`RetryLater`: the job goes back to ``queued`` with ``run_after`` set,
 its claim released and the reason kept in ``error``; after the kind's maximum attempts it ends
@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -28,8 +27,8 @@ from app.core.db import session_scope
 from app.core.models import utc_now
 from app.core.observability import JOB_SECONDS, current_request_id, request_id_context
 from app.core.repository import OrgRepository
+from app.core.runtime import get_background
 from app.core.settings import Settings, get_settings
-from app.footprints.jobs import _run_footprint, _run_uncertainty
 from app.jobs.models import Job
 from app.jobs.schemas import JobPublic
 from lca.background import Background
@@ -118,8 +117,6 @@ class JobContext:
     def background(self) -> Background:
         # Loaded on first use: a webhook delivery must not need the LCA background.
         if self.loaded_background is None:
-            from app.core.runtime import get_background
-
             self.loaded_background = get_background(self.settings)
         return self.loaded_background
 
@@ -133,21 +130,20 @@ class JobKind:
     max_attempts: Callable[[Settings], int] = lambda _: DEFAULT_MAX_ATTEMPTS
 
 
-@lru_cache
-def job_kinds() -> dict[str, JobKind]:
-    """Every kind and its runner. Imported here, on first use, because the runners live next to
-    their features and those import this module."""
-    from app.pact.delivery import fulfilment_attempts, run_fulfilment
-    from app.reports.files import run_report
-    from app.webhooks.delivery import delivery_attempts, run_delivery
+_KINDS: dict[str, JobKind] = {}
 
-    return {
-        FOOTPRINT: JobKind(_run_footprint),
-        UNCERTAINTY: JobKind(_run_uncertainty),
-        REPORT: JobKind(run_report),
-        PACT_FULFIL: JobKind(run_fulfilment, fulfilment_attempts),
-        WEBHOOK_DELIVER: JobKind(run_delivery, delivery_attempts),
-    }
+
+def register_job_kind(
+    kind: str, runner: Runner, max_attempts: Callable[[Settings], int] | None = None
+) -> None:
+    """Make ``kind`` runnable: each slice registers its runners when it is imported (the queue
+    knows no slice; app.job_kinds imports them all)."""
+    _KINDS[kind] = JobKind(runner, max_attempts or (lambda _: DEFAULT_MAX_ATTEMPTS))
+
+
+def job_kinds() -> dict[str, JobKind]:
+    """Every registered kind and its runner."""
+    return _KINDS
 
 
 class Outcome(enum.Enum):

@@ -7,14 +7,18 @@ import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 
-from app.core.errors import BackgroundUnavailable
-from app.core.runtime import get_background, get_engine
+from app.core.runtime import background_if_built, get_engine
 from app.core.settings import Settings, get_settings
-from lca.background import Background
+from app.jobs.queue import Outcome, execute_job
+from app.jobs.workers import enqueue
+from app.webhooks.settings import get_webhook_settings
 
 logger = logging.getLogger("cellcarbon.jobs")
+_PENDING = "cellcarbon.jobs_after_commit"
 
 
 # Two in-process pools, so that a webhook or PACT reply is not stuck behind long Monte Carlo
@@ -46,8 +50,6 @@ def submit_job(
     """
     settings = settings or get_settings()
     if settings.broker_url:
-        from app.jobs.workers import enqueue
-
         try:
             enqueue(job_id, settings, countdown=delay_s)
         except Exception:  # the broker is down: the job row is committed; the sweeper resends it
@@ -77,21 +79,17 @@ def submit_job(
 
 def _pool_size(pool: str) -> int:
     if pool == "io":
-        from app.webhooks.settings import get_webhook_settings
-
         return get_webhook_settings().workers
     return 2
 
 
 def _run_in_pool(job_id: uuid.UUID, settings: Settings, engine: Engine, kind: str | None) -> None:
-    from app.jobs.queue import Outcome, execute_job
-
     try:
         result = execute_job(
             job_id,
             engine=engine,
             settings=settings,
-            background=None if kind in IO_KINDS else _background_if_built(settings),
+            background=None if kind in IO_KINDS else background_if_built(settings),
             stale_after_s=settings.job_stale_after_s,
         )
     except Exception:  # a pool thread has no caller to report to; the sweeper tries again
@@ -104,11 +102,26 @@ def _run_in_pool(job_id: uuid.UUID, settings: Settings, engine: Engine, kind: st
         submit_job(job_id, settings, engine=engine, kind=kind, delay_s=result.retry_in)
 
 
-def _background_if_built(settings: Settings) -> Background | None:
-    """Loaded before a job is claimed: a first load takes seconds, and a claim without a
-    heartbeat for that long is taken over by another worker. None when it is not built (jobs
-    that need it then fail saying so)."""
-    try:
-        return get_background(settings)
-    except BackgroundUnavailable:
-        return None
+def submit_after_commit(
+    session: OrmSession, job_id: uuid.UUID, kind: str, settings: Settings | None = None
+) -> None:
+    """Submit the job once ``session`` commits, and never if it rolls back: the one path from a
+    request (or a job) that creates a job to the workers, so a worker never looks for a row that
+    is not committed yet, and a rolled-back request starts nothing."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    session.info.setdefault(_PENDING, []).append((engine, job_id, kind, settings))
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _submit_committed(session: OrmSession) -> None:
+    for engine, job_id, kind, settings in session.info.pop(_PENDING, []):
+        try:
+            submit_job(job_id, settings or get_settings(), engine=engine, kind=kind)
+        except Exception:  # the commit stands; the job row is there for the sweeper
+            logger.exception("job %s could not be submitted; the sweeper will", job_id)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_rolled_back(session: OrmSession) -> None:
+    session.info.pop(_PENDING, None)

@@ -31,8 +31,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from app.core.models import utc_now
+from app.core.runtime import get_engine
 from app.core.settings import Settings
 from app.jobs.models import Job
+from app.jobs.submit import submit_job
 
 logger = logging.getLogger("cellcarbon.jobs")
 BATCH = 100
@@ -91,8 +93,6 @@ class Sweeper:
     def __init__(
         self, settings: Settings, *, engine: Engine | None = None, name: str = "api"
     ) -> None:
-        from app.core.runtime import get_engine
-
         self.settings = settings
         self.engine = engine or get_engine(settings)
         self.name = name
@@ -103,8 +103,6 @@ class Sweeper:
 
     def tick(self) -> list[uuid.UUID]:
         """Submit what is due now; the ids submitted."""
-        from app.jobs.submit import submit_job
-
         stale_after_s = self.settings.job_stale_after_s
         now = time.monotonic()
         self._submitted = {

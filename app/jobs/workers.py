@@ -4,7 +4,7 @@ Delivery is at-least-once: a task is acknowledged only after it ran (``acks_late
 killed mid-task leaves it unacknowledged so the broker hands it to another worker after the
 visibility timeout, and one job per worker process at a time (``prefetch_multiplier=1``) means
 a stopping worker hands back nothing it had not started. Exactly-once *effects* come from the
-job table: :func:`app.services.jobs.run_job` claims atomically, and only the current claimant
+job table: :func:`app.jobs.queue.run_job` claims atomically, and only the current claimant
 stores an outcome. A job that asks to be retried later is sent again with a countdown; each pool
 process also runs the sweeper, so a job whose task was lost (enqueued by a process that died
 first) is still run.
@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import socket
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from celery import Celery
 from celery.signals import worker_process_init
 
+from app.core.runtime import background_if_built, get_engine
 from app.core.settings import Settings, get_settings
+from app.jobs.queue import Outcome, execute_job
 
 RUN_JOB_TASK = "cellcarbon.run_job"
 QUEUE = "cellcarbon-jobs"
@@ -42,16 +45,12 @@ def celery_app(broker_url: str, visibility_timeout_s: int) -> Celery:
 
     @app.task(name=RUN_JOB_TASK, bind=True, max_retries=None)
     def run_job_task(self: Any, job_id: str) -> str:
-        from app.core.runtime import get_engine
-        from app.jobs.queue import Outcome, execute_job
-        from app.jobs.submit import _background_if_built
-
         settings = get_settings()
         result = execute_job(
             uuid.UUID(job_id),
             engine=get_engine(settings),
             settings=settings,
-            background=_background_if_built(settings),
+            background=background_if_built(settings),
             worker=f"celery@{socket.gethostname()}",
             stale_after_s=settings.job_stale_after_s,
         )
@@ -63,14 +62,6 @@ def celery_app(broker_url: str, visibility_timeout_s: int) -> Celery:
             # (then its heartbeat goes stale and the next try takes over). Check again later.
             raise self.retry(countdown=settings.job_stale_after_s)
         return result.outcome.value
-
-    @worker_process_init.connect(weak=False)
-    def start_sweeper(**_: Any) -> None:
-        # In each pool process, not in the parent that forks them: a thread alive across a
-        # fork can leave locks held in the child.
-        from app.jobs.sweeper import Sweeper
-
-        Sweeper(get_settings(), name="celery").start()
 
     return app
 
@@ -87,8 +78,24 @@ def enqueue(job_id: uuid.UUID, settings: Settings, countdown: float = 0.0) -> No
     )
 
 
-def run_worker(settings: Settings, concurrency: int = 1) -> None:
-    """Block running a Celery worker on the jobs queue (SIGTERM: finish the current job, stop)."""
+def run_worker(
+    settings: Settings,
+    concurrency: int = 1,
+    on_process_start: Callable[[], None] | None = None,
+) -> None:
+    """Block running a Celery worker on the jobs queue (SIGTERM: finish the current job, stop).
+
+    ``on_process_start`` runs in each pool process, not in the parent that forks them (a thread
+    alive across a fork can leave locks held in the child): the worker command starts the
+    sweeper there.
+    """
+    if on_process_start is not None:
+        start = on_process_start
+
+        def started(**_: Any) -> None:
+            start()
+
+        worker_process_init.connect(started, weak=False)
     app_for(settings).worker_main(
         [
             "worker",

@@ -24,7 +24,7 @@ from app.core.runtime import get_background, get_engine
 from app.core.settings import Settings
 from app.footprints.models import Footprint
 from app.footprints.service import compute_footprint
-from app.jobs.queue import PACT_FULFIL, JobContext, RetryLater, new_job
+from app.jobs.queue import PACT_FULFIL, JobContext, RetryLater, new_job, register_job_kind
 from app.pact.auth import Caller
 from app.pact.client import trust
 from app.pact.mapping import matching
@@ -37,6 +37,7 @@ from app.pact.service import (
     share,
     shared_footprints,
 )
+from app.webhooks.delivery import emit
 from app.webhooks.settings import get_webhook_settings
 from app.webhooks.urls import UnsafeUrl, check_url
 
@@ -225,8 +226,6 @@ def _announce_fulfilled(settings: Settings, event_row_id: uuid.UUID, reply: dict
 
 
 def _announce(session: Session, row: PactEvent, reply: dict[str, Any]) -> None:
-    from app.webhooks.delivery import emit
-
     if not str(reply.get("type", "")).endswith("RequestFulfilledEvent.3"):
         return
     footprints = reply.get("data", {}).get("pfs", [])
@@ -257,3 +256,6 @@ def _finish(settings: Settings, row_id: uuid.UUID, **fields: Any) -> None:
         for name, value in fields.items():
             setattr(row, name, value)
         row.finished_at = utc_now()
+
+
+register_job_kind(PACT_FULFIL, run_fulfilment, fulfilment_attempts)

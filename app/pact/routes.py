@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from app.core.deps import SessionDep, SettingsDep
 from app.core.settings import Settings
 from app.jobs.queue import PACT_FULFIL
-from app.jobs.submit import submit_job
+from app.jobs.submit import submit_after_commit
 from app.pact import auth
 from app.pact.delivery import fulfilment_job
 from app.pact.mapping import FILTERS, matching
@@ -204,9 +204,7 @@ def _accept_event(
     row = record_event(session, caller, event)
     if row is None:
         return  # a repeat of an event already accepted
-    job_id = None
     if event["type"] == REQUEST_CREATED:
         job_id = fulfilment_job(session, row, own_source)  # committed with the event, or not
+        submit_after_commit(session, job_id, PACT_FULFIL, settings)
     session.commit()  # logged before we answer; the reply job reads it in its own transaction
-    if job_id is not None:
-        submit_job(job_id, settings, kind=PACT_FULFIL)

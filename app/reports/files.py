@@ -16,7 +16,7 @@ from typing import Any
 from app.core.db import session_scope
 from app.core.errors import AppError
 from app.core.repository import OrgRepository
-from app.jobs.queue import JobContext
+from app.jobs.queue import REPORT, JobContext, register_job_kind
 from app.reports.model import FunctionalUnitChoice
 from app.reports.models import ReportFile
 from app.reports.service import MEDIA_TYPES, render
@@ -97,3 +97,6 @@ def _background(context: JobContext) -> Background | None:
         return context.background
     except AppError:
         return None
+
+
+register_job_kind(REPORT, run_report)

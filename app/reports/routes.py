@@ -21,7 +21,7 @@ from app.core.settings import Settings
 from app.footprints.models import Footprint
 from app.jobs.queue import REPORT, create_job, job_public
 from app.jobs.schemas import JobPublic
-from app.jobs.submit import submit_job
+from app.jobs.submit import submit_after_commit
 from app.reports import pdf, tabular
 from app.reports.files import report_job_params
 from app.reports.model import DEFAULT_APPLICATION, FunctionalUnitChoice, functional_unit
@@ -271,8 +271,7 @@ def start_report(
         repo, REPORT, footprint.id, report_job_params(wanted.kind, wanted.format, choice)
     )
     public = job_public(job)
-    session.commit()  # the worker reads the job row in its own transaction
-    submit_job(job.id, settings, kind=REPORT)
+    submit_after_commit(session, job.id, REPORT, settings)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return public
 

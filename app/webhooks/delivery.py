@@ -16,24 +16,21 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from app import __version__
 from app.core.observability import request_id_header
+from app.core.settings import Settings
+from app.jobs.queue import WEBHOOK_DELIVER, JobContext, RetryLater, new_job, register_job_kind
+from app.jobs.submit import submit_after_commit
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.webhooks.settings import get_webhook_settings
 from app.webhooks.signing import SIGNATURE_HEADER, signature_header
 from app.webhooks.urls import UnsafeUrl, check_url
-
-if TYPE_CHECKING:
-    from app.core.settings import Settings
-    from app.jobs.queue import JobContext
 
 logger = logging.getLogger("cellcarbon.webhooks")
 
@@ -42,17 +39,12 @@ REPORT_READY = "report.ready"
 PACT_REQUEST_FULFILLED = "pact.request.fulfilled"
 EVENT_TYPES = (FOOTPRINT_COMPLETED, REPORT_READY, PACT_REQUEST_FULFILLED)
 
-_PENDING = "cellcarbon.webhook_jobs"
-
 
 def emit(
     session: Session, organisation_id: uuid.UUID, event_type: str, payload: dict[str, Any]
 ) -> list[uuid.UUID]:
     """Queue ``event_type`` with ``payload`` (JSON-able) for every endpoint of the organisation
     that subscribed to it; sent once ``session`` commits. Returns the delivery ids."""
-    # Imported here: app.models imports this package, and the jobs service imports app.models.
-    from app.jobs.queue import WEBHOOK_DELIVER, new_job
-
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}; known: {EVENT_TYPES}")
     # Two columns, not whole rows: this runs on every footprint, mostly to find no subscriber.
@@ -90,32 +82,10 @@ def emit(
     ]
     session.add_all(deliveries)
     session.flush()
-    jobs = [new_job(session, organisation_id, WEBHOOK_DELIVER, d.id, {}) for d in deliveries]
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    session.info.setdefault(_PENDING, []).extend((engine, job.id) for job in jobs)
+    for delivery in deliveries:
+        job = new_job(session, organisation_id, WEBHOOK_DELIVER, delivery.id, {})
+        submit_after_commit(session, job.id, WEBHOOK_DELIVER)
     return [d.id for d in deliveries]
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _send_committed(session: OrmSession) -> None:
-    pending = session.info.pop(_PENDING, [])
-    if not pending:
-        return
-    from app.core.settings import get_settings
-    from app.jobs.queue import WEBHOOK_DELIVER
-    from app.jobs.submit import submit_job
-
-    for engine, job_id in pending:
-        try:
-            submit_job(job_id, get_settings(), engine=engine, kind=WEBHOOK_DELIVER)
-        except Exception:  # the commit stands; the job row is there for the sweeper
-            logger.exception("webhook job %s could not be submitted; the sweeper will", job_id)
-
-
-@event.listens_for(OrmSession, "after_rollback")
-def _forget_rolled_back(session: OrmSession) -> None:
-    session.info.pop(_PENDING, None)
 
 
 class DeliveryFailed(RuntimeError):
@@ -128,8 +98,6 @@ def delivery_attempts(_: Settings) -> int:
 
 def run_delivery(context: JobContext) -> dict[str, Any]:
     """The job of one delivery: one attempt, then RetryLater while attempts remain."""
-    from app.jobs.queue import RetryLater
-
     assert context.subject_id is not None
     attempted = attempt_delivery(
         context.engine, context.subject_id, last_chance=context.final_attempt
@@ -230,3 +198,6 @@ def _post(
         return None, f"{exc.__class__.__name__}: {exc}", False
     error = None if response.is_success else f"HTTP {response.status_code}"
     return response.status_code, error, False
+
+
+register_job_kind(WEBHOOK_DELIVER, run_delivery, delivery_attempts)
