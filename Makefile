@@ -89,7 +89,7 @@ soak: $(DEV_STAMP) | var
 
 # The schemathesis API tests of `make test`, with many more generated requests per operation.
 fuzz: $(DEV_STAMP)
-	CELLCARBON_FUZZ_EXAMPLES=200 $(BIN)/pytest -q tests/api/test_schemathesis.py
+	CELLCARBON_FUZZ_EXAMPLES=200 $(BIN)/pytest -q tests/e2e/test_schemathesis.py
 
 clean:
 	rm -rf var $(VENV)

@@ -20,7 +20,7 @@ from scripts.readme_examples import (
     normalised,
     out_of_date,
 )
-from tests.test_server import _free_port, _migrated, _up
+from tests.servers import free_port, migrated, server_up
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -286,7 +286,7 @@ def servers(tmp_path: Path, real_background_dir: Path) -> Iterator[tuple[Path, d
     work.mkdir()
     (work / ".venv").symlink_to(ROOT / ".venv")
     (work / "data").symlink_to(ROOT / "data")
-    env = _migrated(tmp_path / "cellcarbon.db", real_background_dir)
+    env = migrated(tmp_path / "cellcarbon.db", real_background_dir)
     env["PYTHONPATH"] = str(ROOT)
     cli = [sys.executable, "-m", "app.cli"]
     subprocess.run(
@@ -297,7 +297,7 @@ def servers(tmp_path: Path, real_background_dir: Path) -> Iterator[tuple[Path, d
         capture_output=True,
         timeout=60,
     )
-    port, tls_port = _free_port(), _free_port()
+    port, tls_port = free_port(), free_port()
     tls = ["--tls-cert", "var/tls/cert.pem", "--tls-key", "var/tls/key.pem"]
     processes = [
         subprocess.Popen(
@@ -310,7 +310,7 @@ def servers(tmp_path: Path, real_background_dir: Path) -> Iterator[tuple[Path, d
         for p, extra in ((port, []), (tls_port, tls))
     ]
     try:
-        assert _up(f"http://127.0.0.1:{port}", timeout=90), "make run's server did not start"
+        assert server_up(f"http://127.0.0.1:{port}", timeout=90), "make run's server did not start"
         yield work, {**env, "PORT": str(port), "TLS_PORT": str(tls_port)}
     finally:
         for process in processes:

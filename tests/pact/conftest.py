@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import POSTGRES_URL
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "data" / "examples"
@@ -36,12 +36,6 @@ SCHEMA = Path(
 def trust(tls: tuple[Path, Path]) -> ssl.SSLContext:
     """An SSL context that trusts the test's self-signed certificate (and nothing else)."""
     return ssl.create_default_context(cafile=str(tls[0]))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.pact.conftest import Instance, free_port
+from tests.pact.conftest import Instance
+from tests.servers import free_port
 
 CE = {"content-type": "application/cloudevents+json; charset=UTF-8"}
 PREFIX = "org.wbcsd.pact.ProductFootprint."

@@ -14,7 +14,7 @@ def stored_bom(client) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     import json
     from pathlib import Path
 
-    from tests.api.conftest import EXAMPLES
+    from tests.conftest import EXAMPLES
 
     body = json.loads((Path(EXAMPLES) / "nmc811_pouch.json").read_text())
     response = client.post("/v1/boms", json=body)

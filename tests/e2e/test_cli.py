@@ -13,7 +13,7 @@ import pytest
 from lca.bom import normalise_bom
 from lca.footprint import reference_score
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "data" / "examples" / "nmc811_pouch.json"
 
 

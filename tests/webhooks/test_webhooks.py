@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.webhooks.signing import InvalidSignature, signature_header, verify
-from tests.integration.bom_files import example
+from tests.boms.bom_files import example
 
 
 def _register(client: Any, url: str, events: list[str] | None = None) -> dict[str, Any]:

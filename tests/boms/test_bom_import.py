@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.bom_files import (
+from tests.boms.bom_files import (
     EXAMPLES,
     HEADER,
     csv_bytes,

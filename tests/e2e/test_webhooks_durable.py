@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import make_organisation
-from tests.test_server import _free_port
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((ROOT / "data" / "examples" / "nmc811_pouch.json").read_text())
@@ -83,8 +83,8 @@ def test_a_pending_delivery_is_sent_once_after_a_restart(
 ) -> None:
     token = make_organisation(settings, f"durable hooks {uuid.uuid4().hex[:8]}")
     auth = {"Authorization": f"Bearer {token}"}
-    hook_port = _free_port()  # nothing listens here yet: the receiver is down
-    port = _free_port()
+    hook_port = free_port()  # nothing listens here yet: the receiver is down
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     first = _serve(settings, port)
     try:

@@ -26,8 +26,9 @@ from sqlalchemy import text
 from sqlmodel import col, func, select
 
 from tests.conftest import IN_CI
+from tests.servers import free_port, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((ROOT / "data" / "examples" / "nmc811_pouch.json").read_text())
 REDIS_URL = os.environ.get("CELLCARBON_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -122,15 +123,6 @@ def _read(settings, job_id: uuid.UUID) -> dict[str, Any]:  # type: ignore[no-unt
         }
 
 
-def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def workers(pg, redis_url: str, tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:  # type: ignore[no-untyped-def]
     started: list[subprocess.Popen[bytes]] = []
@@ -185,12 +177,14 @@ def test_killed_worker_job_is_finished_once_by_another(pg, redis_url, workers) -
     job_id = _job(pg, UNCERTAINTY, footprint_id, params)
     enqueue(job_id, _with_broker(pg, redis_url))
     first = workers()
-    _wait(lambda: _read(pg, job_id)["progress"] > 0, 120, "the first worker to make progress")
+    wait_until(lambda: _read(pg, job_id)["progress"] > 0, 120, "the first worker to make progress")
     os.killpg(first.pid, signal.SIGKILL)  # the whole worker, parent and child, without warning
     first.wait(timeout=20)
     assert _read(pg, job_id)["status"] == "running"
     workers()
-    _wait(lambda: _read(pg, job_id)["status"] in ("succeeded", "failed"), 180, "the second worker")
+    wait_until(
+        lambda: _read(pg, job_id)["status"] in ("succeeded", "failed"), 180, "the second worker"
+    )
     job = _read(pg, job_id)
     assert job["status"] == "succeeded", job["error"]
     assert job["attempts"] == 2
@@ -229,7 +223,7 @@ def test_two_workers_racing_for_one_job_store_one_footprint(pg, redis_url, worke
     broker = _with_broker(pg, redis_url)
     enqueue(job_id, broker)
     enqueue(job_id, broker)  # the same job twice, as a redelivery or a retrying client would
-    _wait(lambda: _read(pg, job_id)["status"] == "succeeded", 120, "the footprint job")
+    wait_until(lambda: _read(pg, job_id)["status"] == "succeeded", 120, "the footprint job")
     time.sleep(2)  # let the second delivery run to its (empty) end
     job = _read(pg, job_id)
     assert job["attempts"] == 1
@@ -249,7 +243,7 @@ def test_a_job_whose_task_was_lost_is_run_by_a_workers_sweeper(pg, redis_url, wo
     footprint_id = str(uuid.uuid4())
     job_id = _job(pg, FOOTPRINT, bom_id, {"footprint_id": footprint_id, "request": None})
     workers()
-    _wait(lambda: _read(pg, job_id)["status"] == "succeeded", 120, "the swept job")
+    wait_until(lambda: _read(pg, job_id)["status"] == "succeeded", 120, "the swept job")
     job = _read(pg, job_id)
     assert job["attempts"] == 1 and job["result"] == {"footprint_id": footprint_id}
 
@@ -266,7 +260,7 @@ def test_a_webhook_delivery_retries_on_celery_until_the_receiver_accepts(  # typ
     from app.jobs.models import Job
     from app.webhooks.delivery import emit
     from app.webhooks.models import WebhookDelivery, WebhookEndpoint
-    from tests.integration.conftest import Received
+    from tests.conftest import Received
 
     received: list[Received] = []
     server = _receiver([503, 204], received)
@@ -297,7 +291,7 @@ def test_a_webhook_delivery_retries_on_celery_until_the_receiver_accepts(  # typ
             return row
 
     try:
-        _wait(lambda: delivery().status != "pending", 120, "the delivery")
+        wait_until(lambda: delivery().status != "pending", 120, "the delivery")
     finally:
         server.shutdown()
         server.server_close()
@@ -325,7 +319,9 @@ def test_a_report_job_runs_on_celery(pg, redis_url, workers) -> None:  # type: i
     job_id = _job(pg, REPORT, footprint_id, params)
     enqueue(job_id, _with_broker(pg, redis_url))
     workers()
-    _wait(lambda: _read(pg, job_id)["status"] in ("succeeded", "failed"), 120, "the report job")
+    wait_until(
+        lambda: _read(pg, job_id)["status"] in ("succeeded", "failed"), 120, "the report job"
+    )
     job = _read(pg, job_id)
     assert job["status"] == "succeeded", job["error"]
     with session_scope(get_engine(pg)) as session:
@@ -348,7 +344,7 @@ def _receiver(statuses: list[int], received: list[Any]):  # type: ignore[no-unty
     """A loopback HTTP server answering each POST with the next status (the last repeats)."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from tests.integration.conftest import Received
+    from tests.conftest import Received
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
@@ -395,7 +391,7 @@ def test_killed_api_server_leaves_whole_boms_or_none(pg, tmp_path: Path) -> None
     token = make_organisation(pg, f"killed server {uuid.uuid4().hex[:6]}")
     server, base = _start_server(pg)
     try:
-        _wait(lambda: _ready(base), 60, "the server")
+        wait_until(lambda: _ready(base), 60, "the server")
         # 960 lines: a transaction worth killing; a name of its own to find its rows afterwards.
         big = dict(EXAMPLE, name=f"killed server {uuid.uuid4().hex}", lines=EXAMPLE["lines"] * 60)
         done: list[int] = []
@@ -415,7 +411,7 @@ def test_killed_api_server_leaves_whole_boms_or_none(pg, tmp_path: Path) -> None
         threads = [threading.Thread(target=post) for _ in range(4)]
         for thread in threads:
             thread.start()
-        _wait(lambda: len(done) >= 3, 60, "some BOMs to be stored")
+        wait_until(lambda: len(done) >= 3, 60, "some BOMs to be stored")
         os.killpg(server.pid, signal.SIGKILL)
         for thread in threads:
             thread.join(timeout=60)
@@ -431,7 +427,6 @@ def test_killed_api_server_leaves_whole_boms_or_none(pg, tmp_path: Path) -> None
 def _start_server(pg, log: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:  # type: ignore[no-untyped-def]
     """`cellcarbon serve` on a free loopback port, in its own process group, on ``pg``; its
     JSON logs go to ``log`` when given."""
-    from tests.test_server import _free_port
 
     env = {
         **os.environ,
@@ -439,7 +434,7 @@ def _start_server(pg, log: Path | None = None) -> tuple[subprocess.Popen[bytes],
         "CELLCARBON_BRIGHTWAY_DIR": str(pg.brightway_dir),
     }
     env.pop("BRIGHTWAY_DIR", None)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -484,7 +479,7 @@ def test_sigterm_lets_a_worker_finish_its_running_job(pg, redis_url, workers) ->
     job_id = _job(pg, UNCERTAINTY, footprint_id, params)
     enqueue(job_id, _with_broker(pg, redis_url))
     worker = workers()
-    _wait(lambda: _read(pg, job_id)["progress"] > 0, 120, "the worker to start the job")
+    wait_until(lambda: _read(pg, job_id)["progress"] > 0, 120, "the worker to start the job")
     health = subprocess.run(
         [sys.executable, "-m", "app.cli", "worker-health"],
         cwd=ROOT,
@@ -520,7 +515,7 @@ def test_sigterm_lets_the_api_finish_requests_in_flight(pg, tmp_path: Path) -> N
     big = dict(EXAMPLE, name=f"graceful {uuid.uuid4().hex}", lines=EXAMPLE["lines"] * 60)
     answers: list[int] = []
     try:
-        _wait(lambda: _ready(base), 60, "the server")
+        wait_until(lambda: _ready(base), 60, "the server")
         clients = [
             httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"})
             for _ in range(4)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from tests.conftest import make_organisation
+from tests.servers import wait_until
 
 FLAKY = "test.flaky"
 
@@ -92,15 +93,6 @@ def _aware(moment: Any) -> Any:
     from datetime import UTC
 
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_retry_later_requeues_with_not_before_and_reason(settings, organisation, flaky) -> None:  # type: ignore[no-untyped-def]
@@ -214,7 +206,7 @@ def test_the_sweeper_runs_abandoned_jobs_in_process(settings, organisation, flak
     sweeper = Sweeper(settings.model_copy(update={"job_sweep_interval_s": 0.05}))
     sweeper.start()
     try:
-        _wait(
+        wait_until(
             lambda: all(_row(settings, j).status == "succeeded" for j in abandoned),
             30,
             "the sweeper to run both jobs",
@@ -234,7 +226,7 @@ def test_a_retried_job_runs_again_in_process_on_its_timer(settings, organisation
     job_id = _new(settings, organisation)
     started = time.monotonic()
     submit_job(job_id, settings, engine=get_engine(settings))
-    _wait(lambda: _row(settings, job_id).status == "succeeded", 30, "the retried job")
+    wait_until(lambda: _row(settings, job_id).status == "succeeded", 30, "the retried job")
     assert time.monotonic() - started >= 0.2
     assert runs == [1, 2]
 
@@ -242,7 +234,7 @@ def test_a_retried_job_runs_again_in_process_on_its_timer(settings, organisation
 def test_an_unreachable_broker_does_not_fail_the_request(client, app) -> None:  # type: ignore[no-untyped-def]
     """The job row is committed before it is handed to the broker; if the broker is down the
     client still gets its 202 and the job waits, queued, for a sweeper to resend it."""
-    from tests.integration.bom_files import example
+    from tests.boms.bom_files import example
 
     bom = client.post("/v1/boms", json=example("nmc811_pouch")).json()
     original = app.state.settings
@@ -276,7 +268,7 @@ def test_a_busy_runner_keeps_its_claim_alive(settings, organisation, monkeypatch
     )
     running.start()
     try:
-        _wait(lambda: _row(settings, job_id).status == "running", 10, "the job to start")
+        wait_until(lambda: _row(settings, job_id).status == "running", 10, "the job to start")
         for _ in range(6):  # 1.2 s: four stale periods
             time.sleep(0.2)
             assert claim(engine, job_id, "another worker", stale_after_s=0.3) is None

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.bom_files import HEADER, csv_bytes, example, metadata, table_rows
+from tests.boms.bom_files import HEADER, csv_bytes, example, metadata, table_rows
 
 
 def _bom_count(client: Any) -> int:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,51 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.servers import free_port, migrated, server_up
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _migrated(database: Path, background_dir: Path) -> dict[str, str]:
-    """The environment of a service on a new, migrated SQLite database at ``database``."""
-    env = {
-        **os.environ,
-        "CELLCARBON_DATABASE_URL": f"sqlite:///{database}",
-        "CELLCARBON_BRIGHTWAY_DIR": str(background_dir),
-    }
-    env.pop("BRIGHTWAY_DIR", None)
-    subprocess.run(
-        [sys.executable, "-m", "app.cli", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return env
-
-
-def _up(base: str, path: str = "/health", timeout: float = 60) -> bool:
-    """Whether the server at ``base`` answers ``path`` with 200 within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}{path}", timeout=2).status_code == 200:
-                return True
-        except httpx.TransportError:
-            time.sleep(0.2)
-    return False
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, real_background_dir: Path
 ) -> Iterator[tuple[str, dict[str, str]]]:
-    env = _migrated(tmp_path_factory.mktemp("server") / "cellcarbon.db", real_background_dir)
+    env = migrated(tmp_path_factory.mktemp("server") / "cellcarbon.db", real_background_dir)
     created = subprocess.run(
         [sys.executable, "-m", "app.cli", "org", "create", "Server test cells"],
         cwd=ROOT,
@@ -69,7 +32,7 @@ def server(
         timeout=120,
     )
     token = created.stdout.strip().splitlines()[-1].split()[-1]
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -78,7 +41,7 @@ def server(
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    if not _up(base):
+    if not server_up(base):
         process.kill()
         pytest.fail(
             f"server did not start: {process.stderr.read().decode() if process.stderr else ''}"
@@ -128,8 +91,8 @@ def test_every_worker_writes_json_logs_with_request_ids(
 ) -> None:
     """With ``--workers 2`` uvicorn starts fresh processes: each must write the JSON access log
     (a logging set-up made only in the parent process never reaches them)."""
-    env = _migrated(tmp_path / "cellcarbon.db", real_background_dir)
-    port = _free_port()
+    env = migrated(tmp_path / "cellcarbon.db", real_background_dir)
+    port = free_port()
     log_path = tmp_path / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -141,7 +104,7 @@ def test_every_worker_writes_json_logs_with_request_ids(
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            if not _up(base, "/health/live", timeout=90):
+            if not server_up(base, "/health/live", timeout=90):
                 pytest.fail(f"server did not start:\n{log_path.read_text()[-3000:]}")
             # New connections spread over both workers; 20 requests reach each with near
             # certainty, and every one of them must be logged whichever worker answered.

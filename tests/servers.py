@@ -1,0 +1,63 @@
+"""Helpers of the tests that start real processes: a free port, a migrated database, waiting."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (a moment ago)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def migrated(database: Path, background_dir: Path) -> dict[str, str]:
+    """The environment of a service on a new, migrated SQLite database at ``database``."""
+    env = {
+        **os.environ,
+        "CELLCARBON_DATABASE_URL": f"sqlite:///{database}",
+        "CELLCARBON_BRIGHTWAY_DIR": str(background_dir),
+    }
+    env.pop("BRIGHTWAY_DIR", None)
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return env
+
+
+def server_up(base: str, path: str = "/health", timeout: float = 60) -> bool:
+    """Whether the server at ``base`` answers ``path`` with 200 within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}{path}", timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            time.sleep(0.2)
+    return False
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``predicate`` until it holds; fail the test naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
