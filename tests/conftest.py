@@ -142,7 +142,7 @@ def client(app, admin_token):  # type: ignore[no-untyped-def]
         yield test_client
 
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
 
 
 @pytest.fixture
