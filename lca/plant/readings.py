@@ -1,0 +1,510 @@
+"""Meter readings: parse, convert to canonical units, check quality, merge re-uploads.
+
+Readings arrive as CSV (long: ``meter,timestamp,value,unit``; wide: ``timestamp`` and one column
+per meter, headed ``meter [unit]``) or JSON records with the long layout's keys. A timestamp is the
+start of the interval a value covers (interval meters) or the instant a register was read
+(cumulative meters). Timestamps with an offset are taken as given; naive ones are local time of the
+plant's zone: in the repeated hour of a DST fall-back the first occurrence is the earlier (summer
+time) instant and the second the later one (``fold=1``), so a 25-hour day keeps 25 hours; a local
+time that does not exist (the skipped hour of a spring-forward) is a problem.
+
+A series is a set of arrays (numpy, one row per interval): meter index, start and end in UTC epoch
+seconds, energy in the carrier's canonical unit. Hard problems (an unknown meter, a value that is
+not a number, a unit of the wrong dimension — m³ on an electricity meter) raise
+:class:`~lca.plant.model.PlantDataError` with every problem at once; soft findings go to the
+:class:`QualityReport` and the values stay (or, for negative intervals, are dropped and reported).
+
+Spike rule: an interval whose mean power (energy / duration) is more than ``spike_ratio`` (10)
+times the median mean power of that meter's positive intervals, for a meter with at least 24
+intervals. Spikes are reported, not removed: a real load can be high.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from lca.fuels import FUEL_PROPERTIES, fuel_energy_mj
+from lca.plant.model import Location, Plant, PlantDataError, Problem
+from lca.units import UnitError, convert, parse_quantity
+
+SPIKE_RATIO = 10.0
+SPIKE_MIN_INTERVALS = 24
+# Hard problems of one kind are listed row by row up to this many, then summarised, so a file of
+# a million bad rows yields a readable answer.
+MAX_ROW_PROBLEMS = 50
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class IntervalSeries:
+    """Interval energies of several meters; ``meter`` indexes ``meter_ids``."""
+
+    meter_ids: tuple[str, ...]
+    meter: Ints
+    start_s: Ints
+    end_s: Ints
+    value: Floats  # canonical unit of the meter's carrier (kWh or MJ)
+
+    def __len__(self) -> int:
+        return int(self.meter.size)
+
+    def total(self, meter_id: str) -> float:
+        if meter_id not in self.meter_ids:
+            return 0.0
+        return float(self.value[self.meter == self.meter_ids.index(meter_id)].sum())
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One soft finding of the quality check, for one meter and interval (UTC epoch seconds)."""
+
+    meter_id: str
+    start_s: int
+    end_s: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    gaps: tuple[Finding, ...] = ()
+    duplicates: tuple[Finding, ...] = ()
+    negative_intervals: tuple[Finding, ...] = ()
+    spikes: tuple[Finding, ...] = ()
+    rollovers: tuple[Finding, ...] = ()
+    resets: tuple[Finding, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        return not any(
+            (self.gaps, self.duplicates, self.negative_intervals, self.spikes, self.resets)
+        )
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """Rows after parsing, before series building (values still in each row's unit)."""
+
+    row: list[int]
+    meter: list[str]
+    timestamp: list[str]
+    value: list[Any]
+    unit: list[str]
+
+
+def empty_series() -> IntervalSeries:
+    none = np.zeros(0, dtype=np.int64)
+    return IntervalSeries((), none, none, none.copy(), np.zeros(0))
+
+
+def parse_long_csv(
+    text: str, plant: Plant, *, interval_s: int | None = None
+) -> tuple[IntervalSeries, QualityReport]:
+    """Readings in the long layout ``meter,timestamp,value,unit`` (one reading a row)."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"meter", "timestamp", "value", "unit"} - set(reader.fieldnames or ())
+    if missing:
+        raise PlantDataError([(("header",), f"missing columns: {', '.join(sorted(missing))}")])
+    raw = _Raw([], [], [], [], [])
+    for index, row in enumerate(reader):
+        raw.row.append(index)
+        raw.meter.append((row["meter"] or "").strip())
+        raw.timestamp.append((row["timestamp"] or "").strip())
+        raw.value.append(row["value"])
+        raw.unit.append((row["unit"] or "").strip())
+    return normalise(raw, plant, interval_s=interval_s)
+
+
+def parse_wide_csv(
+    text: str, plant: Plant, *, interval_s: int | None = None
+) -> tuple[IntervalSeries, QualityReport]:
+    """Readings in the wide layout: ``timestamp`` then one column per meter, ``meter [unit]``."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    if not header or header[0].strip() != "timestamp":
+        raise PlantDataError([(("header", 0), "the first column must be 'timestamp'")])
+    problems: list[Problem] = []
+    columns: list[tuple[str, str]] = []
+    for position, name in enumerate(header[1:], start=1):
+        meter, _, rest = name.strip().partition("[")
+        if not rest.endswith("]") or not rest[:-1].strip():
+            problems.append(
+                (("header", position), f"column '{name}' must name its unit: 'meter [kWh]'")
+            )
+        columns.append((meter.strip(), rest[:-1].strip()))
+    if problems:
+        raise PlantDataError(problems)
+    raw = _Raw([], [], [], [], [])
+    for index, row in enumerate(reader):
+        for position, (meter, unit) in enumerate(columns, start=1):
+            cell = row[position].strip() if position < len(row) else ""
+            if cell == "":
+                continue  # an empty cell is a missing reading (a gap), not a zero
+            raw.row.append(index)
+            raw.meter.append(meter)
+            raw.timestamp.append(row[0].strip())
+            raw.value.append(cell)
+            raw.unit.append(unit)
+    return normalise(raw, plant, interval_s=interval_s)
+
+
+def parse_json_records(
+    records: Any, plant: Plant, *, interval_s: int | None = None
+) -> tuple[IntervalSeries, QualityReport]:
+    """Readings as JSON records ``[{"meter", "timestamp", "value", "unit"}, …]`` (text or list)."""
+    if isinstance(records, str | bytes):
+        try:
+            records = json.loads(records)
+        except ValueError as exc:
+            raise PlantDataError([((), f"not JSON: {exc}")]) from None
+    if not isinstance(records, list):
+        raise PlantDataError([((), "expected a list of reading records")])
+    raw = _Raw([], [], [], [], [])
+    problems: list[Problem] = []
+    for index, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            problems.append(((index,), "a reading is an object with meter, timestamp, value, unit"))
+            continue
+        raw.row.append(index)
+        raw.meter.append(str(record.get("meter", "")))
+        raw.timestamp.append(str(record.get("timestamp", "")))
+        raw.value.append(record.get("value"))
+        raw.unit.append(str(record.get("unit", "")))
+    if problems:
+        raise PlantDataError(problems)
+    return normalise(raw, plant, interval_s=interval_s)
+
+
+def normalise(
+    raw: _Raw, plant: Plant, *, interval_s: int | None = None, spike_ratio: float = SPIKE_RATIO
+) -> tuple[IntervalSeries, QualityReport]:
+    """Check, convert and build the series of parsed rows; raise on any hard problem."""
+    problems = _RowProblems()
+    meters = {m.meter_id: m for m in plant.meters}
+    zone = plant.zone
+    scales: dict[tuple[str, str], float | None] = {}
+    keep: list[int] = []
+    seconds: list[int] = []
+    values: list[float] = []
+    seen_ambiguous: dict[tuple[str, str], int] = {}
+    for position, row in enumerate(raw.row):
+        meter_id, unit = raw.meter[position], raw.unit[position]
+        meter = meters.get(meter_id)
+        if meter is None:
+            problems.add("meter", (row, "meter"), f"unknown meter '{meter_id}'")
+            continue
+        key = (meter_id, unit)
+        if key not in scales:
+            scales[key] = _unit_scale(unit, meter.carrier, meter.unit, problems, (row, "unit"))
+        scale = scales[key]
+        value = _number(raw.value[position])
+        if value is None:
+            problems.add("value", (row, "value"), f"'{raw.value[position]}' is not a number")
+        instant = _instant(raw.timestamp[position], zone, meter_id, seen_ambiguous, problems, row)
+        if scale is None or value is None or instant is None:
+            continue
+        keep.append(position)
+        seconds.append(instant)
+        values.append(value * scale)
+    if problems.items:
+        raise PlantDataError(problems.listed())
+    meter_ids = tuple(sorted({raw.meter[p] for p in keep}))
+    index = {m: i for i, m in enumerate(meter_ids)}
+    meter_of = np.array([index[raw.meter[p]] for p in keep], dtype=np.int64)
+    at = np.array(seconds, dtype=np.int64)
+    value_of = np.array(values, dtype=np.float64)
+    rowscale = np.array([scales[(raw.meter[p], raw.unit[p])] or 1.0 for p in keep])
+    return _build(plant, meter_ids, meter_of, at, value_of, rowscale, interval_s, spike_ratio)
+
+
+def _build(
+    plant: Plant,
+    meter_ids: tuple[str, ...],
+    meter_of: Ints,
+    at: Ints,
+    value: Floats,
+    rowscale: Floats,
+    interval_s: int | None,
+    spike_ratio: float,
+) -> tuple[IntervalSeries, QualityReport]:
+    # Stable sort by (meter, time): the last of several rows for one instant wins (a correction).
+    order = np.lexsort((np.arange(at.size), at, meter_of))
+    meter_of, at, value, rowscale = meter_of[order], at[order], value[order], rowscale[order]
+    same = (meter_of[1:] == meter_of[:-1]) & (at[1:] == at[:-1])
+    duplicates = [
+        Finding(meter_ids[meter_of[i]], int(at[i]), int(at[i]), "several readings; the last kept")
+        for i in np.flatnonzero(same)
+    ]
+    last = np.ones(at.size, dtype=bool)
+    last[:-1] = ~same
+    meter_of, at, value, rowscale = meter_of[last], at[last], value[last], rowscale[last]
+    parts: list[tuple[Ints, Ints, Ints, Floats]] = []
+    rollovers: list[Finding] = []
+    resets: list[Finding] = []
+    negatives: list[Finding] = []
+    for position, meter_id in enumerate(meter_ids):
+        rows = meter_of == position
+        t, v = at[rows], value[rows]
+        meter = plant.meter(meter_id)
+        if meter.cumulative:
+            start, end, energy = _register_intervals(
+                meter_id, t, v, rowscale[rows], meter.register_max, rollovers, resets
+            )
+        else:
+            step = interval_s or _typical_step(t)
+            start, end, energy = t, t + step, v
+            bad = energy < 0
+            negatives += [
+                Finding(meter_id, int(s), int(e), f"negative value {x:g}; dropped")
+                for s, e, x in zip(start[bad], end[bad], energy[bad], strict=True)
+            ]
+            start, end, energy = start[~bad], end[~bad], energy[~bad]
+        parts.append((np.full(start.size, position, dtype=np.int64), start, end, energy))
+    if parts:
+        series = IntervalSeries(
+            meter_ids,
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+            np.concatenate([p[3] for p in parts]),
+        )
+    else:
+        series = empty_series()
+    report = QualityReport(
+        gaps=tuple(_gaps(series)),
+        duplicates=tuple(duplicates),
+        negative_intervals=tuple(negatives),
+        spikes=tuple(_spikes(series, spike_ratio)),
+        rollovers=tuple(rollovers),
+        resets=tuple(resets),
+    )
+    return series, report
+
+
+def _register_intervals(
+    meter_id: str,
+    t: Ints,
+    v: Floats,
+    scale: Floats,
+    register_max: float | None,
+    rollovers: list[Finding],
+    resets: list[Finding],
+) -> tuple[Ints, Ints, Floats]:
+    """Interval energies between consecutive register readings (values already scaled)."""
+    diff = np.diff(v)
+    for i in np.flatnonzero(diff < 0):
+        before, after = v[i] / scale[i], v[i + 1] / scale[i + 1]  # in the register's own unit
+        span = (int(t[i]), int(t[i + 1]))
+        if register_max is not None and before > register_max / 2 and after < register_max / 2:
+            diff[i] = (register_max - before + after) * scale[i + 1]
+            rollovers.append(Finding(meter_id, *span, f"register wrapped at {register_max:g}"))
+        else:
+            # A reset to zero between two readings: what the register shows now was counted
+            # since the reset; anything counted before it in this interval is lost (reported).
+            diff[i] = v[i + 1]
+            resets.append(Finding(meter_id, *span, f"register fell from {before:g} to {after:g}"))
+    return t[:-1], t[1:], diff
+
+
+def _typical_step(t: Ints) -> int:
+    if t.size < 2:
+        return 3600
+    return int(np.median(np.diff(t)))
+
+
+def _gaps(series: IntervalSeries) -> list[Finding]:
+    if len(series) < 2:
+        return []
+    order = np.lexsort((series.start_s, series.meter))
+    meter, start, end = series.meter[order], series.start_s[order], series.end_s[order]
+    gap = (meter[1:] == meter[:-1]) & (start[1:] > end[:-1])
+    return [
+        Finding(
+            series.meter_ids[meter[i]],
+            int(end[i]),
+            int(start[i + 1]),
+            f"no reading for {int(start[i + 1] - end[i])} s",
+        )
+        for i in np.flatnonzero(gap)
+    ]
+
+
+def _spikes(series: IntervalSeries, ratio: float) -> list[Finding]:
+    findings: list[Finding] = []
+    duration = np.maximum(series.end_s - series.start_s, 1)
+    power = series.value / duration
+    for position, meter_id in enumerate(series.meter_ids):
+        rows = np.flatnonzero((series.meter == position) & (power > 0))
+        if rows.size < SPIKE_MIN_INTERVALS:
+            continue
+        median = float(np.median(power[rows]))
+        for i in rows[power[rows] > ratio * median]:
+            findings.append(
+                Finding(
+                    meter_id,
+                    int(series.start_s[i]),
+                    int(series.end_s[i]),
+                    f"mean power {power[i] / median:.1f} × the meter's median",
+                )
+            )
+    return findings
+
+
+class _RowProblems:
+    def __init__(self) -> None:
+        self.items: dict[str, list[Problem]] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, kind: str, where: Location, message: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        listed = self.items.setdefault(kind, [])
+        if len(listed) < MAX_ROW_PROBLEMS:
+            listed.append((("rows", *where), message))
+
+    def listed(self) -> list[Problem]:
+        problems: list[Problem] = []
+        for kind, listed in self.items.items():
+            problems += listed
+            if self.counts[kind] > len(listed):
+                more = self.counts[kind] - len(listed)
+                problems.append((("rows",), f"… and {more} more rows with a bad {kind}"))
+        return problems
+
+
+def _unit_scale(
+    unit: str, carrier: str, canonical: str, problems: _RowProblems, where: Location
+) -> float | None:
+    """Factor from ``unit`` to the carrier's canonical unit (reported once per meter and unit)."""
+    try:
+        if carrier in FUEL_PROPERTIES:
+            return fuel_energy_mj(f"1 {unit}", carrier)
+        return convert(parse_quantity(f"1 {unit}"), canonical)
+    except UnitError as exc:
+        problems.add(
+            "unit", where, f"unit '{unit}' cannot measure {carrier} (in {canonical}): {exc}"
+        )
+        return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _instant(
+    text: str,
+    zone: ZoneInfo,
+    meter_id: str,
+    seen: dict[tuple[str, str], int],
+    problems: _RowProblems,
+    row: int,
+) -> int | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        problems.add("timestamp", (row, "timestamp"), f"'{text}' is not an ISO 8601 time")
+        return None
+    if moment.tzinfo is not None:
+        return int(moment.timestamp())
+    local = moment.replace(tzinfo=zone)
+    first, second = local.replace(fold=0), local.replace(fold=1)
+    if first.utcoffset() != second.utcoffset():
+        key = (meter_id, text)
+        seen[key] = seen.get(key, 0) + 1
+        if _back_to_local(first, zone) != moment:  # the skipped hour of a spring-forward
+            problems.add(
+                "timestamp",
+                (row, "timestamp"),
+                f"local time '{text}' does not exist in {zone.key} (clocks went forward)",
+            )
+            return None
+        return int((second if seen[key] > 1 else first).timestamp())
+    return int(local.timestamp())
+
+
+def _back_to_local(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+
+
+def merge(existing: IntervalSeries, upload: IntervalSeries) -> tuple[IntervalSeries, int]:
+    """``existing`` with ``upload`` laid over it, and how many old intervals it replaced.
+
+    For each meter in the upload, every old interval that overlaps the span the upload covers for
+    that meter (first start to last end) is dropped, so re-sending a period replaces it whatever
+    the interval length, and never counts it twice.
+    """
+    meter_ids = tuple(sorted(set(existing.meter_ids) | set(upload.meter_ids)))
+    index = {m: i for i, m in enumerate(meter_ids)}
+    old_meter = _remap(existing, index)
+    new_meter = _remap(upload, index)
+    lo = np.full(len(meter_ids), np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(len(meter_ids), np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(lo, new_meter, upload.start_s)
+    np.maximum.at(hi, new_meter, upload.end_s)
+    replaced = (existing.start_s < hi[old_meter]) & (existing.end_s > lo[old_meter])
+    keep = ~replaced
+    meter = np.concatenate([old_meter[keep], new_meter])
+    start = np.concatenate([existing.start_s[keep], upload.start_s])
+    end = np.concatenate([existing.end_s[keep], upload.end_s])
+    value = np.concatenate([existing.value[keep], upload.value])
+    order = np.lexsort((start, meter))
+    merged = IntervalSeries(meter_ids, meter[order], start[order], end[order], value[order])
+    return merged, int(replaced.sum())
+
+
+def _remap(series: IntervalSeries, index: Mapping[str, int]) -> Ints:
+    lookup = np.array([index[m] for m in series.meter_ids], dtype=np.int64)
+    return lookup[series.meter] if len(series) else np.zeros(0, dtype=np.int64)
+
+
+def hourly_matrix(
+    series: IntervalSeries, meter_ids: Sequence[str], first_hour: int, hours: int
+) -> Floats:
+    """Energy per meter (rows, in ``meter_ids`` order) and UTC hour (columns).
+
+    ``first_hour`` is in hours since the epoch. An interval that spans several hours is spread over
+    them in proportion to time; energy outside the window is left out.
+    """
+    matrix = np.zeros((len(meter_ids), hours))
+    if not len(series):
+        return matrix
+    position = {m: i for i, m in enumerate(meter_ids)}
+    row_of = np.array([position.get(m, -1) for m in series.meter_ids], dtype=np.int64)
+    rows = row_of[series.meter]
+    start, end, value = series.start_s, series.end_s, series.value
+    first = start // 3600
+    count = (np.maximum(end - 1, start) // 3600 - first + 1).astype(np.int64)
+    entry = np.repeat(np.arange(start.size), count)
+    offset = np.arange(entry.size) - np.repeat(np.cumsum(count) - count, count)
+    hour = first[entry] + offset
+    overlap = np.minimum(end[entry], (hour + 1) * 3600) - np.maximum(start[entry], hour * 3600)
+    duration = np.maximum(end - start, 1)[entry]
+    share = np.where(end[entry] > start[entry], overlap / duration, 1.0)
+    column = hour - first_hour
+    inside = (rows[entry] >= 0) & (column >= 0) & (column < hours)
+    np.add.at(matrix, (rows[entry][inside], column[inside]), (value[entry] * share)[inside])
+    return matrix
+
+
+def iter_findings(report: QualityReport) -> Iterable[tuple[str, Finding]]:
+    """Every finding of ``report`` with its kind, in a stable order."""
+    for kind in ("gaps", "duplicates", "negative_intervals", "spikes", "rollovers", "resets"):
+        for finding in getattr(report, kind):
+            yield kind, finding
