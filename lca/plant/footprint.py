@@ -144,7 +144,7 @@ class PlantFootprint:
                     lots=int(lot_count[g]),
                     good_cells=int(good_sum[g]),
                     kg_co2e=total,
-                    kg_co2e_per_good_cell={k: v / good_sum[g] for k, v in total.items()},
+                    kg_co2e_per_good_cell={k: float(v / good_sum[g]) for k, v in total.items()},
                 )
             )
         return rows
