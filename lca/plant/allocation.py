@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 
 from lca.plant.lots import Lot
 from lca.plant.model import Plant
@@ -152,37 +153,44 @@ def allocate(
         [(cell_energy_kwh or {}).get(lot.cell_model, np.nan) for lot in lots], dtype=np.float64
     )
     served = {a.area_id: a.lines for a in plant.areas}
+    # Buckets that serve the same lots by the same rule share one matrix of shares (lots × hours),
+    # so a plant with hundreds of sub-meters costs a few sparse products, not a loop per meter.
+    groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     for column, bucket in enumerate(buckets):
         if bucket.scope == "line":
-            eligible = line_of == bucket.scope_id
-        elif bucket.scope == "area" and served[bucket.scope_id]:
-            eligible = np.isin(line_of, served[bucket.scope_id])
+            lines: tuple[str, ...] = (bucket.scope_id,)
+        elif bucket.scope == "area":
+            lines = served[bucket.scope_id]
         else:
-            eligible = np.ones(n_lots, dtype=bool)
+            lines = ()
+        groups.setdefault((bucket.rule, lines), []).append(column)
+    for (rule, lines), columns in groups.items():
+        eligible = np.isin(line_of, lines) if lines else np.ones(n_lots, dtype=bool)
         entries = eligible[runs.lot] if n_lots else np.zeros(0, dtype=bool)
         lot, hour = runs.lot[entries], runs.hour[entries]
-        weight = _weights(bucket.rule, runs, entries, model_energy)
+        weight = _weights(rule, runs, entries, model_energy)
         total_in_hour = np.bincount(hour, weight, minlength=hours)
         active = total_in_hour > 0
-        used = own[column]
-        price = factors[bucket.carrier]
-        share = weight / np.where(total_in_hour > 0, total_in_hour, 1.0)[hour]
-        part = used[hour] * share
-        energy[:, column] = np.bincount(lot, part, minlength=n_lots)
+        share = weight / np.where(active, total_in_hour, 1.0)[hour]
+        shares = sparse.csr_matrix((share, (lot, hour)), shape=(n_lots, hours))
+        used = own[columns]  # (group buckets, hours)
+        price = np.stack([factors[buckets[c].carrier] for c in columns], axis=1)  # (m, g, h)
+        energy[:, columns] = shares @ used.T
         for method in range(methods):
-            kg[method, :, column] = np.bincount(lot, part * price[method, hour], minlength=n_lots)
-        idle_used = float(used[~active].sum())
+            kg[method][:, columns] = shares @ (used * price[method]).T
         period_weight = np.bincount(lot, weight, minlength=n_lots)
         period_total = float(period_weight.sum())
+        idle_used = used[:, ~active].sum(axis=1)
         if period_total <= 0:
-            unallocated[column] = idle_used
+            unallocated[columns] = idle_used
             continue
         fraction = period_weight / period_total
-        idle_energy[:, column] = idle_used * fraction
-        energy[:, column] += idle_energy[:, column]
+        idle_energy[:, columns] = np.outer(fraction, idle_used)
+        energy[:, columns] += idle_energy[:, columns]
         for method in range(methods):
-            idle_kg[method, :, column] = float((used * price[method])[~active].sum()) * fraction
-        kg[:, :, column] += idle_kg[:, :, column]
+            idle_priced = (used * price[method])[:, ~active].sum(axis=1)
+            idle_kg[method][:, columns] = np.outer(fraction, idle_priced)
+            kg[method][:, columns] += idle_kg[method][:, columns]
     return Allocation(
         buckets=buckets,
         energy=energy,

@@ -190,3 +190,16 @@ def test_re_upload_replaces_a_period_and_never_double_counts() -> None:
     assert (replaced, merged.total("el")) == (4, pytest.approx(28))
     again, replaced = merge(merged, update)
     assert (replaced, again.total("el")) == (16, pytest.approx(28))
+
+
+def test_an_interval_over_several_hours_is_spread_by_time() -> None:
+    """A register read at 00:30 and 03:00 counts 25 kWh over 2.5 h: 5 in hour 0 (half an hour),
+    10 in hours 1 and 2."""
+    text = (
+        "meter,timestamp,value,unit\n"
+        "reg,2026-03-02T00:30:00Z,100,kWh\n"
+        "reg,2026-03-02T03:00:00Z,125,kWh\n"
+    )
+    series, _ = parse_long_csv(text, _plant())
+    matrix = hourly_matrix(series, ["reg"], hour_of("2026-03-02T00:00:00"), 4)
+    assert matrix[0].tolist() == pytest.approx([5, 10, 10, 0])
