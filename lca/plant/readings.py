@@ -94,8 +94,8 @@ class QualityReport:
 
 
 @dataclass(frozen=True)
-class _Raw:
-    """Rows after parsing, before series building (values still in each row's unit)."""
+class RawReadings:
+    """Rows as read, before checking (values in each row's unit, times as ISO 8601 text)."""
 
     row: list[int]
     meter: list[str]
@@ -117,7 +117,7 @@ def parse_long_csv(
     missing = {"meter", "timestamp", "value", "unit"} - set(reader.fieldnames or ())
     if missing:
         raise PlantDataError([(("header",), f"missing columns: {', '.join(sorted(missing))}")])
-    raw = _Raw([], [], [], [], [])
+    raw = RawReadings([], [], [], [], [])
     for index, row in enumerate(reader):
         raw.row.append(index)
         raw.meter.append((row["meter"] or "").strip())
@@ -146,7 +146,7 @@ def parse_wide_csv(
         columns.append((meter.strip(), rest[:-1].strip()))
     if problems:
         raise PlantDataError(problems)
-    raw = _Raw([], [], [], [], [])
+    raw = RawReadings([], [], [], [], [])
     for index, row in enumerate(reader):
         for position, (meter, unit) in enumerate(columns, start=1):
             cell = row[position].strip() if position < len(row) else ""
@@ -171,7 +171,7 @@ def parse_json_records(
             raise PlantDataError([((), f"not JSON: {exc}")]) from None
     if not isinstance(records, list):
         raise PlantDataError([((), "expected a list of reading records")])
-    raw = _Raw([], [], [], [], [])
+    raw = RawReadings([], [], [], [], [])
     problems: list[Problem] = []
     for index, record in enumerate(records):
         if not isinstance(record, Mapping):
@@ -188,7 +188,11 @@ def parse_json_records(
 
 
 def normalise(
-    raw: _Raw, plant: Plant, *, interval_s: int | None = None, spike_ratio: float = SPIKE_RATIO
+    raw: RawReadings,
+    plant: Plant,
+    *,
+    interval_s: int | None = None,
+    spike_ratio: float = SPIKE_RATIO,
 ) -> tuple[IntervalSeries, QualityReport]:
     """Check, convert and build the series of parsed rows; raise on any hard problem."""
     problems = _RowProblems()
