@@ -203,6 +203,7 @@ def normalise(
     seconds: list[int] = []
     values: list[float] = []
     seen_ambiguous: dict[tuple[str, str], int] = {}
+    parsed_times: dict[str, _Parsed] = {}
     for position, row in enumerate(raw.row):
         meter_id, unit = raw.meter[position], raw.unit[position]
         meter = meters.get(meter_id)
@@ -216,7 +217,9 @@ def normalise(
         value = _number(raw.value[position])
         if value is None:
             problems.add("value", (row, "value"), f"'{raw.value[position]}' is not a number")
-        instant = _instant(raw.timestamp[position], zone, meter_id, seen_ambiguous, problems, row)
+        instant = _instant(
+            raw.timestamp[position], zone, meter_id, seen_ambiguous, problems, row, parsed_times
+        )
         if scale is None or value is None or instant is None:
             continue
         keep.append(position)
@@ -258,8 +261,10 @@ def _build(
     rollovers: list[Finding] = []
     resets: list[Finding] = []
     negatives: list[Finding] = []
+    # rows are sorted by meter: each meter is one slice (no pass over all rows per meter)
+    bounds = np.searchsorted(meter_of, np.arange(len(meter_ids) + 1))
     for position, meter_id in enumerate(meter_ids):
-        rows = meter_of == position
+        rows = slice(bounds[position], bounds[position + 1])
         t, v = at[rows], value[rows]
         meter = plant.meter(meter_id)
         if meter.cumulative:
@@ -349,8 +354,11 @@ def _spikes(series: IntervalSeries, ratio: float) -> list[Finding]:
     findings: list[Finding] = []
     duration = np.maximum(series.end_s - series.start_s, 1)
     power = series.value / duration
+    positive = np.flatnonzero(power > 0)
+    by_meter = positive[np.argsort(series.meter[positive], kind="stable")]
+    bounds = np.searchsorted(series.meter[by_meter], np.arange(len(series.meter_ids) + 1))
     for position, meter_id in enumerate(series.meter_ids):
-        rows = np.flatnonzero((series.meter == position) & (power > 0))
+        rows = by_meter[bounds[position] : bounds[position + 1]]
         if rows.size < SPIKE_MIN_INTERVALS:
             continue
         median = float(np.median(power[rows]))
@@ -412,6 +420,10 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+# What a timestamp text means: its UTC instant(s) — two for a repeated local hour — or why none.
+_Parsed = tuple[int, int | None] | str
+
+
 def _instant(
     text: str,
     zone: ZoneInfo,
@@ -419,28 +431,37 @@ def _instant(
     seen: dict[tuple[str, str], int],
     problems: _RowProblems,
     row: int,
+    cache: dict[str, _Parsed],
 ) -> int | None:
+    parsed = cache.get(text)
+    if parsed is None:
+        # many meters share a timestamp: each distinct text is parsed once
+        parsed = cache[text] = _parse_time(text, zone)
+    if isinstance(parsed, str):
+        problems.add("timestamp", (row, "timestamp"), parsed)
+        return None
+    first, second = parsed
+    if second is None:
+        return first
+    key = (meter_id, text)
+    seen[key] = seen.get(key, 0) + 1
+    return second if seen[key] > 1 else first
+
+
+def _parse_time(text: str, zone: ZoneInfo) -> _Parsed:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        problems.add("timestamp", (row, "timestamp"), f"'{text}' is not an ISO 8601 time")
-        return None
+        return f"'{text}' is not an ISO 8601 time"
     if moment.tzinfo is not None:
-        return int(moment.timestamp())
+        return int(moment.timestamp()), None
     local = moment.replace(tzinfo=zone)
     first, second = local.replace(fold=0), local.replace(fold=1)
-    if first.utcoffset() != second.utcoffset():
-        key = (meter_id, text)
-        seen[key] = seen.get(key, 0) + 1
-        if _back_to_local(first, zone) != moment:  # the skipped hour of a spring-forward
-            problems.add(
-                "timestamp",
-                (row, "timestamp"),
-                f"local time '{text}' does not exist in {zone.key} (clocks went forward)",
-            )
-            return None
-        return int((second if seen[key] > 1 else first).timestamp())
-    return int(local.timestamp())
+    if first.utcoffset() == second.utcoffset():
+        return int(local.timestamp()), None
+    if _back_to_local(first, zone) != moment:  # the skipped hour of a spring-forward
+        return f"local time '{text}' does not exist in {zone.key} (clocks went forward)"
+    return int(first.timestamp()), int(second.timestamp())
 
 
 def _back_to_local(moment: datetime, zone: ZoneInfo) -> datetime:

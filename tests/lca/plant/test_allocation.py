@@ -102,3 +102,31 @@ def test_every_problem_of_the_inputs_at_once() -> None:
     assert ("carrier_factors", "natural_gas") in where
     assert ("readings", "zz") in where
     assert ("lots", 0, "line") in where
+
+
+def test_aggregates_by_line_day_and_model_with_materials() -> None:
+    """The two lots above carry 33.667 + 40.333 = 74 kg of plant energy. With 10 kg of materials
+    per cell made, A adds 100 × 10 = 1000 and B 80 × 10 = 800 (its 20 scrapped cells included):
+    1874 kg over 160 good cells = 11.7125 kg per good cell on line L1, on 2 March, for the model."""
+    series = hourly_series({"l1": [10, 20, 30, 40], "dry_el": [12, 12, 12, 12]}, H0)
+    result = plant_footprint(
+        line_and_dry_room(),
+        series,
+        _lots(),
+        flat_grid(),
+        {},
+        first_hour=H0,
+        hours=4,
+        material_kg_per_cell={"nmc811": 10.0},
+    )
+    for by, key in (
+        ("line", "L1"),
+        ("day", "2026-03-02"),
+        ("month", "2026-03"),
+        ("cell_model", "nmc811"),
+    ):
+        (row,) = result.aggregate(by)
+        assert (row.key, row.lots, row.good_cells) == (key, 2, 160)
+        assert row.kg_co2e["market_hourly"] == pytest.approx(1874)
+        assert row.kg_co2e_per_good_cell["location"] == pytest.approx(11.7125)
+    assert result.lot("B").material_kg_co2e_per_good_cell == pytest.approx(800 / 60)
