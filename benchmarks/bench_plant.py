@@ -23,7 +23,7 @@ from lca.plant.factors import GridInputs, HourlyFactors, HourlyInstrument
 from lca.plant.footprint import plant_footprint
 from lca.plant.lots import Lot
 from lca.plant.model import Line, Meter, Plant
-from lca.plant.readings import IntervalSeries
+from lca.plant.series import IntervalSeries
 
 
 def synthetic_year(

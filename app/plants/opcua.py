@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from lca.plant.model import Plant
-from lca.plant.readings import IntervalSeries, QualityReport, RawReadings, normalise
+from lca.plant.readings import QualityReport, RawReadings, normalise
+from lca.plant.series import IntervalSeries
 
 
 class OpcUaPullError(RuntimeError):

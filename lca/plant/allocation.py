@@ -30,7 +30,7 @@ from scipy import sparse
 
 from lca.plant.lots import Lot
 from lca.plant.model import Plant
-from lca.plant.readings import Floats, IntervalSeries, Ints, hourly_matrix
+from lca.plant.series import Floats, IntervalSeries, Ints, hourly_matrix
 
 
 @dataclass(frozen=True)

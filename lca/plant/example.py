@@ -24,7 +24,7 @@ from lca.catalogue import DEFAULT_DATA_DIR
 from lca.plant.factors import HourlyInstrument
 from lca.plant.lots import Lot
 from lca.plant.model import Area, Line, Meter, Plant
-from lca.plant.readings import IntervalSeries
+from lca.plant.series import IntervalSeries
 
 CELL_MODELS = ("nmc811_pouch", "nmc622_pouch")
 

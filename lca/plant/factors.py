@@ -37,7 +37,7 @@ from typing import Final
 import numpy as np
 
 from lca.plant.model import PlantDataError, Problem
-from lca.plant.readings import Floats, Ints
+from lca.plant.series import Floats, Ints
 
 METHODS: Final[tuple[str, ...]] = ("location", "market_annual", "market_hourly")
 INSTRUMENT_KINDS: Final[tuple[str, ...]] = (

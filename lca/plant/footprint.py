@@ -19,7 +19,7 @@ from lca.plant.allocation import Allocation, allocate, bucket_energy, lot_hours
 from lca.plant.factors import METHODS, ElectricityFactors, GridInputs, electricity_factors
 from lca.plant.lots import Lot
 from lca.plant.model import Plant, PlantDataError, Problem, plant_problems
-from lca.plant.readings import Floats, IntervalSeries, Ints
+from lca.plant.series import Floats, IntervalSeries, Ints
 
 
 @dataclass(frozen=True)

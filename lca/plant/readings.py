@@ -1,4 +1,4 @@
-"""Meter readings: parse, convert to canonical units, check quality, merge re-uploads.
+"""Meter readings: parse, convert to canonical units and check quality (merge: lca.plant.series).
 
 Readings arrive as CSV (long: ``meter,timestamp,value,unit``; wide: ``timestamp`` and one column
 per meter, headed ``meter [unit]``) or JSON records with the long layout's keys. A timestamp is the
@@ -8,9 +8,8 @@ plant's zone: in the repeated hour of a DST fall-back the first occurrence is th
 time) instant and the second the later one (``fold=1``), so a 25-hour day keeps 25 hours; a local
 time that does not exist (the skipped hour of a spring-forward) is a problem.
 
-A series is a set of arrays (numpy, one row per interval): meter index, start and end in UTC epoch
-seconds, energy in the carrier's canonical unit. Hard problems (an unknown meter, a value that is
-not a number, a unit of the wrong dimension — m³ on an electricity meter) raise
+The result is an interval series (:mod:`lca.plant.series`). Hard problems (an unknown meter, a
+value that is not a number, a unit of the wrong dimension — m³ on an electricity meter) raise
 :class:`~lca.plant.model.PlantDataError` with every problem at once; soft findings go to the
 :class:`QualityReport` and the values stay (or, for negative intervals, are dropped and reported).
 
@@ -25,17 +24,17 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import numpy.typing as npt
 
 from lca.fuels import FUEL_PROPERTIES, fuel_energy_mj
 from lca.plant.model import Location, Plant, PlantDataError, Problem
+from lca.plant.series import Floats, IntervalSeries, Ints, empty_series
 from lca.units import UnitError, convert, parse_quantity
 
 SPIKE_RATIO = 10.0
@@ -43,28 +42,6 @@ SPIKE_MIN_INTERVALS = 24
 # Hard problems of one kind are listed row by row up to this many, then summarised, so a file of
 # a million bad rows yields a readable answer.
 MAX_ROW_PROBLEMS = 50
-
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True, eq=False)
-class IntervalSeries:
-    """Interval energies of several meters; ``meter`` indexes ``meter_ids``."""
-
-    meter_ids: tuple[str, ...]
-    meter: Ints
-    start_s: Ints
-    end_s: Ints
-    value: Floats  # canonical unit of the meter's carrier (kWh or MJ)
-
-    def __len__(self) -> int:
-        return int(self.meter.size)
-
-    def total(self, meter_id: str) -> float:
-        if meter_id not in self.meter_ids:
-            return 0.0
-        return float(self.value[self.meter == self.meter_ids.index(meter_id)].sum())
 
 
 @dataclass(frozen=True)
@@ -102,11 +79,6 @@ class RawReadings:
     timestamp: list[str]
     value: list[Any]
     unit: list[str]
-
-
-def empty_series() -> IntervalSeries:
-    none = np.zeros(0, dtype=np.int64)
-    return IntervalSeries((), none, none, none.copy(), np.zeros(0))
 
 
 def parse_long_csv(
@@ -466,79 +438,6 @@ def _parse_time(text: str, zone: ZoneInfo) -> _Parsed:
 
 def _back_to_local(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-
-
-def merge(existing: IntervalSeries, upload: IntervalSeries) -> tuple[IntervalSeries, int]:
-    """``existing`` with ``upload`` laid over it, and how many old intervals it replaced.
-
-    For each meter in the upload, every old interval that overlaps the span the upload covers for
-    that meter (first start to last end) is dropped, so re-sending a period replaces it whatever
-    the interval length, and never counts it twice.
-    """
-    meter_ids = tuple(sorted(set(existing.meter_ids) | set(upload.meter_ids)))
-    index = {m: i for i, m in enumerate(meter_ids)}
-    old_meter = _remap(existing, index)
-    new_meter = _remap(upload, index)
-    lo = np.full(len(meter_ids), np.iinfo(np.int64).max, dtype=np.int64)
-    hi = np.full(len(meter_ids), np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(lo, new_meter, upload.start_s)
-    np.maximum.at(hi, new_meter, upload.end_s)
-    replaced = (existing.start_s < hi[old_meter]) & (existing.end_s > lo[old_meter])
-    keep = ~replaced
-    meter = np.concatenate([old_meter[keep], new_meter])
-    start = np.concatenate([existing.start_s[keep], upload.start_s])
-    end = np.concatenate([existing.end_s[keep], upload.end_s])
-    value = np.concatenate([existing.value[keep], upload.value])
-    order = np.lexsort((start, meter))
-    merged = IntervalSeries(meter_ids, meter[order], start[order], end[order], value[order])
-    return merged, int(replaced.sum())
-
-
-def _remap(series: IntervalSeries, index: Mapping[str, int]) -> Ints:
-    lookup = np.array([index[m] for m in series.meter_ids], dtype=np.int64)
-    return lookup[series.meter] if len(series) else np.zeros(0, dtype=np.int64)
-
-
-def hourly_matrix(
-    series: IntervalSeries, meter_ids: Sequence[str], first_hour: int, hours: int
-) -> Floats:
-    """Energy per meter (rows, in ``meter_ids`` order) and UTC hour (columns).
-
-    ``first_hour`` is in hours since the epoch. An interval that spans several hours is spread over
-    them in proportion to time; energy outside the window is left out.
-    """
-    matrix = np.zeros((len(meter_ids), hours))
-    if not len(series):
-        return matrix
-    position = {m: i for i, m in enumerate(meter_ids)}
-    row_of = np.array([position.get(m, -1) for m in series.meter_ids], dtype=np.int64)
-    rows = row_of[series.meter]
-    start, end, value = series.start_s, series.end_s, series.value
-    first = start // 3600
-    # Most intervals (15-minute or hourly meters) lie inside one hour: binned directly. The few
-    # that span hours are cut into one piece per hour, each with its share of the time.
-    single = end <= (first + 1) * 3600
-    if single.all():
-        pieces = [(rows, first, value)]
-    else:
-        pieces = [(rows[single], first[single], value[single])]
-        span = np.flatnonzero(~single)
-        count = (end[span] - 1) // 3600 - first[span] + 1
-        entry = np.repeat(span, count)
-        offset = np.arange(entry.size) - np.repeat(np.cumsum(count) - count, count)
-        hour = first[entry] + offset
-        overlap = np.minimum(end[entry], (hour + 1) * 3600) - np.maximum(start[entry], hour * 3600)
-        pieces.append((rows[entry], hour, value[entry] * overlap / (end - start)[entry]))
-    for piece_rows, piece_hours, piece_values in pieces:
-        column = piece_hours - first_hour
-        inside = (piece_rows >= 0) & (column >= 0) & (column < hours)
-        # bincount sums repeated cells an order of magnitude faster than np.add.at
-        matrix += np.bincount(
-            piece_rows[inside] * hours + column[inside],
-            piece_values[inside],
-            minlength=len(meter_ids) * hours,
-        ).reshape(len(meter_ids), hours)
-    return matrix
 
 
 def iter_findings(report: QualityReport) -> Iterable[tuple[str, Finding]]:

@@ -8,7 +8,7 @@ import numpy as np
 
 from lca.plant.factors import GridInputs
 from lca.plant.model import Area, Line, Meter, Plant
-from lca.plant.readings import IntervalSeries
+from lca.plant.series import IntervalSeries
 
 
 def hour_of(text: str) -> int:

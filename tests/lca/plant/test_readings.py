@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 
 from lca.plant.model import Line, Meter, Plant, PlantDataError
-from lca.plant.readings import (
-    hourly_matrix,
-    merge,
-    parse_json_records,
-    parse_long_csv,
-    parse_wide_csv,
-)
+from lca.plant.readings import parse_json_records, parse_long_csv, parse_wide_csv
+from lca.plant.series import hourly_matrix, merge
 from tests.lca.plant.conftest import hour_of
 
 CHICAGO = "America/Chicago"  # Spring Hill, Tennessee keeps Central time
