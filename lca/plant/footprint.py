@@ -60,6 +60,13 @@ class PlantFootprint:
     material_kg_per_cell: Floats  # per lot, per cell produced (0 when not given)
 
     @property
+    def lots_outside_window(self) -> tuple[str, ...]:
+        """Lots that ran partly outside the window: their energy there is not counted, so their
+        footprint per good cell is too low until the window covers their whole run."""
+        lo, hi = self.first_hour * 3600, (self.first_hour + self.hours) * 3600
+        return tuple(lot.lot_id for lot in self.lots if lot.start_s < lo or lot.end_s > hi)
+
+    @property
     def fallback_hours(self) -> Ints:
         """Hours (since the epoch, UTC) priced at the region's annual factor."""
         return self.electricity.fallback_hours
