@@ -95,6 +95,29 @@ def factor_band(published: list[PublishedFactor]) -> tuple[float, float] | None:
     return min(p.low for p in band) / FACTOR_BAND, max(p.high for p in band) * FACTOR_BAND
 
 
+def factory_energy_band(ranges: list[PublishedRange]) -> tuple[float, float]:
+    """Acceptable plant energy per kWh of cell (all carriers, kWh/kWh): the published span of the
+    ``kWh/kWh`` rows widened by :data:`FACTOR_BAND` each way, as for the per-kg factors."""
+    rows = [r for r in ranges if r.unit == "kWh/kWh"]
+    return min(r.low for r in rows) / FACTOR_BAND, max(r.high for r in rows) * FACTOR_BAND
+
+
+def factory_energy_kwh_per_kwh(bom: dict) -> tuple[float, float]:  # type: ignore[type-arg]
+    """(plant electricity kWh, plant heat MJ) per kWh of nominal cell energy of one BOM."""
+    from lca.units import convert, parse_quantity
+
+    cell, plant = bom["cell"], bom["plant"]
+    kwh = (
+        convert(parse_quantity(cell["nominal_capacity"]), "A*h")
+        * convert(parse_quantity(cell["nominal_voltage"]), "V")
+        / 1000
+    )
+    return (
+        convert(parse_quantity(plant["electricity_per_cell"]), "kWh") / kwh,
+        convert(parse_quantity(plant["heat_per_cell"]), "MJ") / kwh,
+    )
+
+
 def published_factors(data_dir: Path = DEFAULT_DATA_DIR) -> list[PublishedFactor]:
     with (data_dir / "validation" / "factors.csv").open(newline="", encoding="utf-8") as handle:
         return [

@@ -28,6 +28,8 @@ from lca.validation import (
     ValidationRow,
     example_boms,
     factor_band,
+    factory_energy_band,
+    factory_energy_kwh_per_kwh,
     footprint_in,
     markdown_table,
     published_factors,
@@ -153,23 +155,24 @@ def design_table(rows: list[ValidationRow], ranges: list[PublishedRange]) -> str
     return "\n".join(lines)
 
 
-def factory_energy_table(data_dir: Path = DEFAULT_DATA_DIR) -> str:
+def factory_energy_table(ranges: list[PublishedRange], data_dir: Path = DEFAULT_DATA_DIR) -> str:
     """Plant electricity + heat per kWh of cell for every example (the cell-plant energy factor)."""
-    from lca.units import convert, parse_quantity
-
+    published = "; ".join(
+        f"{r.low:g}{'' if r.low == r.high else f'–{r.high:g}'} ({r.chemistry})"
+        for r in ranges
+        if r.unit == "kWh/kWh"
+    )
+    low, high = factory_energy_band(ranges)
     lines = [
+        f"Published, kWh of all carriers per kWh of cell: {published} (`published.csv`). "
+        f"`tests/lca/test_factor_validation.py` holds every example within {low:.1f}–{high:.1f} "
+        "(the published span widened by `FACTOR_BAND`).",
+        "",
         "| example | plant electricity, kWh/kWh | plant heat, MJ/kWh | total, kWh/kWh |",
         "|---|---|---|---|",
     ]
     for name, bom in example_boms(data_dir).items():
-        cell, plant = bom["cell"], bom["plant"]
-        kwh = (
-            convert(parse_quantity(cell["nominal_capacity"]), "A*h")
-            * convert(parse_quantity(cell["nominal_voltage"]), "V")
-            / 1000
-        )
-        electricity = convert(parse_quantity(plant["electricity_per_cell"]), "kWh") / kwh
-        heat = convert(parse_quantity(plant["heat_per_cell"]), "MJ") / kwh
+        electricity, heat = factory_energy_kwh_per_kwh(bom)
         lines.append(
             f"| {name} | {electricity:.2f} | {heat:.1f} | {electricity + heat / 3.6:.1f} |"
         )
@@ -314,10 +317,7 @@ def render(background: Background, data_dir: Path = DEFAULT_DATA_DIR) -> str:
         "are). GREET's pack figures (US, 300-mile car pack, materials + assembly, "
         "`data/validation/published.csv`) include pack housing and BMS, our cells do not.\n\n"
         + design_table(rows, ranges),
-        "## Cell-plant energy per kWh of cell\n\n"
-        "Published: Degen et al. 2023 20.3–37.5 kWh/kWh (current large plants), GREET 47.2, "
-        "Degen & Schütte 2022 41.5 (`data/validation/published.csv`).\n\n"
-        + factory_energy_table(data_dir),
+        "## Cell-plant energy per kWh of cell\n\n" + factory_energy_table(ranges, data_dir),
         "## The factors that carry the results\n\n"
         f"Every product whose line carries more than {KEY_SHARE:.0%} of an example, then the "
         "precursors of the cathode materials. Ours is the linter's cradle-to-gate score "

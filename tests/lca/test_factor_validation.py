@@ -11,7 +11,16 @@ import pytest
 
 from lca.catalogue import load_catalogue
 from lca.data_check import plain_system, unit_scores
-from lca.validation import FACTOR_BAND, PublishedFactor, factor_band, published_factors
+from lca.validation import (
+    FACTOR_BAND,
+    PublishedFactor,
+    example_boms,
+    factor_band,
+    factory_energy_band,
+    factory_energy_kwh_per_kwh,
+    published_factors,
+    published_ranges,
+)
 
 PUBLISHED = published_factors()
 SCORES = unit_scores(plain_system(load_catalogue()))
@@ -78,3 +87,13 @@ def test_key_cathode_factors_have_published_figures_or_are_listed_as_open() -> N
     }
     assert precursors <= set(BANDED)
     assert not open_list & set(BANDED)
+
+
+@pytest.mark.parametrize("example", sorted(example_boms()))
+def test_plant_energy_per_kwh_inside_published_band(example: str) -> None:
+    """Electricity + heat (MJ / 3.6) per kWh of cell against Degen et al. 2023 (20.3–37.5),
+    Degen & Schütte 2022 (41.48) and GREET (47.2): within 20.3 / 1.5 = 13.5 to 47.2 × 1.5 = 70.8."""
+    low, high = factory_energy_band(published_ranges())
+    assert (low, high) == pytest.approx((20.3 / 1.5, 47.2 * 1.5))
+    electricity, heat_mj = factory_energy_kwh_per_kwh(example_boms()[example])
+    assert low <= electricity + heat_mj / 3.6 <= high
