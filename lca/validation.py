@@ -29,6 +29,7 @@ DESIGN_STUDY_SUFFIX = "_design"
 class PublishedRange:
     chemistry: str
     boundary: str
+    region: str
     low: float
     high: float
     unit: str
@@ -71,6 +72,7 @@ def published_ranges(data_dir: Path = DEFAULT_DATA_DIR) -> list[PublishedRange]:
             PublishedRange(
                 chemistry=row["chemistry"],
                 boundary=row["boundary"],
+                region=row["region"],
                 low=float(row["low"]),
                 high=float(row["high"]),
                 unit=row["unit"],
