@@ -122,6 +122,20 @@ def factor_table(rows: list[FactorRow]) -> str:
     return "\n".join(lines)
 
 
+def provenance_table(data_dir: Path = DEFAULT_DATA_DIR) -> str:
+    """How the exchanges' sources describe themselves, by the word they start with."""
+    exchanges = load_catalogue(data_dir).exchanges
+    kinds = {"estimate": 0, "derived": 0, "named source": 0}
+    for exchange in exchanges:
+        head = exchange.source.strip().lower()
+        kind = next((k for k in ("estimate", "derived") if head.startswith(k)), "named source")
+        kinds[kind] += 1
+    lines = ["| source of the exchange | exchanges | share |", "|---|---|---|"]
+    for kind, count in kinds.items():
+        lines.append(f"| {kind} | {count} | {count / len(exchanges):.0%} |")
+    return "\n".join(lines)
+
+
 def design_rows(rows: list[ValidationRow]) -> list[ValidationRow]:
     return [r for r in rows if r.example.endswith(DESIGN_STUDY_SUFFIX)]
 
@@ -344,6 +358,10 @@ def render(background: Background, data_dir: Path = DEFAULT_DATA_DIR) -> str:
         "`tests/lca/test_factor_validation.py`: ours must lie within the published span widened "
         "by `lca.validation.FACTOR_BAND` each way; `context` figures have an unclear basis and "
         "are shown only.\n\n" + factor_table(factors),
+        "## Where the exchanges come from\n\n"
+        "By the first word of each exchange's `source` (data/README.md: derived values and "
+        "estimates say so and say how; a derived value computes from named sources, an estimate "
+        "is an engineering judgement).\n\n" + provenance_table(data_dir),
         fill_placeholders(notes, note_values(background, rows, data_dir)).strip(),
     ]
     return "\n\n".join(sections) + "\n"
