@@ -165,3 +165,37 @@ def test_pcf_with_an_absurd_value_per_kg_is_422(client, supplier) -> None:  # ty
     assert ["footprint", "pcf", "pcfExcludingBiogenicUptake"] in [
         e["loc"] for e in response.json()["errors"]
     ]
+
+
+@pytest.mark.parametrize("column", ["nominal_energy_kwh", "line amount"])
+def test_a_bom_stored_with_an_infinite_quantity_gets_a_problem_not_a_footprint(
+    client, settings, example_bom, column
+) -> None:  # type: ignore[no-untyped-def]
+    """A BOM stored before the ranges existed could hold Infinity; its footprint used to be a
+    500, or 0.0 kg CO2e per kWh for an infinite energy. It is now a 422 and no footprint."""
+    import uuid
+
+    from sqlmodel import Session, select
+
+    from app.models import Bom, BomLine, Footprint
+    from app.runtime import get_engine
+
+    bom_id = uuid.UUID(client.post("/v1/boms", json=example_bom).json()["id"])
+    with Session(get_engine(settings)) as session:
+        if column == "nominal_energy_kwh":
+            bom = session.get(Bom, bom_id)
+            assert bom is not None
+            bom.nominal_energy_kwh = float("inf")
+            session.add(bom)
+        else:
+            line = session.exec(select(BomLine).where(BomLine.bom_id == bom_id)).first()
+            assert line is not None
+            line.amount = float("inf")
+            session.add(line)
+        session.commit()
+    response = client.post(f"/v1/boms/{bom_id}/footprints")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert response.json()["errors"], response.json()
+    with Session(get_engine(settings)) as session:
+        assert not session.exec(select(Footprint).where(Footprint.bom_id == bom_id)).all()
