@@ -52,7 +52,7 @@ class Amount:
 #     quantity  = [sign] number [spaces] units
 #     number    = digits ["." digits] | "." digits, then optionally ("e" | "E") [sign] digits
 #     units     = term {[spaces] ("*" | "/") [spaces] term}
-#     term      = name [("^" | "**") [sign] digit]
+#     term      = name [("^" | "**") [sign] digit | superscript]   (m^3, m**3, m³, s⁻¹)
 #     name      = a letter (or µ, μ, °, Ω, _) followed by letters, ASCII digits or "_"
 #
 # The number is read by ``float`` and each unit name by Pint's registry, so nothing is ever
@@ -69,6 +69,8 @@ _SPACES = re.compile(r"[ \t]*")
 _NAME = re.compile(r"[A-Za-z_µμ°Ω][A-Za-z0-9_]*")
 _OPERATOR = re.compile(r"\*\*|[*/^]")
 _EXPONENT = re.compile(r"[+-]?[0-9]+")
+_SUPERSCRIPT = re.compile("\u207b?[\u00b9\u00b2\u00b3\u2074]")  # ⁻ and ¹ ² ³ ⁴
+_SUPERSCRIPT_VALUES: Final = {"\u00b9": 1, "\u00b2": 2, "\u00b3": 3, "\u2074": 4}
 
 
 def parse_quantity(text: str) -> pint.Quantity:
@@ -124,7 +126,12 @@ def _parse_units(text: str, position: int, shown: str) -> pint.Unit:
                 f"'{shown}' is not a quantity Pint understands ({exc or 'unparsable'})"
             ) from None
         position = name.end()
-        power = _OPERATOR.match(text, position)
+        superscript = _SUPERSCRIPT.match(text, position)
+        if superscript is not None:
+            power_of = _SUPERSCRIPT_VALUES[superscript.group()[-1]]
+            term = term ** (-power_of if len(superscript.group()) == 2 else power_of)
+            position = superscript.end()
+        power = None if superscript else _OPERATOR.match(text, position)
         if power is not None and power.group() in ("^", "**"):
             exponent = _EXPONENT.match(text, power.end())
             digits = exponent.group().lstrip("+-") if exponent else ""

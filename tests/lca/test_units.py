@@ -79,6 +79,8 @@ def test_a_quantity_is_a_number_and_a_unit_not_an_expression(text: str, message:
         ("1026 Btu / ft^3", "MJ/m^3", 38.2256),  # the EIA heat content of US natural gas
         ("1 kg/m^2/s", "kg/(m^2*s)", 1.0),  # left to right, as Pint and Python read it
         ("0.45 kg/kWh", "kg/kWh", 0.45),
+        ("1.2e6 m\u00b3", "m^3", 1.2e6),  # superscripts, as meters and bills print them
+        ("3 s\u207b\u00b9", "1/s", 3.0),
     ],
 )
 def test_number_and_unit_forms_that_are_accepted(text: str, unit: str, expected: float) -> None:
