@@ -275,3 +275,68 @@ def test_a_ruleset_file_with_an_unknown_fallback_is_refused(tmp_path: Path) -> N
     (tmp_path / "rulesets" / "rulesets.json").write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match="fallback 'guesswork'"):
         load_rulesets(tmp_path)
+
+
+# --- records from a background and supplier reports (toy background, see tests/toy.py) --------
+# Toy unit scores (kg CO2e/kWh): grid XX 0.5298, wind 0.011; XX residual mix 0.6; YY has none.
+
+
+def test_grid_factors_come_from_the_background_and_the_regions_file(toy_background) -> None:  # type: ignore[no-untyped-def]
+    from lca.rulesets.inputs import grid_factors
+
+    xx = grid_factors(toy_background, "XX")
+    assert xx.grid_average_kg_per_kwh == pytest.approx(0.5298, rel=1e-6)
+    assert xx.residual_mix_kg_per_kwh == 0.6
+    # XX is a national region: its own grid activity is the national mix.
+    assert xx.national_consumption_mix_kg_per_kwh == pytest.approx(0.5298, rel=1e-6)
+    assert grid_factors(toy_background, "YY").residual_mix_kg_per_kwh is None
+
+
+def _energy_report(**changes):  # type: ignore[no-untyped-def]
+    from lca.supplier import EnergyReportData, Instrument
+
+    wind = Instrument(kind="ppa", kwh=2000.0, technology="wind", vintage_year=2025, market="XX")
+    fields = {
+        "product": "nickel_sulfate",
+        "output_kg": 1000.0,
+        "period_start": date(2025, 1, 1),
+        "period_end": date(2025, 12, 31),
+        "grid_region": "XX",
+        "grid_kwh": 2000.0,
+        "instruments": (wind,),
+        "onsite_kwh": {"wind": 500.0},
+    }
+    return EnergyReportData(**{**fields, **changes})
+
+
+def test_supplier_report_instruments_need_recorded_cancellation(toy_background) -> None:  # type: ignore[no-untyped-def]
+    """2,000 kWh from the grid plus 500 kWh of on-site wind; a 2,000 kWh wind PPA.
+    Without certificate ids the PPA is rejected under Scope 2 market-based:
+    500 × 0.011 + 2,000 × 0.6 = 5.5 + 1,200 = 1,205.5 kg; with them it covers the grid kWh:
+    500 × 0.011 + 2,000 × 0.011 = 27.5 kg. Location-based and the EU draft (national mix = the
+    XX grid): 5.5 + 2,000 × 0.5298 = 1,065.1 kg."""
+    from lca.rulesets.inputs import record_from_energy_report
+
+    record = record_from_energy_report(_energy_report(), toy_background)
+    assert record.kwh == 2500.0
+    market, location, eu = evaluate_all((MARKET, LOCATION, EU_DRAFT), record)
+    assert market.kg_co2e == pytest.approx(1205.5, rel=1e-6)
+    assert "not cancelled" in market.instruments[1].reasons[0]
+    assert location.kg_co2e == pytest.approx(1065.1, rel=1e-6)
+    assert eu.kg_co2e == pytest.approx(1065.1, rel=1e-6)
+    report = _energy_report()
+    evidenced = replace(
+        report, instruments=(replace(report.instruments[0], certificate_ids=("XX-1",)),)
+    )
+    record = record_from_energy_report(evidenced, toy_background)
+    assert evaluate(MARKET, record).kg_co2e == pytest.approx(27.5, rel=1e-6)
+
+
+def test_supplier_rate_covers_the_grid_kwh_the_instruments_leave(toy_background) -> None:  # type: ignore[no-untyped-def]
+    """No instruments, a utility rate of 0.2 in YY (no residual mix): 2,000 × 0.2 = 400 kg
+    plus 500 × 0.011 = 5.5 on site, 405.5 kg under Scope 2 market-based."""
+    from lca.rulesets.inputs import record_from_energy_report
+
+    report = _energy_report(grid_region="YY", instruments=(), supplier_specific_kg_per_kwh=0.2)
+    result = evaluate(MARKET, record_from_energy_report(report, toy_background))
+    assert result.kg_co2e == pytest.approx(405.5, rel=1e-6)
