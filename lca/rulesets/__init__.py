@@ -10,7 +10,7 @@ Pure: no web, SQL or settings imports.
 """
 
 from lca.rulesets.catalogue import Ruleset, RulesetCatalogue, load_rulesets
-from lca.rulesets.evaluate import evaluate, evaluate_all
+from lca.rulesets.evaluate import evaluate, evaluate_all, figures
 from lca.rulesets.model import (
     CERTIFICATE_STATUSES,
     INSTRUMENT_KINDS,
@@ -39,5 +39,6 @@ __all__ = [
     "UnknownRuleset",
     "evaluate",
     "evaluate_all",
+    "figures",
     "load_rulesets",
 ]

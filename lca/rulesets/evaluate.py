@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from lca.rulesets.catalogue import Ruleset
 from lca.rulesets.model import (
@@ -350,3 +351,25 @@ def _not_applicable(
         instruments=decisions,
         notes=(reason,),
     )
+
+
+def figures(results: Iterable[RulesetResult], headline: str) -> dict[str, Any]:
+    """What a footprint stores: each ruleset's kg CO2e per kWh (None where it cannot be applied),
+    which ruleset the headline uses, and every result's explanation, as JSON-ready data.
+
+    ``headline`` is a ruleset code or ``code/version`` among ``results`` that could be applied.
+    """
+    results = tuple(results)
+    chosen = [r for r in results if headline in (r.ruleset, f"{r.ruleset}/{r.version}")]
+    if not chosen:
+        known = ", ".join(f"{r.ruleset}/{r.version}" for r in results)
+        raise ValueError(f"headline ruleset '{headline}' is not among the results ({known})")
+    if not chosen[0].applicable:
+        raise ValueError(
+            f"headline ruleset '{headline}' cannot be applied to this record: {chosen[0].notes[0]}"
+        )
+    return {
+        "headline": f"{chosen[0].ruleset}/{chosen[0].version}",
+        "kg_co2e_per_kwh": {f"{r.ruleset}/{r.version}": r.kg_co2e_per_kwh for r in results},
+        "results": [r.as_dict() for r in results],
+    }
