@@ -12,14 +12,13 @@ from __future__ import annotations
 import copy
 import json
 import math
-import uuid
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 
-from app.report_schemas import Declaration, DeclarationStage, FunctionalUnit
 from lca.passport import (
     SCHEMA_FILE,
     PassportError,
@@ -38,39 +37,37 @@ PER_CELL = {
 }
 
 
-def _declaration() -> Declaration:
-    unit = FunctionalUnit(
-        application="ev_m1_n1",
-        label="passenger car",
-        energy_capacity_kwh=0.219,
-        full_equivalent_cycles_per_year=60,
-        service_years=8,
-        total_energy_kwh=ENERGY_KWH,
-        cycles_source="draft delegated act",
-        years_source="draft delegated act",
-        overridden=[],
-    )
-    return Declaration(
-        manufacturer="Ultium Cells, Spring Hill, Tennessee (illustrative)",
-        battery_model="NMC811 pouch 60 Ah",
-        plant_location="Ultium Cells, Spring Hill (grid region US-SRTV, US)",
-        carbon_footprint_kg_co2e_per_kwh=sum(PER_CELL.values()) / ENERGY_KWH,
-        stages=[
-            DeclarationStage(stage=s, label=s, kg_co2e_per_kwh=v / ENERGY_KWH, assessed=True)
+def _declaration() -> dict[str, Any]:
+    """A declaration body as the EU declaration endpoint serves it
+    (``cellcarbon.eu-battery-cf-declaration/1``, JSON)."""
+    return {
+        "declaration": "cellcarbon.eu-battery-cf-declaration/1",
+        "manufacturer": "Ultium Cells, Spring Hill, Tennessee (illustrative)",
+        "battery_model": "NMC811 pouch 60 Ah",
+        "plant_location": "Ultium Cells, Spring Hill (grid region US-SRTV, US)",
+        "carbon_footprint_kg_co2e_per_kwh": sum(PER_CELL.values()) / ENERGY_KWH,
+        "stages": [
+            {"stage": s, "label": s, "kg_co2e_per_kwh": v / ENERGY_KWH, "assessed": True}
             for s, v in PER_CELL.items()
         ],
-        functional_unit=unit,
-        performance_class=None,
-        performance_class_note="classes not yet defined",
-        public_study="https://example.org/studies/nmc811-pouch",
-        identifiers={"footprint_id": str(uuid.UUID(int=1))},
-        notes=[],
-    )
+        "functional_unit": {
+            "application": "ev_m1_n1",
+            "energy_capacity_kwh": 0.219,
+            "full_equivalent_cycles_per_year": 60.0,
+            "service_years": 8.0,
+            "total_energy_kwh": ENERGY_KWH,
+        },
+        "performance_class": None,
+        "performance_class_note": "classes not yet defined",
+        "public_study": "https://example.org/studies/nmc811-pouch",
+        "identifiers": {"footprint_id": "00000000-0000-0000-0000-000000000001"},
+        "notes": [],
+    }
 
 
 def _section() -> dict:  # type: ignore[type-arg]
     data = passport_input_from_declaration(
-        _declaration().model_dump(mode="json"),
+        _declaration(),
         battery_identifier="urn:example:battery-model:nmc811-pouch-60ah",
         electricity_ruleset="eu-cfb-ev-delegated-act-draft/2024-04",
         electricity_ruleset_status="draft",
@@ -127,7 +124,7 @@ def test_the_schema_rejects_a_damaged_section(damage) -> None:  # type: ignore[n
 
 def test_a_cradle_to_gate_declaration_is_refused_with_every_problem() -> None:
     """Distribution and end of life not assessed, and no link to a study: three problems."""
-    body = _declaration().model_dump(mode="json")
+    body = _declaration()
     for stage in body["stages"][2:]:
         stage["assessed"] = False
     body["public_study"] = "on request"
@@ -142,7 +139,7 @@ def test_a_cradle_to_gate_declaration_is_refused_with_every_problem() -> None:
 
 def test_stages_that_do_not_add_up_to_the_total_are_refused() -> None:
     data = passport_input_from_declaration(
-        _declaration().model_dump(mode="json"),
+        _declaration(),
         battery_identifier="b-1",
         electricity_ruleset="ghgp-scope2-market/2015",
     )
