@@ -8,7 +8,7 @@ export CELLCARBON_DATABASE_URL ?= sqlite:///./var/cellcarbon.db
 export CELLCARBON_BRIGHTWAY_DIR ?= ./var/brightway
 export BRIGHTWAY_DIR := $(abspath $(CELLCARBON_BRIGHTWAY_DIR))
 
-.PHONY: run run-tls test lint install install-dev migrate background bench bench-quick fuzz worker clean
+.PHONY: run run-tls test lint install install-dev migrate background bench bench-quick bench-plant fuzz worker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ bench: $(DEV_STAMP)
 # The same comparisons on 2,000 activities, in well under a minute.
 bench-quick: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.bench_engine --activities 2000 --boms 2000 --naive-sample 20
+
+# Plant footprints: a synthetic year of 15-minute meter data and 10,000 lots, allocated and priced
+# in three methods (location, market with annual and with hourly matching); prints lots/s.
+bench-plant: $(DEV_STAMP)
+	$(BIN)/python -m benchmarks.bench_plant --lots 10000 --budget 5
 
 # A Celery worker for jobs; needs CELLCARBON_BROKER_URL (and the `scale` extra, in dev extras).
 worker: $(DEV_STAMP)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from lca.background import Background
 from lca.footprint import STAGE_MATERIALS, STAGE_PRODUCTION, ForegroundInput
+from lca.ranges import range_problem
 from lca.units import UnitError, convert, parse_quantity
 
 # Plant heat is counted as the natural gas the plant burns (MJ of fuel, lower heating value), as
@@ -138,20 +139,31 @@ class _Collector:
         loc: Location,
         unit: str,
         *,
+        kind: str,
         positive: bool = True,
         density_kg_per_l: float | None = None,
         what: str = "",
     ) -> float:
+        """``text`` in ``unit``, or NaN after recording why it cannot be used.
+
+        ``kind`` names its plausible range in :data:`lca.ranges.PLAUSIBLE_RANGES`.
+        """
         try:
             value = convert(parse_quantity(text), unit, density_kg_per_l=density_kg_per_l)
         except UnitError as exc:
             suffix = f"; {what} is measured in {unit}" if what else ""
             self.problems.append(FieldProblem(loc, f"{exc}{suffix}"))
             return float("nan")
+        problem: str | None
         if positive and not value > 0:
-            self.problems.append(FieldProblem(loc, f"must be greater than zero (got '{text}')"))
-        elif not positive and value < 0:
-            self.problems.append(FieldProblem(loc, f"must not be negative (got '{text}')"))
+            problem = f"must be greater than zero (got '{text}')"
+        elif value < 0:
+            problem = f"must not be negative (got '{text}')"
+        else:
+            problem = range_problem(kind, value, unit)
+        if problem is not None:
+            self.problems.append(FieldProblem(loc, problem))
+            return float("nan")
         return value
 
 
@@ -160,11 +172,25 @@ def normalise_bom(bom: Mapping[str, Any], background: Background) -> NormalisedB
     check = _Collector()
     cell = bom.get("cell") or {}
     plant = bom.get("plant") or {}
-    capacity = check.quantity(cell.get("nominal_capacity"), ("cell", "nominal_capacity"), "Ah")
-    voltage = check.quantity(cell.get("nominal_voltage"), ("cell", "nominal_voltage"), "V")
+    capacity = check.quantity(
+        cell.get("nominal_capacity"),
+        ("cell", "nominal_capacity"),
+        "Ah",
+        kind="cell.nominal_capacity",
+    )
+    voltage = check.quantity(
+        cell.get("nominal_voltage"), ("cell", "nominal_voltage"), "V", kind="cell.nominal_voltage"
+    )
+    energy_kwh = capacity * voltage / 1000.0
+    if energy_kwh == energy_kwh:  # NaN: capacity or voltage is reported already
+        problem = range_problem("cell.nominal_energy", energy_kwh)
+        if problem is not None:
+            check.problems.append(
+                FieldProblem(("cell", "nominal_capacity"), f"capacity × voltage: {problem}")
+            )
     mass = None
     if cell.get("mass") is not None:
-        mass = check.quantity(cell.get("mass"), ("cell", "mass"), "kg")
+        mass = check.quantity(cell.get("mass"), ("cell", "mass"), "kg", kind="cell.mass")
     region = plant.get("grid_region")
     grid = background.grid_regions.get(region) if isinstance(region, str) else None
     if grid is None:
@@ -178,10 +204,15 @@ def normalise_bom(bom: Mapping[str, Any], background: Background) -> NormalisedB
         plant.get("electricity_per_cell", "0 kWh"),
         ("plant", "electricity_per_cell"),
         "kWh",
+        kind="plant.electricity_per_cell",
         positive=False,
     )
     heat = check.quantity(
-        plant.get("heat_per_cell", "0 MJ"), ("plant", "heat_per_cell"), "MJ", positive=False
+        plant.get("heat_per_cell", "0 MJ"),
+        ("plant", "heat_per_cell"),
+        "MJ",
+        kind="plant.heat_per_cell",
+        positive=False,
     )
     lines = _normalise_lines(bom.get("lines") or [], background, check)
     if check.problems:
@@ -193,7 +224,7 @@ def normalise_bom(bom: Mapping[str, Any], background: Background) -> NormalisedB
         cell_format=str(cell.get("format", "")),
         nominal_capacity_ah=capacity,
         nominal_voltage_v=voltage,
-        nominal_energy_kwh=capacity * voltage / 1000.0,
+        nominal_energy_kwh=energy_kwh,
         cell_mass_kg=mass,
         plant_name=str(plant.get("name", "")),
         grid_region=grid.region,
@@ -225,6 +256,7 @@ def _normalise_lines(
             raw.get("amount"),
             ("lines", position, "amount"),
             product.unit,
+            kind=f"line.{product.unit}",
             density_kg_per_l=product.density_kg_per_l,
             what=f"material {product.code}",
         )

@@ -125,6 +125,15 @@ def _lint_method(catalogue: Catalogue) -> list[str]:
     problems = []
     characterised = {f.flow for f in catalogue.factors}
     flow_keys = {f.key for f in catalogue.flows}
+    reported = _reported_gas_groups()
+    for flow in catalogue.flows:
+        if flow.gas_group not in reported:
+            # A group the engine does not report would drop the flow from the by-gas split while
+            # it still counts in the total, so the split would no longer add up.
+            problems.append(
+                f"flows.csv: gas group '{flow.gas_group}' of '{flow.key}' is not one of "
+                f"{', '.join(reported)}"
+            )
     for factor in catalogue.factors:
         if factor.flow not in flow_keys:
             problems.append(f"ipcc_ar6.csv: '{factor.flow}' is not a key of method/flows.csv")
@@ -134,6 +143,13 @@ def _lint_method(catalogue: Catalogue) -> list[str]:
     for key in sorted(used - characterised):
         problems.append(f"biosphere flow '{key}' is used but has no characterisation factor")
     return problems
+
+
+def _reported_gas_groups() -> tuple[str, ...]:
+    """The by-gas groups a footprint reports, plus the separately reported biogenic CO2."""
+    from lca.background import GAS_GROUPS  # the engine's list; imported late (it loads Brightway)
+
+    return (*GAS_GROUPS, "co2_biogenic")
 
 
 def _lint_regions_and_densities(catalogue: Catalogue) -> list[str]:

@@ -1,17 +1,17 @@
-"""Our example cells beside published cell footprints (the table in ``data/VALIDATION.md``).
+"""Our example cells and the factors that carry them, beside published figures.
 
-Run ``python -m lca.validation [--brightway-dir DIR]``: it builds the background if needed, computes
-every example cell as made in its own plant region and in CN, KR and SE, and prints a Markdown
-table with the published ranges from ``data/validation/published.csv``.
+The published figures live in ``data/validation/published.csv`` (cell footprints, shares, factory
+energy) and ``data/validation/factors.csv`` (cradle-to-gate kg CO2e per kg of single products).
+:mod:`lca.validation_report` renders ``data/VALIDATION.md`` from them; run
+``python -m lca.validation_report --write [--brightway-dir DIR]`` after changing anything in
+``data/``.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +21,38 @@ from lca.catalogue import DEFAULT_DATA_DIR
 from lca.footprint import FootprintResult, compute
 
 VALIDATION_REGIONS = ("CN", "KR", "SE")
+# Examples built from a published design-study inventory (premise), not from a teardown.
+DESIGN_STUDY_SUFFIX = "_design"
 
 
 @dataclass(frozen=True)
 class PublishedRange:
     chemistry: str
     boundary: str
+    region: str
     low: float
     high: float
     unit: str
     source: str
+
+
+@dataclass(frozen=True)
+class PublishedFactor:
+    """One published cradle-to-gate figure for one background product (a point when low == high).
+
+    ``use`` is ``band`` when the figure is on the same basis as ours and bounds it in the tests, or
+    ``context`` when its basis is unclear (shown in the table, not tested).
+    """
+
+    factor: str
+    low: float
+    high: float
+    unit: str
+    boundary: str
+    year: int
+    use: str
+    source: str
+    table_page: str
 
 
 @dataclass(frozen=True)
@@ -50,10 +72,67 @@ def published_ranges(data_dir: Path = DEFAULT_DATA_DIR) -> list[PublishedRange]:
             PublishedRange(
                 chemistry=row["chemistry"],
                 boundary=row["boundary"],
+                region=row["region"],
                 low=float(row["low"]),
                 high=float(row["high"]),
                 unit=row["unit"],
                 source=row["source"],
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+# Ours must lie within the published span (lowest low .. highest high of the ``band`` figures)
+# widened by this factor each way. Published figures for one product differ by 2-3x (background
+# database, grid, allocation), so a tighter band would test the choice of paper, not our data;
+# 1.5 still catches a unit or basis error (per kg metal vs per kg salt, kWh vs MJ).
+FACTOR_BAND = 1.5
+
+
+def factor_band(published: list[PublishedFactor]) -> tuple[float, float] | None:
+    """(lowest acceptable, highest acceptable) for one product, or None without a band figure."""
+    band = [p for p in published if p.use == "band"]
+    if not band:
+        return None
+    return min(p.low for p in band) / FACTOR_BAND, max(p.high for p in band) * FACTOR_BAND
+
+
+def factory_energy_band(ranges: list[PublishedRange]) -> tuple[float, float]:
+    """Acceptable plant energy per kWh of cell (all carriers, kWh/kWh): the published span of the
+    ``kWh/kWh`` rows widened by :data:`FACTOR_BAND` each way, as for the per-kg factors."""
+    rows = [r for r in ranges if r.unit == "kWh/kWh"]
+    return min(r.low for r in rows) / FACTOR_BAND, max(r.high for r in rows) * FACTOR_BAND
+
+
+def factory_energy_kwh_per_kwh(bom: dict) -> tuple[float, float]:  # type: ignore[type-arg]
+    """(plant electricity kWh, plant heat MJ) per kWh of nominal cell energy of one BOM."""
+    from lca.units import convert, parse_quantity
+
+    cell, plant = bom["cell"], bom["plant"]
+    kwh = (
+        convert(parse_quantity(cell["nominal_capacity"]), "A*h")
+        * convert(parse_quantity(cell["nominal_voltage"]), "V")
+        / 1000
+    )
+    return (
+        convert(parse_quantity(plant["electricity_per_cell"]), "kWh") / kwh,
+        convert(parse_quantity(plant["heat_per_cell"]), "MJ") / kwh,
+    )
+
+
+def published_factors(data_dir: Path = DEFAULT_DATA_DIR) -> list[PublishedFactor]:
+    with (data_dir / "validation" / "factors.csv").open(newline="", encoding="utf-8") as handle:
+        return [
+            PublishedFactor(
+                factor=row["factor"],
+                low=float(row["low"]),
+                high=float(row["high"]),
+                unit=row["unit"],
+                boundary=row["boundary"],
+                year=int(row["year"]),
+                use=row["use"],
+                source=row["source"],
+                table_page=row["table_page"],
             )
             for row in csv.DictReader(handle)
         ]
@@ -133,18 +212,9 @@ def _chemistry_matches(ours: str, published: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from lca.background import load_background
-    from lca.build import build_background
+    from lca.validation_report import main as report_main
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--brightway-dir", type=Path)
-    args = parser.parse_args(argv)
-    directory = args.brightway_dir or Path(tempfile.mkdtemp()) / "brightway"
-    build_background(directory, progress=lambda _: None)
-    background = load_background(directory)
-    print(f"background {background.name} {background.version[:12]}, {background.method}\n")
-    print(markdown_table(validation_rows(background), published_ranges()))
-    return 0
+    return report_main(argv)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,10 @@ QuantityText = Annotated[
     Field(
         min_length=1,
         max_length=64,
-        description="a number with a unit Pint understands, e.g. '165 g', '80 mL', '0.9 kWh'",
+        description="a decimal number and a unit: unit names Pint knows joined by '*' and '/', "
+        "with exponents from -4 to 4 ('^' or '**'), e.g. '165 g', '80 mL', '1.2e6 m^3'; not an "
+        "expression ('2**10 kg' is refused). After conversion the value must lie in the field's "
+        "plausible range (lca/ranges.py), which a refusal names with its unit",
         examples=["165 g"],
     ),
 ]

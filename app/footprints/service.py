@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -35,6 +36,7 @@ from lca.lifecycle import (
     lifecycle_model,
     load_lifecycle_data,
 )
+from lca.ranges import range_problem
 
 # How many upstream activities a footprint lists (the rest is summed).
 UPSTREAM_TOP = 10
@@ -192,6 +194,23 @@ def stored_request(result: dict[str, Any]) -> FootprintRequest | None:
     return FootprintRequest.model_validate(body)
 
 
+def _check_finite(bom: Bom, model: CellModel) -> None:
+    """Refuse a BOM stored before its quantities had plausible ranges (an infinite amount, or an
+    energy out of range) instead of failing in the matrix or dividing by infinity."""
+    problems = []
+    energy_problem = range_problem("cell.nominal_energy", bom.nominal_energy_kwh)
+    if energy_problem is not None:
+        problems.append({"loc": ["cell", "nominal_energy_kwh"], "msg": energy_problem})
+    for item in (*model.location_inputs, *model.market_inputs):
+        if not math.isfinite(item.amount):
+            problems.append({"loc": ["inputs", item.label], "msg": "is not a finite number"})
+    if problems:
+        raise InvalidInput(
+            f"BOM {bom.id} holds quantities outside their plausible ranges; post it again",
+            problems,
+        )
+
+
 def compute_footprint(
     bom_id: uuid.UUID,
     organisation_id: uuid.UUID,
@@ -232,8 +251,12 @@ def store_footprint(
     bom = repo.get(Bom, bom_id, "BOM")
     model = cell_model(repo, bom, background, request, data_dir)
     energy = bom.nominal_energy_kwh
+    _check_finite(bom, model)
     result = compute(background, model.location_inputs, energy, model.location_processes)
     market = compute(background, model.market_inputs, energy, model.market_processes)
+    figures = (result.kg_co2e, result.kg_co2e_gwp20, result.kg_co2e_per_kwh, market.kg_co2e)
+    if not all(math.isfinite(figure) for figure in figures):
+        raise InvalidInput(f"the footprint of BOM {bom.id} is not a finite number")
     top_upstream, upstream_rest = upstream(
         background, model.location_inputs, top=UPSTREAM_TOP, processes=model.location_processes
     )

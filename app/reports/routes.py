@@ -37,6 +37,7 @@ from app.reports.service import (
     render,
 )
 from lca.background import Background
+from lca.ranges import PLAUSIBLE_RANGES
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
@@ -109,12 +110,26 @@ ApplicationQuery = Annotated[
     str,
     Query(description="functional-unit defaults: ev_m1_n1, ev_l or ev_m2_m3_n2_n3"),
 ]
+# Bounds and their reasons: lca.ranges.PLAUSIBLE_RANGES.
+_CYCLES = PLAUSIBLE_RANGES["use.full_equivalent_cycles_per_year"]
+_YEARS = PLAUSIBLE_RANGES["use.service_years"]
 CyclesQuery = Annotated[
     float | None,
-    Query(gt=0, le=10_000, description="full equivalent cycles per year (default by application)"),
+    Query(
+        ge=_CYCLES.low,
+        le=_CYCLES.high,
+        allow_inf_nan=False,
+        description="full equivalent cycles per year (default by application)",
+    ),
 ]
 YearsQuery = Annotated[
-    float | None, Query(gt=0, le=50, description="service life in years (default by application)")
+    float | None,
+    Query(
+        ge=_YEARS.low,
+        le=_YEARS.high,
+        allow_inf_nan=False,
+        description="service life in years (default by application)",
+    ),
 ]
 
 
@@ -235,8 +250,12 @@ class ReportJobIn(BaseModel):
         max_length=40,
         description="functional-unit defaults: ev_m1_n1, ev_l or ev_m2_m3_n2_n3",
     )
-    full_equivalent_cycles_per_year: float | None = Field(default=None, gt=0, le=10_000)
-    service_years: float | None = Field(default=None, gt=0, le=50)
+    full_equivalent_cycles_per_year: float | None = Field(
+        default=None, ge=_CYCLES.low, le=_CYCLES.high, allow_inf_nan=False
+    )
+    service_years: float | None = Field(
+        default=None, ge=_YEARS.low, le=_YEARS.high, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def _format_of_kind(self) -> ReportJobIn:

@@ -27,6 +27,7 @@ from app.suppliers.schemas import (
 )
 from lca.background import Background
 from lca.fuels import fuel_energy_mj
+from lca.ranges import range_problem
 from lca.supplier import EnergyReportData, Instrument, SupplierDataError, supplier_process
 from lca.units import UnitError, convert, parse_quantity
 
@@ -117,13 +118,30 @@ class _Reader:
             return default
 
     def amount(
-        self, loc: list[Any], text: str, unit: str, *, density: float | None = None
+        self,
+        loc: list[Any],
+        text: str,
+        unit: str,
+        *,
+        kind: str,
+        density: float | None = None,
     ) -> float:
+        """``text`` in ``unit`` if it converts and lies in the plausible range ``kind``."""
         value = self.read(
             loc, lambda: convert(parse_quantity(text), unit, density_kg_per_l=density), float("nan")
         )
-        if value == value and value < 0:  # NaN is reported already
+        return self.check(loc, value, text, kind, unit)
+
+    def check(self, loc: list[Any], value: float, text: str, kind: str, unit: str) -> float:
+        if value != value:  # NaN: the reason is recorded already
+            return value
+        if value < 0:
             self.problems.append(_problem(loc, f"must not be negative (got '{text}')"))
+            return float("nan")
+        problem = range_problem(kind, value, unit)
+        if problem is not None:
+            self.problems.append(_problem(loc, problem))
+            return float("nan")
         return value
 
 
@@ -135,7 +153,12 @@ def _report_data(
     instruments = tuple(
         Instrument(
             kind=i.type,
-            kwh=reader.amount(["electricity", "instruments", n, "amount"], i.amount, "kWh"),
+            kwh=reader.amount(
+                ["electricity", "instruments", n, "amount"],
+                i.amount,
+                "kWh",
+                kind="site.electricity",
+            ),
             technology=i.technology,
             vintage_year=i.vintage_year,
             market=i.market,
@@ -147,7 +170,12 @@ def _report_data(
     )
     onsite: dict[str, float] = {}
     for n, generation in enumerate(electricity.onsite):
-        kwh = reader.amount(["electricity", "onsite", n, "amount"], generation.amount, "kWh")
+        kwh = reader.amount(
+            ["electricity", "onsite", n, "amount"],
+            generation.amount,
+            "kWh",
+            kind="site.electricity",
+        )
         onsite[generation.technology] = onsite.get(generation.technology, 0.0) + kwh
     fuels: dict[str, float] = {}
     for n, fuel in enumerate(payload.fuels):
@@ -156,6 +184,7 @@ def _report_data(
             lambda f=fuel: fuel_energy_mj(f.amount, f.fuel, f.heating_value_basis),  # type: ignore[misc]
             float("nan"),
         )
+        mj = reader.check(["fuels", n, "amount"], mj, fuel.amount, "site.fuel", "MJ")
         fuels[fuel.fuel] = fuels.get(fuel.fuel, 0.0) + mj
     process = None
     if payload.process_emissions is not None:
@@ -171,7 +200,7 @@ def _report_data(
                 )
                 continue
             process[gas.gas] = process.get(gas.gas, 0.0) + reader.amount(
-                ["process_emissions", n, "amount"], gas.amount, "kg"
+                ["process_emissions", n, "amount"], gas.amount, "kg", kind="site.process_emission"
             )
     materials = None
     if payload.materials is not None:
@@ -189,25 +218,33 @@ def _report_data(
                 ["materials", n, "amount"],
                 material.amount,
                 product.unit,
+                kind="site.material",
                 density=product.density_kg_per_l,
             )
     rate = None
     if electricity.supplier_specific_rate is not None:
         rate = reader.amount(
-            ["electricity", "supplier_specific_rate"], electricity.supplier_specific_rate, "kg/kWh"
+            ["electricity", "supplier_specific_rate"],
+            electricity.supplier_specific_rate,
+            "kg/kWh",
+            kind="site.supplier_specific_rate",
         )
     data = EnergyReportData(
         product=payload.product,
-        output_kg=reader.amount(["output", "amount"], payload.output.amount, "kg"),
+        output_kg=reader.amount(
+            ["output", "amount"], payload.output.amount, "kg", kind="site.output"
+        ),
         period_start=payload.period.start,
         period_end=payload.period.end,
         grid_region=site.grid_region,
-        grid_kwh=reader.amount(["electricity", "grid"], electricity.grid, "kWh"),
+        grid_kwh=reader.amount(
+            ["electricity", "grid"], electricity.grid, "kWh", kind="site.electricity"
+        ),
         instruments=instruments,
         onsite_kwh=onsite,
         supplier_specific_kg_per_kwh=rate,
         fuels_mj=fuels,
-        steam_mj=reader.amount(["purchased_heat"], payload.purchased_heat, "MJ")
+        steam_mj=reader.amount(["purchased_heat"], payload.purchased_heat, "MJ", kind="site.heat")
         if payload.purchased_heat
         else 0.0,
         process_emissions_kg=process,
@@ -233,8 +270,8 @@ def create_energy_report(
         )
     data, problems = _report_data(payload, site, background)
     superseded = _superseded(repo, payload, supplier, problems)
-    if not problems:
-        problems += _overlaps(repo, payload, superseded)
+    # Overlaps are reported together with the field problems, so a client fixes all at once.
+    problems += _overlaps(repo, payload, superseded)
     if not problems:
         try:
             result = supplier_process(data, background, f"supplier-report:{uuid.uuid4()}")
@@ -438,6 +475,14 @@ def _pcf_per_kg(footprint: dict[str, Any]) -> tuple[float, float | None, Problem
         problems.append(
             _problem(["footprint", "pcf", "declaredUnitAmount"], "must be greater than zero")
         )
+    elif amount is not None and (problem := range_problem("pcf.declared_unit_amount", amount)):
+        problems.append(_problem(["footprint", "pcf", "declaredUnitAmount"], problem))
+    if mass_per_unit is not None and mass_per_unit <= 0:
+        problems.append(
+            _problem(
+                ["footprint", "pcf", "productMassPerDeclaredUnit"], "must be greater than zero"
+            )
+        )
     if problems or value is None or amount is None:
         return 0.0, None, problems
     if unit == "kilogram":
@@ -452,11 +497,15 @@ def _pcf_per_kg(footprint: dict[str, Any]) -> tuple[float, float | None, Problem
             )
         )
         return 0.0, None, problems
-    return (
-        value / kg_per_declared,
-        (fossil / kg_per_declared if fossil is not None else None),
-        problems,
-    )
+    per_kg = value / kg_per_declared
+    fossil_per_kg = fossil / kg_per_declared if fossil is not None else None
+    for name, figure in (
+        ("pcfExcludingBiogenicUptake", per_kg),
+        ("fossilGhgEmissions", fossil_per_kg),
+    ):
+        if figure is not None and (problem := range_problem("pcf.kg_co2e_per_kg", figure)):
+            problems.append(_problem(["footprint", "pcf", name], f"per kg of product: {problem}"))
+    return per_kg, fossil_per_kg, problems
 
 
 def _date(text: Any) -> date | None:

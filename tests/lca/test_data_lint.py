@@ -64,6 +64,13 @@ def test_unknown_reference_and_uncharacterised_flow(broken: Path) -> None:
     assert "'nf3' is used but has no characterisation factor" in problems
 
 
+def test_gas_group_the_footprint_does_not_report(broken: Path) -> None:
+    """A flow in a group outside lca.background.GAS_GROUPS would vanish from the by-gas split."""
+    flows = broken / "method/flows.csv"
+    flows.write_text(flows.read_text().replace(",n2o,", ",nitrous,", 1))
+    assert "gas group 'nitrous' of 'n2o' is not one of" in _problems(broken)
+
+
 def test_orphan_activity(broken: Path) -> None:
     _append(broken / "background/activities/toy.csv", "lonely,lonely,lonely,kg,GLO,material,toy")
     assert "'lonely' is an orphan" in _problems(broken)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from lca.validation import example_boms, footprint_in, published_ranges
+from lca.validation import DESIGN_STUDY_SUFFIX, example_boms, footprint_in, published_ranges
 
 RANGES = published_ranges()
 EXAMPLES = example_boms()
@@ -45,9 +45,11 @@ LFP_ABOVE_RANGE = pytest.mark.xfail(
 
 
 def _example_params() -> list[object]:
+    """The cell-specific examples; the design-study cells have tests of their own."""
     return [
         pytest.param(name, marks=LFP_ABOVE_RANGE) if "lfp" in name else name
         for name in sorted(EXAMPLES)
+        if not name.endswith(DESIGN_STUDY_SUFFIX)
     ]
 
 
