@@ -184,3 +184,48 @@ def test_fair_queue_prefers_the_organisation_with_fewest_running() -> None:
     queue.done(b)
     assert queue.take()[0] == a
     assert not queue.waiting
+
+
+def test_a_job_yields_its_turn_to_an_organisation_with_fewer_running_or_served_longer_ago(  # type: ignore[no-untyped-def]
+    settings,
+) -> None:
+    """A has one job running and one queued; B has one queued and none running: A's queued job
+    yields, B's does not. Then B's starts: one running each, and B started last, so A (served
+    longer ago) goes first and B's next job yields to it."""
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from app.db import session_scope
+    from app.models import Job, utc_now
+    from app.runtime import get_engine
+    from app.services.jobs import new_job, yields_turn
+
+    engine = get_engine(settings)
+    a = _organisation_id(settings, make_organisation(settings, f"yield a {uuid.uuid4().hex}"))
+    b = _organisation_id(settings, make_organisation(settings, f"yield b {uuid.uuid4().hex}"))
+    with session_scope(engine) as session:
+        a_running, a_queued = (new_job(session, a, FAIR, None, {}).id for _ in range(2))
+        b_queued, b_next = (new_job(session, b, FAIR, None, {}).id for _ in range(2))
+
+    def start(job_id: uuid.UUID) -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                update(Job)
+                .where(col(Job.id) == job_id)
+                .values(status="running", heartbeat_at=utc_now(), started_at=utc_now())
+            )
+
+    try:
+        start(a_running)
+        assert yields_turn(engine, a_queued)
+        assert not yields_turn(engine, b_queued)
+        start(b_queued)
+        assert not yields_turn(engine, a_queued)
+        assert yields_turn(engine, b_next)
+    finally:
+        with engine.begin() as connection:  # leave no running rows for other tests' sweepers
+            connection.execute(
+                update(Job)
+                .where(col(Job.id).in_([a_running, a_queued, b_queued, b_next]))
+                .values(status="failed", finished_at=utc_now())
+            )

@@ -257,6 +257,60 @@ def claim(engine: Engine, job_id: uuid.UUID, worker: str, stale_after_s: float) 
     return token if claimed else None
 
 
+def yields_turn(engine: Engine, job_id: uuid.UUID) -> bool:
+    """Whether this queued job should let another organisation's go first: one that has a job
+    queued and due, and fewer jobs running than this job's organisation, or as many and its
+    last job started longer ago (never counts as longest). Celery workers take tasks first
+    come, first served; a worker that defers such a job (sends it again a moment later) moves
+    the other organisations' tasks up to the front of a flood. The order is strict, so of two
+    organisations waiting for each other one always goes: everyone keeps making progress."""
+    now = utc_now()
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(col(Job.organisation_id), col(Job.status)).where(col(Job.id) == job_id)
+        ).first()
+        if row is None or row.status != "queued":
+            return False
+        mine = row.organisation_id
+        waiting = set(
+            connection.execute(
+                select(col(Job.organisation_id))
+                .where(
+                    col(Job.status) == "queued",
+                    col(Job.organisation_id) != mine,
+                    or_(col(Job.run_after).is_(None), col(Job.run_after) <= now),
+                )
+                .distinct()
+            ).scalars()
+        )
+        if not waiting:
+            return False
+        involved = [mine, *waiting]
+        running = dict(
+            connection.execute(
+                select(col(Job.organisation_id), func.count())
+                .where(col(Job.status) == "running", col(Job.organisation_id).in_(involved))
+                .group_by(col(Job.organisation_id))
+            ).all()
+        )
+        last_started = dict(
+            connection.execute(
+                select(col(Job.organisation_id), func.max(col(Job.started_at)))
+                .where(col(Job.organisation_id).in_(involved))
+                .group_by(col(Job.organisation_id))
+            ).all()
+        )
+
+    def turn(organisation_id: uuid.UUID) -> tuple[int, float]:
+        started = last_started.get(organisation_id)
+        return (
+            int(running.get(organisation_id, 0)),
+            started.timestamp() if started is not None else float("-inf"),
+        )
+
+    return any(turn(other) < turn(mine) for other in waiting)
+
+
 def is_pending(engine: Engine, job_id: uuid.UUID) -> bool:
     """Whether the job still waits for an outcome (queued, or running under some claimant)."""
     with engine.connect() as connection:
