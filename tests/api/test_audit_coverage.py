@@ -233,3 +233,15 @@ def test_every_mutating_operation_writes_an_audit_row(  # type: ignore[no-untype
 @pytest.fixture(autouse=True)
 def _no_leftover_private_setting() -> None:
     assert "CELLCARBON_WEBHOOK_ALLOW_PRIVATE" not in os.environ
+
+
+def test_a_report_file_stored_by_its_job_is_audited(client, resources) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The report request is audited as a job; the file the job stores is audited too."""
+    events = client.get("/v1/audit", params={"limit": 200}).json()["data"]
+    stored = [
+        e
+        for e in events
+        if (e["action"], e["resource"], e["resource_id"])
+        == ("create", "report_file", resources["report_file_id"])
+    ]
+    assert len(stored) == 1 and stored[0]["actor"].startswith("job:"), stored
