@@ -295,6 +295,7 @@ def org_key(
     """Create another API key for organisation NAME and print it (shown once)."""
     from sqlmodel import select
 
+    from app.access.audit import CLI_ACTOR, record
     from app.access.keys import create_key, expiry
     from app.db import session_scope
     from app.errors import AppError
@@ -309,12 +310,21 @@ def org_key(
             if organisation is None:
                 typer.echo(f"error: no organisation named {name}", err=True)
                 raise typer.Exit(1)
-            _, token = create_key(
+            key, token = create_key(
                 session,
                 organisation.id,
                 key_name,
                 [s.strip() for s in scopes.split(",") if s.strip()],
                 expires_at=expiry(expires_in_days),
+            )
+            record(
+                session,
+                organisation.id,
+                CLI_ACTOR,
+                "create",
+                "api_key",
+                key.id,
+                {"name": key.name, "scopes": key.scopes},
             )
     except AppError as exc:
         typer.echo(f"error: {exc.errors[0]['msg'] if exc.errors else exc.detail}", err=True)

@@ -63,6 +63,25 @@ class Settings(BaseSettings):
         default=2.0, ge=0, description="first retry delay; doubles on every further attempt"
     )
 
+    # Access and fair use: supplier keys, and how much queued work one organisation may hold.
+    supplier_key_max_days: int = Field(
+        default=400,
+        ge=1,
+        le=3650,
+        description="longest lifetime of a supplier invitation key (days); invitations without "
+        "an expiry get this one",
+    )
+    max_queued_jobs_per_org: int = Field(
+        default=100,
+        ge=1,
+        description="queued and running jobs one organisation may have; more is refused with 429",
+    )
+    max_mc_iterations_per_org: int = Field(
+        default=200_000,
+        ge=1,
+        description="Monte Carlo iterations one organisation may have queued or running at once",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

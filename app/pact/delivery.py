@@ -93,7 +93,7 @@ def refresh_outdated(caller: Caller, product_ids: list[str], settings: Settings)
             bom_id, caller.organisation_id, engine=engine, background=background
         )
         with session_scope(engine) as session:
-            share(session, caller.client_id, footprint_id)
+            share(session, caller.client_id, footprint_id, actor="pact-refresh")
         computed.append(footprint_id)
     return computed
 
