@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import BackgroundDep, RepoDep, SessionDep, SettingsDep
 from app.api.responses import model_response
+from app.db import call_after_commit
 from app.errors import InvalidInput
 from app.models import Bom, Footprint
 from app.report_schemas import FootprintRequest
@@ -50,8 +52,9 @@ def create_footprint(
         }
         job = create_job(repo, FOOTPRINT, bom_id, params)
         public = job_public(job)
-        session.commit()  # the worker reads the job row in its own transaction
-        submit_job(job.id, settings)
+        # Submitted once the request commits (with its Idempotency-Key response, if any): the
+        # worker reads the job row in its own transaction.
+        call_after_commit(session, partial(submit_job, job.id, settings))
         response.headers["Location"] = f"/v1/jobs/{job.id}"
         return model_response(public, response, status.HTTP_202_ACCEPTED)
     footprint = store_footprint(
@@ -94,7 +97,6 @@ def start_uncertainty(
     params = (payload or UncertaintyIn()).model_dump()
     job = create_job(repo, UNCERTAINTY, footprint.id, params)
     public = job_public(job)
-    session.commit()  # the worker reads the job row in its own transaction
-    submit_job(job.id, settings)
+    call_after_commit(session, partial(submit_job, job.id, settings))  # see create_footprint
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return public
