@@ -14,7 +14,7 @@ from app.models import Bom, Footprint
 from app.report_schemas import FootprintRequest
 from app.runtime import submit_job
 from app.schemas import FootprintPublic, JobPublic, UncertaintyIn
-from app.services.footprints import footprint_public, store_footprint
+from app.services.footprints import cell_model, footprint_public, store_footprint
 from app.services.jobs import FOOTPRINT, UNCERTAINTY, create_job, job_public
 from app.webhooks.events import footprint_completed
 
@@ -45,6 +45,10 @@ def create_footprint(
     # reads the same BOM, which then costs no second query.
     bom = repo.get(Bom, bom_id, "BOM")
     if not wait:
+        # What the job would refuse (an unknown recycling route or grid region, a material
+        # missing from the background) is a 422 now, as with wait=true, not a failed job later:
+        # building the model checks it all and costs a fraction of the computation.
+        cell_model(repo, bom, background, payload, settings.data_dir)
         params = {
             "footprint_id": str(uuid.uuid4()),
             "request": payload.model_dump(mode="json") if payload else None,
