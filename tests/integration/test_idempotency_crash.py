@@ -29,11 +29,15 @@ KEYS = 48
 KILL_AFTER = 12  # answers seen before the kill; the rest are in flight or not yet sent
 
 
-def _serve(settings: Any, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _serve(
+    settings: Any, port: int, log: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``cellcarbon serve`` on ``settings``' database, its output appended to ``log``."""
     env = {
         **os.environ,
         "CELLCARBON_DATABASE_URL": settings.database_url,
         "CELLCARBON_BRIGHTWAY_DIR": str(settings.brightway_dir),
+        **(extra_env or {}),
     }
     env.pop("BRIGHTWAY_DIR", None)
     env.pop("CELLCARBON_BROKER_URL", None)
