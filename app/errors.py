@@ -170,12 +170,21 @@ def unexpected_problem(
     exc: BaseException, request_id: str | None
 ) -> tuple[int, dict[str, str], bytes]:
     """Status, headers and problem+json body for an exception nothing else handled: 503 with
-    ``Retry-After`` when the database is out, else 500. Neither says anything about internals
-    (no exception text, no SQL); the request id lets an operator find the logged details."""
+    ``Retry-After`` when the database is out, 422 when it refused a value, else 500. None says
+    anything about internals (no exception text, no SQL); the request id lets an operator find
+    the logged details."""
+    from sqlalchemy.exc import DataError
+
     if is_database_outage(exc):
         status, title = 503, "Service unavailable"
         detail = "the database is unavailable; retry later"
         headers = {"retry-after": str(DATABASE_RETRY_AFTER_S)}
+    elif isinstance(exc, DataError):
+        # The database refused a value the checks before it let through (PostgreSQL stores no
+        # NUL in text, e.g. from an uploaded file): the client's input, so not a 500.
+        status, title = 422, "Invalid input"
+        detail = "a value in the request cannot be stored (a NUL character, or out of range)"
+        headers = {}
     else:
         status, title = 500, "Internal server error"
         detail = "the request failed unexpectedly; quote its request id when reporting this"

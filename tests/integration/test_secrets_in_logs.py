@@ -25,7 +25,7 @@ NUL = "\x00"
 MARKER = f"leakcheck{uuid.uuid4().hex[:8]}"  # a value only ever sent inside failing requests
 
 
-def _provoke(http: httpx.Client, token: str) -> list[str]:
+def _provoke(http: httpx.Client, token: str, settings: Any) -> list[str]:
     """Every error we can cause, and the secrets created on the way."""
     secrets: list[str] = []
     key = http.post("/v1/api-keys", json={"name": "log check", "scopes": ["read"]})
@@ -68,8 +68,8 @@ def _provoke(http: httpx.Client, token: str) -> list[str]:
         files={"file": ("bom.csv", csv_bytes(HEADER, table_rows(bom)), "text/csv")},
         data={"metadata": json.dumps(metadata)},
     )
-    assert upload.status_code in (201, 422, 500), upload.text
-    assert upload.headers["content-type"].startswith(("application/json", "application/problem"))
+    expected = 422 if settings.database_url.startswith("postgresql") else 201
+    assert upload.status_code == expected, upload.text
     pact = http.post(
         "/auth/token",
         data={"grant_type": "client_credentials"},
@@ -96,7 +96,7 @@ def test_the_log_holds_no_secret(settings: Any, tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
         ) as http:
-            secrets = [token, *_provoke(http, token)]
+            secrets = [token, *_provoke(http, token, settings)]
             time.sleep(1.0)  # the webhook delivery's first attempt fails and is logged
     finally:
         _kill(server)
