@@ -142,13 +142,22 @@ def _lock_id(claim: Claim) -> int:
 
 
 def lock_claim(session: Session, claim: Claim) -> None:
-    """Hold the key for this transaction (PostgreSQL), or 409 if another request holds it."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    held = session.execute(
-        text("SELECT pg_try_advisory_xact_lock(:lock_id)"), {"lock_id": _lock_id(claim)}
-    ).scalar_one()
-    if not held:
+    """Hold the key for this transaction (PostgreSQL), or 409 if another request holds it or
+    completed it since the middleware looked (a retry then replays that one's response)."""
+    if session.get_bind().dialect.name == "postgresql":
+        held = session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:lock_id)"), {"lock_id": _lock_id(claim)}
+        ).scalar_one()
+        if not held:
+            raise _busy(claim.key)
+    # Cheaper than running the request only to fail on the unique key when it commits.
+    taken = session.execute(
+        select(IdempotencyKey.id).where(
+            IdempotencyKey.organisation_id == claim.organisation_id,
+            IdempotencyKey.key == claim.key,
+        )
+    ).first()
+    if taken is not None:
         raise _busy(claim.key)
 
 
