@@ -43,7 +43,7 @@ logger = logging.getLogger("cellcarbon.db")
 _AFTER_COMMIT = "cellcarbon.after_commit"
 
 
-def call_after_commit(session: Session, callback: Callable[[], None]) -> None:
+def call_after_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run ``callback`` once ``session``'s transaction has committed (never if it rolls back):
     for work that must see the committed rows, such as a job handed to a worker."""
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)

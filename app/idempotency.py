@@ -209,7 +209,7 @@ def record_responses(router: APIRouter) -> APIRouter:
     for route in router.routes:
         # Once per route: a router is included again by every app a process creates.
         recorded = "get_route_handler" in vars(route)
-        if isinstance(route, APIRoute) and "POST" in route.methods and not recorded:
+        if isinstance(route, APIRoute) and "POST" in (route.methods or ()) and not recorded:
             # The instance attribute shadows the class's method: the routers stay plain
             # APIRouters, and the hot path of routes without a claim pays one attribute lookup.
             route.get_route_handler = _recording(route.get_route_handler)  # type: ignore[method-assign]

@@ -107,7 +107,7 @@ def _base(request: Request) -> str:
 async def token(request: Request, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """OAuth2 client credentials grant: HTTP Basic client id/secret, form grant_type."""
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    grant_type = (form.get("grant_type") or [None])[0]
+    grant_type = form["grant_type"][0] if form.get("grant_type") else None
     # Hashing the secret and writing the token block: on a worker thread, not the event loop.
     access_token, ttl = await run_in_threadpool(
         _issue_token, session, request.headers.get("authorization"), grant_type, settings
