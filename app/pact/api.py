@@ -100,7 +100,12 @@ CallerDep = Annotated[auth.Caller, Depends(_caller)]
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    base = request.base_url
+    if base.scheme == "http" and _over_https(request):
+        # Behind a trusted TLS-terminating proxy: the URLs we publish are its https ones, or a
+        # client would follow them to plain HTTP with its secret.
+        base = base.replace(scheme="https")
+    return str(base).rstrip("/")
 
 
 @router.post("/auth/token")

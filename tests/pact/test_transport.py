@@ -55,5 +55,7 @@ def test_only_a_named_proxy_may_say_it_terminated_tls(proxied_app: Any) -> None:
     with TestClient(proxied_app, client=(PROXY, 40000)) as via_proxy:
         assert all(r.status_code == 401 for r in _calls(via_proxy, forwarded))
         assert all(_denied(r) for r in _calls(via_proxy))  # the proxy's own plain HTTP
+        discovery = via_proxy.get("/.well-known/openid-configuration", headers=forwarded)
+        assert discovery.json()["token_endpoint"] == "https://testserver/auth/token"
     with TestClient(proxied_app, client=("10.0.0.6", 40000)) as stranger:
         assert all(_denied(r) for r in _calls(stranger, forwarded))
