@@ -201,9 +201,11 @@ def unexpected_problem(
 
 
 def loggable_error(exc: BaseException) -> dict[str, Any]:
-    """What may be logged of an unexpected ``exc``: its class, the frames it passed through and,
-    for errors not raised by the database layer, its message. A database error's message can
-    quote row values (PostgreSQL's ``DETAIL: Key (…)=(…)``), so only its SQLSTATE is kept."""
+    """What may be logged of an unexpected ``exc``: its class, the frames it passed through and
+    its message — except where the message quotes values: a database error's (PostgreSQL's
+    ``DETAIL: Key (…)=(…)``; only the SQLSTATE is kept) and a validation error's
+    (``input_value=…``, which may be a token being returned; only the field paths are kept)."""
+    from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     entry: dict[str, Any] = {
@@ -215,6 +217,8 @@ def loggable_error(exc: BaseException) -> dict[str, Any]:
         if original is not None:
             entry["cause"] = f"{type(original).__module__}.{type(original).__qualname__}"
             entry["sqlstate"] = getattr(original, "sqlstate", None)
+    elif isinstance(exc, ValidationError):
+        entry["fields"] = [".".join(map(str, error["loc"])) for error in exc.errors()][:20]
     else:
         entry["error_message"] = str(exc)[:500]
     return entry

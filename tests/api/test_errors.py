@@ -47,6 +47,32 @@ def test_an_unexpected_exception_is_a_500_problem_with_the_request_id(settings: 
     assert "hunter2" not in response.text and "RuntimeError" not in response.text
 
 
+def test_the_log_of_an_unexpected_error_quotes_no_values(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A response model that fails validation would quote the value (``input_value=``): the
+    log keeps the field path only."""
+    from pydantic import BaseModel
+
+    from app.main import create_app
+
+    class Token(BaseModel):
+        length: int
+
+    app = create_app(settings)
+    token = "cc_0123456789ab_" + "topsecret" + "value"  # not on a line the traceback quotes
+
+    @app.post("/v1/token-echo")
+    def token_echo() -> None:
+        Token.model_validate({"length": token})
+
+    with caplog.at_level("ERROR", logger="cellcarbon"), TestClient(app) as client:
+        _problem(client.post("/v1/token-echo"), 500)
+    logged = [vars(record) for record in caplog.records if record.name == "cellcarbon.access"]
+    assert [entry["fields"] for entry in logged] == [["length"]]
+    assert "topsecretvalue" not in repr(logged) and "topsecretvalue" not in caplog.text
+
+
 def test_a_database_nothing_listens_on_is_a_503_with_retry_after(
     real_background_dir: Path,
 ) -> None:
