@@ -3,10 +3,8 @@
 One ASGI middleware serves every creating route under ``/v1/`` (``POST /v1/boms``,
 ``/v1/boms/import``, ``/v1/boms/{id}/footprints``, ``/v1/suppliers`` …), so no route handles it:
 
-* The first request with a key claims it by inserting a row; a unique constraint on
-  (organisation, key) makes the first writer win, so two concurrent requests with one key
-  never both run: the loser gets 409 (still in progress) or, once the winner finished, its
-  response.
+* A key the organisation has used before is answered by the middleware alone, from its row;
+  a unique constraint on (organisation, key) keeps one row per key, so one effect per key.
 * A 2xx response is stored (status, headers, body) and replayed to every later request with the
   same key and the same request (method, path, query, content type, body: SHA-256), with the
   header ``Idempotent-Replayed: true``. Any other outcome stores nothing (nothing was created,
