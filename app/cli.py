@@ -59,6 +59,9 @@ def serve(
         access_log=False,  # the service writes its own JSON access log, with request ids
         log_config=logging_config(),  # applied in each worker process too
         timeout_graceful_shutdown=30,  # in-flight requests finish on SIGTERM
+        # X-Forwarded-* are read by the app, from CELLCARBON_PACT_TRUSTED_PROXIES only: uvicorn
+        # would otherwise let any loopback client claim HTTPS for the PACT API.
+        proxy_headers=False,
         **tls,
     )
 

@@ -13,7 +13,8 @@ from app.api import access, boms, footprints, health, jobs, materials, scenarios
 from app.api import reports as report_routes
 from app.body_limit import BodySizeLimit
 from app.errors import AppError, document_problems, install_error_handlers
-from app.idempotency import IdempotencyMiddleware
+from app.idempotency import IdempotencyMiddleware, record_responses
+from app.json_body import JsonBodyGuard
 from app.observability import RequestContext
 from app.pact import api as pact_api
 from app.runtime import get_background
@@ -59,11 +60,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     for module in (health, materials, boms, footprints, scenarios, jobs, suppliers, access):
-        app.include_router(module.router)
-    app.include_router(report_routes.router)
+        app.include_router(record_responses(module.router))
+    app.include_router(record_responses(report_routes.router))
     app.include_router(pact_api.router)
-    app.include_router(webhooks_api.router)
+    app.include_router(record_responses(webhooks_api.router))
     app.add_middleware(IdempotencyMiddleware, settings=settings)  # inside the body limit
+    # Outside the idempotency middleware: a refused body claims no key and stores nothing.
+    app.add_middleware(JsonBodyGuard)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Added last, so it is outermost: every response, 413s included, carries a request id.
     app.add_middleware(RequestContext)

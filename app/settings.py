@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # TLS (`cellcarbon serve --tls-cert/--tls-key`; PACT requires HTTPS).
     tls_cert: Path | None = Field(default=None, description="PEM certificate chain for HTTPS")
     tls_key: Path | None = Field(default=None, description="PEM private key for HTTPS")
+    pact_trusted_proxies: list[str] = Field(
+        default=[],
+        description="addresses of TLS-terminating proxies whose 'X-Forwarded-Proto: https' "
+        'counts as HTTPS for the PACT API (served over HTTPS only); e.g. ["10.0.0.5"]',
+    )
     # PACT host and client.
     pact_issuer_domain: str = Field(
         default="cellcarbon.local",

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import BackgroundDep, RepoDep, SessionDep, SettingsDep
 from app.api.responses import model_response
+from app.db import call_after_commit
 from app.errors import InvalidInput
 from app.models import Bom, Footprint
 from app.report_schemas import FootprintRequest
 from app.runtime import submit_job
 from app.schemas import FootprintPublic, JobPublic, UncertaintyIn
-from app.services.footprints import footprint_public, store_footprint
+from app.services.footprints import cell_model, footprint_public, store_footprint
 from app.services.jobs import FOOTPRINT, UNCERTAINTY, create_job, job_public
 from app.webhooks.events import footprint_completed
 
@@ -43,6 +45,10 @@ def create_footprint(
     # reads the same BOM, which then costs no second query.
     bom = repo.get(Bom, bom_id, "BOM")
     if not wait:
+        # What the job would refuse (an unknown recycling route or grid region, a material
+        # missing from the background) is a 422 now, as with wait=true, not a failed job later:
+        # building the model checks it all and costs a fraction of the computation.
+        cell_model(repo, bom, background, payload, settings.data_dir)
         params = {
             "footprint_id": str(uuid.uuid4()),
             "request": payload.model_dump(mode="json") if payload else None,
@@ -50,8 +56,9 @@ def create_footprint(
         }
         job = create_job(repo, FOOTPRINT, bom_id, params)
         public = job_public(job)
-        session.commit()  # the worker reads the job row in its own transaction
-        submit_job(job.id, settings)
+        # Submitted once the request commits (with its Idempotency-Key response, if any): the
+        # worker reads the job row in its own transaction.
+        call_after_commit(session, partial(submit_job, job.id, settings))
         response.headers["Location"] = f"/v1/jobs/{job.id}"
         return model_response(public, response, status.HTTP_202_ACCEPTED)
     footprint = store_footprint(
@@ -94,7 +101,6 @@ def start_uncertainty(
     params = (payload or UncertaintyIn()).model_dump()
     job = create_job(repo, UNCERTAINTY, footprint.id, params)
     public = job_public(job)
-    session.commit()  # the worker reads the job row in its own transaction
-    submit_job(job.id, settings)
+    call_after_commit(session, partial(submit_job, job.id, settings))  # see create_footprint
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return public

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.api.deps import RepoDep, SessionDep, SettingsDep
+from app.db import call_after_commit
 from app.errors import AppError, InvalidInput
 from app.models import Footprint, ReportFile
 from app.report_schemas import ComparisonReport, Declaration, FootprintReport
@@ -287,8 +289,8 @@ def start_report(
         repo, REPORT, footprint.id, report_job_params(wanted.kind, wanted.format, choice)
     )
     public = job_public(job)
-    session.commit()  # the worker reads the job row in its own transaction
-    submit_job(job.id, settings, kind=REPORT)
+    # Submitted once the request commits, with its Idempotency-Key response if any.
+    call_after_commit(session, partial(submit_job, job.id, settings, kind=REPORT))
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return public
 
