@@ -54,7 +54,7 @@ def create_footprint(
             "request": payload.model_dump(mode="json") if payload else None,
             "actor": repo.actor,
         }
-        job = create_job(repo, FOOTPRINT, bom_id, params)
+        job = create_job(repo, FOOTPRINT, bom_id, params, settings)
         public = job_public(job)
         # Submitted once the request commits (with its Idempotency-Key response, if any): the
         # worker reads the job row in its own transaction.
@@ -99,7 +99,7 @@ def start_uncertainty(
             f"{footprint.background_version[:12]}; recompute it on {background.version[:12]} first"
         )
     params = (payload or UncertaintyIn()).model_dump()
-    job = create_job(repo, UNCERTAINTY, footprint.id, params)
+    job = create_job(repo, UNCERTAINTY, footprint.id, params, settings)
     public = job_public(job)
     call_after_commit(session, partial(submit_job, job.id, settings))  # see create_footprint
     response.headers["Location"] = f"/v1/jobs/{job.id}"

@@ -286,7 +286,11 @@ def start_report(
     # An unknown application is the caller's mistake: a 422 now, not a failed job later.
     functional_unit(choice, footprint.nominal_energy_kwh, settings.data_dir)
     job = create_job(
-        repo, REPORT, footprint.id, report_job_params(wanted.kind, wanted.format, choice)
+        repo,
+        REPORT,
+        footprint.id,
+        report_job_params(wanted.kind, wanted.format, choice),
+        settings,
     )
     public = job_public(job)
     # Submitted once the request commits, with its Idempotency-Key response if any.
