@@ -59,6 +59,9 @@ def serve(
         access_log=False,  # the service writes its own JSON access log, with request ids
         log_config=logging_config(),  # applied in each worker process too
         timeout_graceful_shutdown=30,  # in-flight requests finish on SIGTERM
+        # X-Forwarded-* are read by the app, from CELLCARBON_PACT_TRUSTED_PROXIES only: uvicorn
+        # would otherwise let any loopback client claim HTTPS for the PACT API.
+        proxy_headers=False,
         **tls,
     )
 
@@ -303,6 +306,7 @@ def org_key(
 
     from app.access.keys import create_key, expiry
     from app.access.models import Organisation
+    from app.core.audit import CLI_ACTOR, record
     from app.core.db import session_scope
     from app.core.errors import AppError
     from app.core.runtime import get_engine
@@ -315,12 +319,21 @@ def org_key(
             if organisation is None:
                 typer.echo(f"error: no organisation named {name}", err=True)
                 raise typer.Exit(1)
-            _, token = create_key(
+            key, token = create_key(
                 session,
                 organisation.id,
                 key_name,
                 [s.strip() for s in scopes.split(",") if s.strip()],
                 expires_at=expiry(expires_in_days),
+            )
+            record(
+                session,
+                organisation.id,
+                CLI_ACTOR,
+                "create",
+                "api_key",
+                key.id,
+                {"name": key.name, "scopes": key.scopes},
             )
     except AppError as exc:
         typer.echo(f"error: {exc.errors[0]['msg'] if exc.errors else exc.detail}", err=True)

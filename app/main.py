@@ -17,7 +17,8 @@ from app.boms import materials
 from app.boms import routes as boms
 from app.core.body_limit import BodySizeLimit
 from app.core.errors import AppError, document_problems, install_error_handlers
-from app.core.idempotency import IdempotencyMiddleware
+from app.core.idempotency import IdempotencyMiddleware, record_responses
+from app.core.json_body import JsonBodyGuard
 from app.core.observability import RequestContext
 from app.core.runtime import get_background
 from app.core.settings import Settings, get_settings
@@ -69,13 +70,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     for module in (health, materials, boms, footprints, scenarios, jobs, suppliers, access):
-        app.include_router(module.router)
-    app.include_router(report_routes.router)
+        app.include_router(record_responses(module.router))
+    app.include_router(record_responses(report_routes.router))
     app.include_router(pact_api.router)
-    app.include_router(webhooks_api.router)
-    app.add_middleware(
-        IdempotencyMiddleware, settings=settings, creator=creating_organisation
-    )  # inside the body limit
+    app.include_router(record_responses(webhooks_api.router))
+    # Inside the body limit.
+    app.add_middleware(IdempotencyMiddleware, settings=settings, creator=creating_organisation)
+    # Outside the idempotency middleware: a refused body claims no key and stores nothing.
+    app.add_middleware(JsonBodyGuard)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Added last, so it is outermost: every response, 413s included, carries a request id.
     app.add_middleware(RequestContext)

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 
 from app.access.models import ApiKey, Organisation
+from app.core.audit import CLI_ACTOR, record
 from app.core.errors import AppError, Forbidden, InvalidInput, TooManyRequests, Unauthorized
 
 SCOPES = ("read", "write", "admin", "supplier-reports")
@@ -105,8 +106,11 @@ def create_key(
     return key, f"cc_{prefix}_{secret}"
 
 
-def create_organisation(session: Session, name: str) -> tuple[Organisation, ApiKey, str]:
-    """A new organisation with its first admin key (for bootstrapping a fresh install)."""
+def create_organisation(
+    session: Session, name: str, actor: str = CLI_ACTOR
+) -> tuple[Organisation, ApiKey, str]:
+    """A new organisation with its first admin key (for bootstrapping a fresh install); both
+    are audited as ``actor``'s acts."""
     if session.exec(select(Organisation).where(Organisation.name == name)).first() is not None:
         raise InvalidInput(
             "organisation exists",
@@ -122,6 +126,18 @@ def create_organisation(session: Session, name: str) -> tuple[Organisation, ApiK
     session.add(organisation)
     session.flush()
     key, token = create_key(session, organisation.id, "first admin key", ["admin"])
+    record(
+        session, organisation.id, actor, "create", "organisation", organisation.id, {"name": name}
+    )
+    record(
+        session,
+        organisation.id,
+        actor,
+        "create",
+        "api_key",
+        key.id,
+        {"name": key.name, "scopes": key.scopes},
+    )
     return organisation, key, token
 
 

@@ -20,6 +20,7 @@ from app.access.schemas import (
     KeysPublic,
 )
 from app.core.audit import AuditEvent
+from app.core.deps import SettingsDep
 from app.core.errors import InvalidInput
 from app.suppliers.models import Supplier
 
@@ -73,18 +74,45 @@ def revoke_api_key(key_id: uuid.UUID, repo: RepoDep, _: AdminDep) -> Response:
     response_model=KeyCreated,
     status_code=status.HTTP_201_CREATED,
 )
-def invite_supplier(supplier_id: uuid.UUID, payload: InvitationCreate, repo: RepoDep) -> KeyCreated:
-    """A key for this supplier alone: it may submit and read its energy reports, nothing else."""
+def invite_supplier(
+    supplier_id: uuid.UUID,
+    payload: InvitationCreate,
+    repo: RepoDep,
+    settings: SettingsDep,
+    _: AdminDep,
+) -> KeyCreated:
+    """A key for this supplier alone (admin keys only): it may submit and read its energy
+    reports, nothing else, for at most ``CELLCARBON_SUPPLIER_KEY_MAX_DAYS``."""
+    # Minting a key is an admin act: a write key could otherwise hand out credentials that
+    # outlive its own revocation. The lifetime is capped so a leaked invitation dies by itself.
+    days = payload.expires_in_days or settings.supplier_key_max_days
+    if days > settings.supplier_key_max_days:
+        raise InvalidInput(
+            "invalid invitation",
+            [
+                {
+                    "loc": ["body", "expires_in_days"],
+                    "msg": f"a supplier key lives at most {settings.supplier_key_max_days} days; "
+                    f"got {days}",
+                    "type": "less_than_equal",
+                }
+            ],
+        )
     supplier = repo.get(Supplier, supplier_id, "supplier")
     key, token = create_key(
         repo.session,
         repo.organisation_id,
         payload.name,
         ["supplier-reports"],
-        expires_at=expiry(payload.expires_in_days),
+        expires_at=expiry(days),
         supplier_id=supplier.id,
     )
-    repo.audit("create", "supplier_invitation", key.id, {"supplier_id": str(supplier.id)})
+    repo.audit(
+        "create",
+        "supplier_invitation",
+        key.id,
+        {"supplier_id": str(supplier.id), "expires_in_days": days},
+    )
     return _created(key, token)
 
 

@@ -42,6 +42,9 @@ def payload_digest(payload: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+CLI_ACTOR = "cli"
+
+
 def record(
     session: Session,
     organisation_id: uuid.UUID,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import event, insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
 
@@ -25,12 +27,40 @@ def make_engine(url: str) -> Engine:
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # No pool_pre_ping: it costs a round trip on every checkout (measured ~10 % of a footprint
     # request); connections are recycled instead, and a dropped one fails its request once.
-    return create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=10)
+    # hide_parameters: a failed statement's error (logged, or wrapped in another) must not carry
+    # its bound values, which include key salts and hashes and webhook signing secrets.
+    return create_engine(
+        url, pool_recycle=1800, pool_size=10, max_overflow=10, hide_parameters=True
+    )
+
+
+logger = logging.getLogger("cellcarbon.db")
+_AFTER_COMMIT = "cellcarbon.after_commit"
+
+
+def call_after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run ``callback`` once ``session``'s transaction has committed (never if it rolls back):
+    for work that must see the committed rows, such as a job handed to a worker."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _run_after_commit(session: OrmSession) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:  # the commit stands; the sweeper picks up what was not handed on
+            logger.exception("after-commit callback failed")
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_after_commit(session: OrmSession) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.core.db import session_scope
+from app.core.idempotency import complete_claim, lock_claim, pending_claim
 from app.core.runtime import get_background, get_engine, loaded_background
 from app.core.settings import Settings
 from lca.background import Background
@@ -28,9 +29,16 @@ async def _settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
-def _session(settings: SettingsDep) -> Iterator[Session]:
+def _session(request: Request, settings: SettingsDep) -> Iterator[Session]:
+    claim = pending_claim(request.scope)
     with session_scope(get_engine(settings)) as session:
+        if claim is None:
+            yield session
+            return
+        # A POST with an unused Idempotency-Key: its stored response commits with its effect.
+        lock_claim(session, claim)
         yield session
+        complete_claim(session, claim)
 
 
 # scope="function": commit (or roll back) when the route returns, before the response is sent,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -118,13 +121,107 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(422, "Invalid input", f"invalid fields: {fields}", errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
         title = titles.get(exc.status_code, "HTTP error")
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = "no such route"
-        return problem_response(exc.status_code, title, detail)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # RFC 9110 §15.5.6: a 405 names the methods the resource has. Starlette's names only
+            # those of the first route matching the path (GET and POST of one path are two).
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; use {' or '.join(allowed)}"
+        return problem_response(exc.status_code, title, detail, headers=headers)
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Asked of the router rather than read from its routes: included routers nest.
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+
+
+# How long a client should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER_S = 5
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached (down, dropped, refusing, pool
+    exhausted) rather than that a statement was wrong."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError)
+
+
+def unexpected_problem(
+    exc: BaseException, request_id: str | None
+) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and problem+json body for an exception nothing else handled: 503 with
+    ``Retry-After`` when the database is out, 422 when it refused a value, else 500. None says
+    anything about internals (no exception text, no SQL); the request id lets an operator find
+    the logged details."""
+    from sqlalchemy.exc import DataError
+
+    if is_database_outage(exc):
+        status, title = 503, "Service unavailable"
+        detail = "the database is unavailable; retry later"
+        headers = {"retry-after": str(DATABASE_RETRY_AFTER_S)}
+    elif isinstance(exc, DataError):
+        # The database refused a value the checks before it let through (PostgreSQL stores no
+        # NUL in text, e.g. from an uploaded file): the client's input, so not a 500.
+        status, title = 422, "Invalid input"
+        detail = "a value in the request cannot be stored (a NUL character, or out of range)"
+        headers = {}
+    else:
+        status, title = 500, "Internal server error"
+        detail = "the request failed unexpectedly; quote its request id when reporting this"
+        headers = {}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if request_id:
+        body["request_id"] = request_id
+    return status, {"content-type": PROBLEM_JSON, **headers}, json.dumps(body).encode()
+
+
+def loggable_error(exc: BaseException) -> dict[str, Any]:
+    """What may be logged of an unexpected ``exc``: its class, the frames it passed through and
+    its message — except where the message quotes values: a database error's (PostgreSQL's
+    ``DETAIL: Key (…)=(…)``; only the SQLSTATE is kept) and a validation error's
+    (``input_value=…``, which may be a token being returned; only the field paths are kept)."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    entry: dict[str, Any] = {
+        "error": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "traceback": "".join(traceback.format_tb(exc.__traceback__)),
+    }
+    original = getattr(exc, "orig", None)
+    if isinstance(exc, SQLAlchemyError) or original is not None:
+        if original is not None:
+            entry["cause"] = f"{type(original).__module__}.{type(original).__qualname__}"
+            entry["sqlstate"] = getattr(original, "sqlstate", None)
+    elif isinstance(exc, ValidationError):
+        entry["fields"] = [".".join(map(str, error["loc"])) for error in exc.errors()][:20]
+    else:
+        entry["error_message"] = str(exc)[:500]
+    return entry
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

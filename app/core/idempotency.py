@@ -3,14 +3,23 @@
 One ASGI middleware serves every creating route under ``/v1/`` (``POST /v1/boms``,
 ``/v1/boms/import``, ``/v1/boms/{id}/footprints``, ``/v1/suppliers`` …), so no route handles it:
 
-* The first request with a key claims it by inserting a row; a unique constraint on
-  (organisation, key) makes the first writer win, so two concurrent requests with one key
-  never both run: the loser gets 409 (still in progress) or, once the winner finished, its
-  response.
+* A key the organisation has used before is answered by the middleware alone, from its row;
+  a unique constraint on (organisation, key) keeps one row per key, so one effect per key.
 * A 2xx response is stored (status, headers, body) and replayed to every later request with the
   same key and the same request (method, path, query, content type, body: SHA-256), with the
-  header ``Idempotent-Replayed: true``. Any other outcome releases the key (nothing was
-  created, so a retry may run again).
+  header ``Idempotent-Replayed: true``. Any other outcome stores nothing (nothing was created,
+  so a retry may run again).
+* The stored response is written in the request's own transaction, with what the request
+  created: the middleware leaves its claim in ``scope["state"]``, the route layer keeps the
+  response it built (:func:`record_responses`) and the session dependency inserts the key row
+  just before it commits (:func:`complete_claim`). A process killed at any point leaves either
+  both the effect and its stored response, or neither — never a key stuck "in progress" nor a
+  second effect for a response the client already saw.
+* Two requests with one key at the same time: on PostgreSQL the first takes a transaction-level
+  advisory lock on the key (:func:`lock_claim`), and the second gets 409 at once; the lock dies
+  with the transaction, so a crash frees it. SQLite serialises writers anyway: both may run, the
+  second's insert of the key row fails at commit, its effect is rolled back and it gets 409 —
+  a retry then replays the first's response.
 * The same key with a different request → 422; keys are scoped to the caller's organisation
   (from its API key) and expire ``CELLCARBON_IDEMPOTENCY_TTL_HOURS`` (default 24) after first use.
 
@@ -24,21 +33,24 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import Field as SettingField
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, UniqueConstraint, delete
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, UniqueConstraint, delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PROBLEM_JSON
+from app.core.db import insert_now
+from app.core.errors import PROBLEM_JSON, AppError
 from app.core.models import _timestamp
 from app.core.runtime import get_engine
 from app.core.settings import Settings
@@ -47,9 +59,6 @@ HEADER = "idempotency-key"
 # Printable ASCII without spaces at either end, as Stripe and the IETF draft
 # (draft-ietf-httpapi-idempotency-key-header) use: UUIDs and random tokens fit easily.
 _VALID_KEY = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$")
-# A claimed key whose request has not finished after this long is taken to be abandoned (the
-# process died mid-request) and may be claimed again.
-_ABANDONED_AFTER = timedelta(minutes=5)
 # Per-request headers that must not be replayed (they describe the replay, not the original).
 _NOT_REPLAYED = {b"content-length", b"date", b"server"}
 
@@ -88,13 +97,140 @@ class IdempotencyKey(SQLModel, table=True):
 
 @dataclass(frozen=True)
 class _Outcome:
-    """What the claim decided: run (``row_id`` set), replay, mismatch, busy or pass."""
+    """What the look-up decided: run, replay, mismatch or pass."""
 
     action: str
-    row_id: uuid.UUID | None = None
     status: int = 0
     headers: list[list[str]] | None = None
     body: bytes = b""
+
+
+@dataclass
+class Claim:
+    """A key the middleware found unused, handed to the route layer through ``scope["state"]``:
+    the route records its response here, and the session dependency stores it."""
+
+    organisation_id: uuid.UUID
+    key: str
+    fingerprint: str
+    path: str
+    response: Response | None = None
+    stored: bool = False
+
+
+class IdempotencyConflict(AppError):
+    """Another request with the same Idempotency-Key is running, or has just finished."""
+
+    status = 409
+    title = "Conflict"
+
+
+_STATE = "cellcarbon.idempotency"
+
+
+def pending_claim(scope: Scope) -> Claim | None:
+    """The claim of the running request, if it was sent with an unused Idempotency-Key."""
+    state = scope.get("state")
+    claim = state.get(_STATE) if state else None
+    return claim if isinstance(claim, Claim) else None
+
+
+def _lock_id(claim: Claim) -> int:
+    digest = hashlib.sha256(claim.organisation_id.bytes + claim.key.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def lock_claim(session: Session, claim: Claim) -> None:
+    """Hold the key for this transaction (PostgreSQL), or 409 if another request holds it or
+    completed it since the middleware looked (a retry then replays that one's response)."""
+    if session.get_bind().dialect.name == "postgresql":
+        held = session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:lock_id)"), {"lock_id": _lock_id(claim)}
+        ).scalar_one()
+        if not held:
+            raise _busy(claim.key)
+    # Cheaper than running the request only to fail on the unique key when it commits.
+    taken = session.execute(
+        select(IdempotencyKey.id).where(
+            IdempotencyKey.organisation_id == claim.organisation_id,
+            IdempotencyKey.key == claim.key,
+        )
+    ).first()
+    if taken is not None:
+        raise _busy(claim.key)
+
+
+def complete_claim(session: Session, claim: Claim) -> None:
+    """Insert the key row with the route's 2xx response, in the request's transaction (called
+    just before it commits); a non-2xx answer stores nothing."""
+    response = claim.response
+    if response is None or not 200 <= response.status_code < 300:
+        return
+    headers = [
+        [name.decode("latin-1"), value.decode("latin-1")]
+        for name, value in response.raw_headers
+        if name.lower() not in _NOT_REPLAYED
+    ]
+    now = datetime.now(UTC)
+    row = IdempotencyKey(
+        organisation_id=claim.organisation_id,
+        key=claim.key,
+        request_sha256=claim.fingerprint,
+        method="POST",
+        path=claim.path[:2000],
+        response_status=response.status_code,
+        response_headers=headers,
+        response_body=bytes(response.body),
+        created_at=now,
+        completed_at=now,
+    )
+    try:
+        insert_now(session, row)
+    except IntegrityError:
+        # A request with this key committed since the look-up (SQLite lets both run): it wins,
+        # this one's effect is rolled back with the transaction.
+        raise _busy(claim.key) from None
+    claim.stored = True
+
+
+def _busy(key: str) -> IdempotencyConflict:
+    return IdempotencyConflict(
+        f"a request with Idempotency-Key '{key}' is being or was just processed; "
+        "retry to get its response",
+        headers={"Retry-After": "1"},
+    )
+
+
+def record_responses(router: APIRouter) -> APIRouter:
+    """Make every creating route of ``router`` under ``/v1/`` keep the response it built in the
+    request's claim, where the session dependency finds it before committing. Called on each
+    router before it is included (inclusion builds the handlers)."""
+    for route in router.routes:
+        # Once per route: a router is included again by every app a process creates.
+        recorded = "get_route_handler" in vars(route)
+        if isinstance(route, APIRoute) and "POST" in (route.methods or ()) and not recorded:
+            # The instance attribute shadows the class's method: the routers stay plain
+            # APIRouters, and the hot path of routes without a claim pays one attribute lookup.
+            route.get_route_handler = _recording(route.get_route_handler)  # type: ignore[method-assign]
+    return router
+
+
+def _recording(
+    make_handler: Callable[[], Callable[[Request], Coroutine[Any, Any, Response]]],
+) -> Callable[[], Callable[[Request], Coroutine[Any, Any, Response]]]:
+    def make() -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = make_handler()
+
+        async def handle(request: Request) -> Response:
+            response = await handler(request)
+            claim = pending_claim(request.scope)
+            if claim is not None:
+                claim.response = response
+            return response
+
+        return handle
+
+    return make
 
 
 def request_fingerprint(
@@ -158,8 +294,8 @@ class IdempotencyMiddleware:
             body,
         )
         authorization = headers.get(b"authorization", b"").decode("latin-1") or None
-        outcome = await run_in_threadpool(
-            self._claim, authorization, scope["path"], key, fingerprint
+        outcome, organisation_id = await run_in_threadpool(
+            self._look_up, authorization, scope["path"], key, fingerprint
         )
         replay_receive = _replaying(body, receive)
         if outcome.action == "pass":
@@ -179,104 +315,50 @@ class IdempotencyMiddleware:
                     }
                 ],
             )
-        elif outcome.action == "busy":
-            await _problem(
-                send,
-                409,
-                "Conflict",
-                f"a request with Idempotency-Key '{key}' is still being processed; retry later",
-                extra_headers=[(b"retry-after", b"1")],
-            )
         elif outcome.action == "replay":
             await _send_stored(send, outcome)
         else:
-            assert outcome.row_id is not None
-            await self._run_and_store(scope, replay_receive, send, outcome.row_id)
-
-    async def _run_and_store(
-        self, scope: Scope, receive: Receive, send: Send, row_id: uuid.UUID
-    ) -> None:
-        status = 0
-        response_headers: list[list[str]] = []
-        chunks: list[bytes] = []
-
-        async def capturing_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                response_headers.extend(
-                    [name.decode("latin-1"), value.decode("latin-1")]
-                    for name, value in message.get("headers", [])
-                    if name.lower() not in _NOT_REPLAYED
-                )
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capturing_send)
-        except BaseException:
-            await run_in_threadpool(self._release, row_id)
-            raise
-        if 200 <= status < 300:
-            await run_in_threadpool(self._store, row_id, status, response_headers, b"".join(chunks))
-        else:
-            await run_in_threadpool(self._release, row_id)
+            assert organisation_id is not None
+            claim = Claim(organisation_id, key, fingerprint, scope["path"])
+            scope.setdefault("state", {})[_STATE] = claim
+            await self.app(scope, replay_receive, send)
 
     def _engine(self) -> Any:
         return get_engine(self.settings)
 
-    def _claim(self, authorization: str | None, path: str, key: str, fingerprint: str) -> _Outcome:
+    def _look_up(
+        self, authorization: str | None, path: str, key: str, fingerprint: str
+    ) -> tuple[_Outcome, uuid.UUID | None]:
+        """Whether the key was used already (replay it, or 422), or is free (run)."""
         with Session(self._engine()) as session:
             organisation_id = self.creator(session, authorization, path)
             if organisation_id is None:
                 # Not allowed to create anything: let the route answer 401/403 as usual.
-                return _Outcome("pass")
+                return _Outcome("pass"), None
             now = datetime.now(UTC)
             ttl = timedelta(hours=get_idempotency_settings().ttl_hours)
-            for _ in range(3):
-                row = session.exec(
-                    select(IdempotencyKey).where(
-                        IdempotencyKey.organisation_id == organisation_id,
-                        IdempotencyKey.key == key,
-                    )
-                ).first()
-                if row is not None:
-                    age = now - _aware(row.created_at)
-                    abandoned = row.response_status is None and age > _ABANDONED_AFTER
-                    if age > ttl or abandoned:
-                        session.execute(
-                            delete(IdempotencyKey).where(col(IdempotencyKey.id) == row.id)
-                        )
-                        session.commit()
-                        continue
+            row = session.exec(
+                select(IdempotencyKey).where(
+                    IdempotencyKey.organisation_id == organisation_id,
+                    IdempotencyKey.key == key,
+                )
+            ).first()
+            if row is not None:
+                expired = now - _aware(row.created_at) > ttl
+                # A row without a response was claimed by an earlier version, which stored the
+                # response in a second transaction, and died in between: nothing to replay.
+                if not expired and row.response_status is not None:
                     if row.request_sha256 != fingerprint:
-                        return _Outcome("mismatch")
-                    if row.response_status is None:
-                        return _Outcome("busy")
+                        return _Outcome("mismatch"), None
                     return _Outcome(
                         "replay",
                         status=row.response_status,
                         headers=row.response_headers or [],
                         body=row.response_body or b"",
-                    )
-                claim = IdempotencyKey(
-                    organisation_id=organisation_id,
-                    key=key,
-                    request_sha256=fingerprint,
-                    method="POST",
-                    path=path[:2000],
-                )
-                session.add(claim)
-                try:
-                    session.commit()
-                except IntegrityError:
-                    # Another request with this key committed first: it wins; look again.
-                    session.rollback()
-                    continue
-                self._purge_expired(session, organisation_id, now - ttl)
-                return _Outcome("run", row_id=claim.id)
-        return _Outcome("busy")
+                    ), None
+                session.execute(delete(IdempotencyKey).where(col(IdempotencyKey.id) == row.id))
+            self._purge_expired(session, organisation_id, now - ttl)
+            return _Outcome("run"), organisation_id
 
     @staticmethod
     def _purge_expired(session: Session, organisation_id: uuid.UUID, before: datetime) -> None:
@@ -287,23 +369,6 @@ class IdempotencyMiddleware:
             )
         )
         session.commit()
-
-    def _store(self, row_id: uuid.UUID, status: int, headers: list[list[str]], body: bytes) -> None:
-        with Session(self._engine()) as session:
-            row = session.get(IdempotencyKey, row_id)
-            if row is None:  # expired and purged while the request ran
-                return
-            row.response_status = status
-            row.response_headers = headers
-            row.response_body = body
-            row.completed_at = datetime.now(UTC)
-            session.add(row)
-            session.commit()
-
-    def _release(self, row_id: uuid.UUID) -> None:
-        with Session(self._engine()) as session:
-            session.execute(delete(IdempotencyKey).where(col(IdempotencyKey.id) == row_id))
-            session.commit()
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -21,6 +21,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import loggable_error, unexpected_problem
+
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -84,11 +86,13 @@ class RequestContext:
         request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
         started = time.perf_counter()
         status = 500
+        started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started = True
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
@@ -98,6 +102,29 @@ class RequestContext:
         with request_id_context(request_id):
             try:
                 await self.app(scope, receive, send_with_id)
+            except Exception as exc:
+                # Nothing else handled it: answer problem+json here, inside the request's
+                # context, rather than let Starlette answer a bare text/plain 500.
+                self.logger.error(
+                    "unhandled error on %s %s",
+                    scope["method"],
+                    scope["path"],
+                    extra=loggable_error(exc),
+                )
+                if started:
+                    raise  # the response is half sent: all we can do is break the connection
+                code, headers, body = unexpected_problem(exc, request_id)
+                await send_with_id(
+                    {
+                        "type": "http.response.start",
+                        "status": code,
+                        "headers": [
+                            *((k.encode(), v.encode()) for k, v in headers.items()),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send_with_id({"type": "http.response.body", "body": body})
             finally:
                 elapsed = time.perf_counter() - started
                 route = scope.get("route")

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # TLS (`cellcarbon serve --tls-cert/--tls-key`; PACT requires HTTPS).
     tls_cert: Path | None = Field(default=None, description="PEM certificate chain for HTTPS")
     tls_key: Path | None = Field(default=None, description="PEM private key for HTTPS")
+    pact_trusted_proxies: list[str] = Field(
+        default=[],
+        description="addresses of TLS-terminating proxies whose 'X-Forwarded-Proto: https' "
+        'counts as HTTPS for the PACT API (served over HTTPS only); e.g. ["10.0.0.5"]',
+    )
     # PACT host and client.
     pact_issuer_domain: str = Field(
         default="cellcarbon.local",
@@ -61,6 +66,25 @@ class Settings(BaseSettings):
     pact_callback_attempts: int = Field(default=6, ge=1)
     pact_callback_backoff_s: float = Field(
         default=2.0, ge=0, description="first retry delay; doubles on every further attempt"
+    )
+
+    # Access and fair use: supplier keys, and how much queued work one organisation may hold.
+    supplier_key_max_days: int = Field(
+        default=400,
+        ge=1,
+        le=3650,
+        description="longest lifetime of a supplier invitation key (days); invitations without "
+        "an expiry get this one",
+    )
+    max_queued_jobs_per_org: int = Field(
+        default=100,
+        ge=1,
+        description="queued and running jobs one organisation may have; more is refused with 429",
+    )
+    max_mc_iterations_per_org: int = Field(
+        default=200_000,
+        ge=1,
+        description="Monte Carlo iterations one organisation may have queued or running at once",
     )
 
 

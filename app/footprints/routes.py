@@ -12,7 +12,7 @@ from app.core.errors import InvalidInput
 from app.core.responses import model_response
 from app.footprints.models import Footprint
 from app.footprints.schemas import FootprintPublic, FootprintRequest, UncertaintyIn
-from app.footprints.service import footprint_public, store_footprint
+from app.footprints.service import cell_model, footprint_public, store_footprint
 from app.jobs.queue import FOOTPRINT, UNCERTAINTY, create_job, job_public
 from app.jobs.schemas import JobPublic
 from app.jobs.submit import submit_after_commit
@@ -45,13 +45,19 @@ def create_footprint(
     # reads the same BOM, which then costs no second query.
     bom = repo.get(Bom, bom_id, "BOM")
     if not wait:
+        # What the job would refuse (an unknown recycling route or grid region, a material
+        # missing from the background) is a 422 now, as with wait=true, not a failed job later:
+        # building the model checks it all and costs a fraction of the computation.
+        cell_model(repo, bom, background, payload, settings.data_dir)
         params = {
             "footprint_id": str(uuid.uuid4()),
             "request": payload.model_dump(mode="json") if payload else None,
             "actor": repo.actor,
         }
-        job = create_job(repo, FOOTPRINT, bom_id, params)
+        job = create_job(repo, FOOTPRINT, bom_id, params, settings)
         public = job_public(job)
+        # Submitted once the request commits (with its Idempotency-Key response, if any): the
+        # worker reads the job row in its own transaction.
         submit_after_commit(session, job.id, job.kind, settings)
         response.headers["Location"] = f"/v1/jobs/{job.id}"
         return model_response(public, response, status.HTTP_202_ACCEPTED)
@@ -93,8 +99,8 @@ def start_uncertainty(
             f"{footprint.background_version[:12]}; recompute it on {background.version[:12]} first"
         )
     params = (payload or UncertaintyIn()).model_dump()
-    job = create_job(repo, UNCERTAINTY, footprint.id, params)
+    job = create_job(repo, UNCERTAINTY, footprint.id, params, settings)
     public = job_public(job)
-    submit_after_commit(session, job.id, job.kind, settings)
+    submit_after_commit(session, job.id, job.kind, settings)  # see create_footprint
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return public

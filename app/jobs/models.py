@@ -15,8 +15,12 @@ from app.core.models import _timestamp
 class Job(SQLModel, table=True):
     """Work done outside the request: its state, progress and outcome."""
 
-    # The sweeper's one query per tick: queued jobs that are due, running ones gone quiet.
-    __table_args__ = (Index("ix_job_status_run_after", "status", "run_after"),)
+    # The sweeper's one query per tick: queued jobs that are due, running ones gone quiet; and
+    # the fair-turn check of Celery workers: when each organisation last started a job.
+    __table_args__ = (
+        Index("ix_job_status_run_after", "status", "run_after"),
+        Index("ix_job_organisation_started", "organisation_id", "started_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)

@@ -22,8 +22,11 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
+from sqlmodel import select as select_rows
 
+from app.access.models import Organisation
 from app.core.db import session_scope
+from app.core.errors import TooManyRequests
 from app.core.models import utc_now
 from app.core.observability import JOB_SECONDS, current_request_id, request_id_context
 from app.core.repository import OrgRepository
@@ -43,15 +46,67 @@ WEBHOOK_DELIVER = "webhook.deliver"
 PROGRESS_INTERVAL_S = 0.5
 # Kinds that do not say otherwise are retried at most this often (only if they ask to be).
 DEFAULT_MAX_ATTEMPTS = 5
+# The kinds clients ask for, which the per-organisation limits count; follow-up work (webhook
+# deliveries, PACT replies) is the service's own and is not held against the organisation.
+REQUESTED_KINDS = (FOOTPRINT, UNCERTAINTY, REPORT)
+# What a refused client is told to wait: about one short job's run; a guess, not a promise.
+LIMIT_RETRY_AFTER_S = 30
 
 
 def create_job(
-    repo: OrgRepository, kind: str, subject_id: uuid.UUID, params: dict[str, Any]
+    repo: OrgRepository,
+    kind: str,
+    subject_id: uuid.UUID,
+    params: dict[str, Any],
+    settings: Settings | None = None,
 ) -> Job:
-    """A queued job asked for through the API: audited as the caller's action."""
+    """A queued job asked for through the API: audited as the caller's action. Refused with 429
+    (nothing stored) when the organisation already has its share of unfinished jobs or Monte
+    Carlo iterations."""
+    check_job_limits(repo, kind, params, settings or get_settings())
     job = new_job(repo.session, repo.organisation_id, kind, subject_id, params)
     repo.audit("create", "job", job.id, params, kind=kind, subject=str(subject_id))
     return job
+
+
+def check_job_limits(
+    repo: OrgRepository, kind: str, params: dict[str, Any], settings: Settings
+) -> None:
+    """429 when one more job of ``kind`` would take the organisation past
+    ``max_queued_jobs_per_org`` unfinished jobs or ``max_mc_iterations_per_org`` Monte Carlo
+    iterations queued or running: one organisation's flood must not hold everyone's workers."""
+    # Serialise the check per organisation on PostgreSQL (a row lock held to commit), so two
+    # concurrent requests cannot both take the last place; SQLite serialises writers itself.
+    repo.session.exec(
+        select_rows(Organisation.id)
+        .where(Organisation.id == repo.organisation_id)
+        .with_for_update()
+    ).first()
+    unfinished = repo.session.exec(
+        select_rows(col(Job.kind), col(Job.params)).where(
+            col(Job.organisation_id) == repo.organisation_id,
+            col(Job.status).in_(("queued", "running")),
+            col(Job.kind).in_(REQUESTED_KINDS),
+        )
+    ).all()
+    headers = {"Retry-After": str(LIMIT_RETRY_AFTER_S)}
+    if len(unfinished) + 1 > settings.max_queued_jobs_per_org:
+        raise TooManyRequests(
+            f"this organisation has {len(unfinished)} unfinished jobs, the most it may have "
+            f"({settings.max_queued_jobs_per_org}); ask again when some have finished",
+            headers=headers,
+        )
+    if kind != UNCERTAINTY:
+        return
+    in_flight = sum(int(p.get("iterations", 0)) for k, p in unfinished if k == UNCERTAINTY)
+    wanted = int(params.get("iterations", 0))
+    if in_flight + wanted > settings.max_mc_iterations_per_org:
+        raise TooManyRequests(
+            f"{wanted} more Monte Carlo iterations would make {in_flight + wanted} queued or "
+            f"running for this organisation, more than the {settings.max_mc_iterations_per_org} "
+            "allowed; ask again when some have finished",
+            headers=headers,
+        )
 
 
 def new_job(
@@ -193,6 +248,60 @@ def claim(engine: Engine, job_id: uuid.UUID, worker: str, stale_after_s: float) 
     with engine.begin() as connection:
         claimed = connection.execute(statement).rowcount == 1
     return token if claimed else None
+
+
+def yields_turn(engine: Engine, job_id: uuid.UUID) -> bool:
+    """Whether this queued job should let another organisation's go first: one that has a job
+    queued and due, and fewer jobs running than this job's organisation, or as many and its
+    last job started longer ago (never counts as longest). Celery workers take tasks first
+    come, first served; a worker that defers such a job (sends it again a moment later) moves
+    the other organisations' tasks up to the front of a flood. The order is strict, so of two
+    organisations waiting for each other one always goes: everyone keeps making progress."""
+    now = utc_now()
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(col(Job.organisation_id), col(Job.status)).where(col(Job.id) == job_id)
+        ).first()
+        if row is None or row.status != "queued":
+            return False
+        mine = row.organisation_id
+        waiting = set(
+            connection.execute(
+                select(col(Job.organisation_id))
+                .where(
+                    col(Job.status) == "queued",
+                    col(Job.organisation_id) != mine,
+                    or_(col(Job.run_after).is_(None), col(Job.run_after) <= now),
+                )
+                .distinct()
+            ).scalars()
+        )
+        if not waiting:
+            return False
+        involved = [mine, *waiting]
+        running = dict(
+            connection.execute(
+                select(col(Job.organisation_id), func.count())
+                .where(col(Job.status) == "running", col(Job.organisation_id).in_(involved))
+                .group_by(col(Job.organisation_id))
+            ).all()
+        )
+        last_started = dict(
+            connection.execute(
+                select(col(Job.organisation_id), func.max(col(Job.started_at)))
+                .where(col(Job.organisation_id).in_(involved))
+                .group_by(col(Job.organisation_id))
+            ).all()
+        )
+
+    def turn(organisation_id: uuid.UUID) -> tuple[int, float]:
+        started = last_started.get(organisation_id)
+        return (
+            int(running.get(organisation_id, 0)),
+            started.timestamp() if started is not None else float("-inf"),
+        )
+
+    return any(turn(other) < turn(mine) for other in waiting)
 
 
 def is_pending(engine: Engine, job_id: uuid.UUID) -> bool:

@@ -5,7 +5,9 @@ killed mid-task leaves it unacknowledged so the broker hands it to another worke
 visibility timeout, and one job per worker process at a time (``prefetch_multiplier=1``) means
 a stopping worker hands back nothing it had not started. Exactly-once *effects* come from the
 job table: :func:`app.jobs.queue.run_job` claims atomically, and only the current claimant
-stores an outcome. A job that asks to be retried later is sent again with a countdown; each pool
+stores an outcome. A job that asks to be retried later is sent again with a countdown, and so
+is one whose organisation has more jobs running than another that has one waiting
+(:func:`app.jobs.queue.yields_turn`: fair turns between organisations); each pool
 process also runs the sweeper, so a job whose task was lost (enqueued by a process that died
 first) is still run.
 """
@@ -23,10 +25,12 @@ from celery.signals import worker_process_init
 
 from app.core.runtime import background_if_built, get_engine
 from app.core.settings import Settings, get_settings
-from app.jobs.queue import Outcome, execute_job
+from app.jobs.queue import Outcome, execute_job, yields_turn
 
 RUN_JOB_TASK = "cellcarbon.run_job"
 QUEUE = "cellcarbon-jobs"
+# How long a job that yields its turn to another organisation waits before it is tried again.
+YIELD_COUNTDOWN_S = 1.0
 
 
 @lru_cache
@@ -46,6 +50,10 @@ def celery_app(broker_url: str, visibility_timeout_s: int) -> Celery:
     @app.task(name=RUN_JOB_TASK, bind=True, max_retries=None)
     def run_job_task(self: Any, job_id: str) -> str:
         settings = get_settings()
+        if yields_turn(get_engine(settings), uuid.UUID(job_id)):
+            # Fair turns: another organisation's job is waiting behind this one's flood.
+            enqueue(uuid.UUID(job_id), settings, countdown=YIELD_COUNTDOWN_S)
+            return "yielded"
         result = execute_job(
             uuid.UUID(job_id),
             engine=get_engine(settings),

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 
 from app.access.models import Organisation
+from app.core.audit import CLI_ACTOR, record
 from app.pact.models import PactClient, PactToken
 
 
@@ -57,6 +58,15 @@ def create_client(
         customer = Organisation(name=customer_name)
         session.add(customer)
         session.flush()
+        record(
+            session,
+            customer.id,
+            CLI_ACTOR,
+            "create",
+            "organisation",
+            customer.id,
+            {"name": customer_name, "as_pact_customer_of": str(owner.id)},
+        )
     secret = secrets.token_urlsafe(32)
     client = PactClient(
         organisation_id=owner.id,
@@ -66,6 +76,15 @@ def create_client(
     )
     session.add(client)
     session.flush()
+    record(
+        session,
+        owner.id,
+        CLI_ACTOR,
+        "create",
+        "pact_client",
+        client.id,
+        {"name": customer_name, "customer_organisation_id": str(customer.id)},
+    )
     return client, secret
 
 
@@ -100,15 +119,29 @@ def issue_token(
     if grant_type != "client_credentials":
         raise OAuthError(400, "unsupported_grant_type", "grant_type must be 'client_credentials'")
     token = secrets.token_urlsafe(32)
-    session.add(
-        PactToken(
-            token_sha256=_sha256(token),
-            organisation_id=client.organisation_id,
-            client_id=client.id,
-            expires_at=datetime.now(UTC) + timedelta(seconds=ttl_s),
-        )
+    issued = PactToken(
+        token_sha256=_sha256(token),
+        organisation_id=client.organisation_id,
+        client_id=client.id,
+        expires_at=datetime.now(UTC) + timedelta(seconds=ttl_s),
+    )
+    session.add(issued)
+    # Identified by the client: the token's digest is a credential's fingerprint, kept out of a
+    # log that admins read.
+    record(
+        session,
+        client.organisation_id,
+        _client_actor(client),
+        "create",
+        "pact_token",
+        client.id,
+        {"expires_at": issued.expires_at.isoformat()},
     )
     return token, ttl_s
+
+
+def _client_actor(client: PactClient) -> str:
+    return f"pact-client:{client.name} ({client.id})"
 
 
 def _aware(moment: datetime) -> datetime:

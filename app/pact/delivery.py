@@ -39,7 +39,7 @@ from app.pact.service import (
 )
 from app.webhooks.delivery import emit
 from app.webhooks.settings import get_webhook_settings
-from app.webhooks.urls import UnsafeUrl, check_url
+from app.webhooks.urls import UnsafeUrl, check_url, guarded_client
 
 logger = logging.getLogger("cellcarbon.pact")
 
@@ -95,7 +95,7 @@ def refresh_outdated(caller: Caller, product_ids: list[str], settings: Settings)
             bom_id, caller.organisation_id, engine=engine, background=background
         )
         with session_scope(engine) as session:
-            share(session, caller.client_id, footprint_id)
+            share(session, caller.client_id, footprint_id, actor="pact-refresh")
         computed.append(footprint_id)
     return computed
 
@@ -187,7 +187,11 @@ def _post(settings: Settings, target: str, reply: dict[str, Any]) -> tuple[str |
     """POST the reply: (error or None, whether retrying cannot help)."""
     verify = trust(str(settings.pact_ca_bundle) if settings.pact_ca_bundle else None)
     try:
-        with httpx.Client(verify=verify, timeout=settings.pact_http_timeout_s) as http:
+        # The client every customer-chosen URL gets: no redirects, and only public peers (the
+        # address actually connected to, so a name that resolves again elsewhere reaches nothing).
+        with guarded_client(
+            get_webhook_settings(), timeout=settings.pact_http_timeout_s, verify=verify
+        ) as http:
             response = http.post(
                 target,
                 json=reply,

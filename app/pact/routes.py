@@ -46,6 +46,13 @@ class PactRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            if _needs_https(request.url.path) and not _over_https(request):
+                return pact_error(
+                    403,
+                    "AccessDenied",
+                    "the PACT API is served over HTTPS only (PACT v3 requires TLS); "
+                    "this request came over plain HTTP",
+                )
             try:
                 return await handler(request)
             except auth.PactAuthError as exc:
@@ -64,6 +71,24 @@ class PactRoute(APIRoute):
         return handle
 
 
+def _needs_https(path: str) -> bool:
+    # Credentials and footprints: the token request carries the client secret, every /3/
+    # request a bearer token. Discovery (/.well-known/…) carries neither.
+    return path == "/auth/token" or path.startswith("/3/")
+
+
+def _over_https(request: Request) -> bool:
+    """Whether the request reached us over TLS: on a TLS socket of ours, or through a proxy
+    named in ``CELLCARBON_PACT_TRUSTED_PROXIES`` that says it terminated TLS. (``cellcarbon
+    serve`` turns uvicorn's own forwarded-header handling off, so ``scheme`` is the socket's.)"""
+    if request.url.scheme == "https":
+        return True
+    settings: Settings = request.app.state.settings
+    client = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
+    return client in settings.pact_trusted_proxies and forwarded == "https"
+
+
 router = APIRouter(tags=["PACT"], route_class=PactRoute)
 
 
@@ -75,14 +100,19 @@ CallerDep = Annotated[auth.Caller, Depends(_caller)]
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    base = request.base_url
+    if base.scheme == "http" and _over_https(request):
+        # Behind a trusted TLS-terminating proxy: the URLs we publish are its https ones, or a
+        # client would follow them to plain HTTP with its secret.
+        base = base.replace(scheme="https")
+    return str(base).rstrip("/")
 
 
 @router.post("/auth/token")
 async def token(request: Request, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """OAuth2 client credentials grant: HTTP Basic client id/secret, form grant_type."""
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    grant_type = (form.get("grant_type") or [None])[0]
+    grant_type = form["grant_type"][0] if form.get("grant_type") else None
     # Hashing the secret and writing the token block: on a worker thread, not the event loop.
     access_token, ttl = await run_in_threadpool(
         _issue_token, session, request.headers.get("authorization"), grant_type, settings

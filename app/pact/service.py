@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.access.models import Organisation
 from app.boms.models import Bom
+from app.core.audit import CLI_ACTOR, record
 from app.footprints.models import Footprint
 from app.pact.auth import Caller, PactAuthError
 from app.pact.mapping import FILTERS, DeclaredUnit, Published, product_footprint
@@ -24,8 +25,10 @@ PUBLISHED = EVENT_PREFIX + "PublishedEvent.3"
 EVENT_TYPES = (REQUEST_CREATED, REQUEST_FULFILLED, REQUEST_REJECTED, PUBLISHED)
 
 
-def share(session: Session, client_id: uuid.UUID, footprint_id: uuid.UUID) -> PactShare:
-    """Publish one of the owner's footprints to a client (idempotent)."""
+def share(
+    session: Session, client_id: uuid.UUID, footprint_id: uuid.UUID, actor: str = CLI_ACTOR
+) -> PactShare:
+    """Publish one of the owner's footprints to a client (idempotent); audited as ``actor``."""
     client = session.get(PactClient, client_id)
     footprint = session.get(Footprint, footprint_id)
     if client is None:
@@ -44,6 +47,15 @@ def share(session: Session, client_id: uuid.UUID, footprint_id: uuid.UUID) -> Pa
     )
     session.add(row)
     session.flush()
+    record(
+        session,
+        client.organisation_id,
+        actor,
+        "create",
+        "pact_share",
+        row.id,
+        {"client_id": str(client_id), "footprint_id": str(footprint_id)},
+    )
     return row
 
 
@@ -205,4 +217,14 @@ def record_event(session: Session, caller: Caller, event: dict[str, Any]) -> Pac
     )
     session.add(row)
     session.flush()
+    record(
+        session,
+        caller.organisation_id,
+        f"pact-client:{caller.client_id}",
+        "create",
+        "pact_event",
+        row.id,
+        event,
+        {"event_type": row.event_type},
+    )
     return row

@@ -46,7 +46,7 @@ def run_report(context: JobContext) -> dict[str, Any]:
     footprint_id = context.subject_id
     assert footprint_id is not None
     with session_scope(context.engine) as session:
-        repo = OrgRepository(session, context.organisation_id)
+        repo = OrgRepository(session, context.organisation_id, f"job:{context.job_id}")
         stored = session.get(ReportFile, report_id)
         if stored is None:
             choice = FunctionalUnitChoice(
@@ -76,6 +76,13 @@ def run_report(context: JobContext) -> dict[str, Any]:
             )
             repo.add(stored)
             session.flush()
+            repo.audit(
+                "create",
+                "report_file",
+                stored.id,
+                {"sha256": stored.sha256},
+                job_id=str(context.job_id),
+            )
             emit(session, context.organisation_id, REPORT_READY, _announcement(stored))
         return {**_announcement(stored), "media_type": stored.media_type, "size": stored.size}
 

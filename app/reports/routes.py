@@ -287,9 +287,14 @@ def start_report(
     # An unknown application is the caller's mistake: a 422 now, not a failed job later.
     functional_unit(choice, footprint.nominal_energy_kwh, settings.data_dir)
     job = create_job(
-        repo, REPORT, footprint.id, report_job_params(wanted.kind, wanted.format, choice)
+        repo,
+        REPORT,
+        footprint.id,
+        report_job_params(wanted.kind, wanted.format, choice),
+        settings,
     )
     public = job_public(job)
+    # Submitted once the request commits, with its Idempotency-Key response if any.
     submit_after_commit(session, job.id, REPORT, settings)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return public

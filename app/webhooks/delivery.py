@@ -30,7 +30,7 @@ from app.jobs.submit import submit_after_commit
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.webhooks.settings import get_webhook_settings
 from app.webhooks.signing import SIGNATURE_HEADER, signature_header
-from app.webhooks.urls import UnsafeUrl, check_url
+from app.webhooks.urls import UnsafeUrl, check_url, guarded_client
 
 logger = logging.getLogger("cellcarbon.webhooks")
 
@@ -187,15 +187,12 @@ def _post(
         **request_id_header(),  # the request that caused the event, for the receiver's logs
     }
     try:
-        response = httpx.post(
-            endpoint.url,
-            content=body,
-            headers=headers,
-            timeout=settings.timeout_seconds,
-            follow_redirects=False,
-        )
+        with guarded_client(settings, timeout=settings.timeout_seconds) as http:
+            response = http.post(endpoint.url, content=body, headers=headers)
     except httpx.HTTPError as exc:
-        return None, f"{exc.__class__.__name__}: {exc}", False
+        # A peer refused by the guard is final: the name resolves into a private network now.
+        refused = isinstance(exc, httpx.ConnectError) and str(exc).startswith("refused")
+        return None, f"{exc.__class__.__name__}: {exc}", refused
     error = None if response.is_success else f"HTTP {response.status_code}"
     return response.status_code, error, False
 

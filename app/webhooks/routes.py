@@ -57,6 +57,13 @@ def create_webhook(
     )
     repo.add(endpoint)
     repo.session.flush()
+    # The signing secret is not part of the audited payload: the log is no place for secrets.
+    repo.audit(
+        "create",
+        "webhook",
+        endpoint.id,
+        {"url": endpoint.url, "event_types": endpoint.event_types},
+    )
     response.headers["Location"] = f"/v1/webhooks/{endpoint.id}"
     return WebhookCreated(
         **WebhookPublic.model_validate(endpoint, from_attributes=True).model_dump(),
@@ -91,6 +98,7 @@ def delete_webhook(webhook_id: uuid.UUID, repo: RepoDep, _: AdminDep) -> Respons
     endpoint = _endpoint(repo, webhook_id)
     endpoint.deleted_at = datetime.now(UTC)
     repo.session.add(endpoint)
+    repo.audit("delete", "webhook", endpoint.id, {"deleted_at": endpoint.deleted_at.isoformat()})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

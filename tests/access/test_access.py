@@ -252,7 +252,11 @@ def test_audit_log_records_changes_and_cannot_be_changed(client, settings, resou
         ("api_key", "key_id"),
     ):
         assert ("create", resource, resources[key]) in seen, resource
-    assert all(e["actor"].startswith("api-key:") and len(e["payload_sha256"]) == 64 for e in events)
+    # The organisation and its first key were made by the CLI, report files by the jobs that
+    # render them; everything else by API keys.
+    assert all(e["actor"].startswith(("api-key:", "job:")) or e["actor"] == "cli" for e in events)
+    assert all(len(e["payload_sha256"]) == 64 for e in events)
+    assert {e["resource"] for e in events if e["actor"] == "cli"} <= {"organisation", "api_key"}
     with pytest.raises(Exception, match="append-only"):
         with get_engine(settings).begin() as connection:
             connection.execute(text("UPDATE audit_event SET action = 'forged'"))
@@ -290,3 +294,43 @@ def test_request_ids_health_split_and_metrics(client) -> None:  # type: ignore[n
     bucket = 'cellcarbon_http_request_duration_seconds_bucket{le="0.002",method="GET"'
     assert f'{bucket},route="/v1/boms"' in metrics
     assert "cellcarbon_footprints_total" in metrics and "cellcarbon_jobs_queued" in metrics
+
+
+def test_only_admin_keys_mint_supplier_keys_and_their_lifetime_is_capped(  # type: ignore[no-untyped-def]
+    app, client, settings, resources
+) -> None:
+    """A write key may not invite a supplier (it could hand out keys that outlive its own
+    revocation); an admin's invitation lives at most supplier_key_max_days (400 by default),
+    is listed with the other keys and is revoked like them."""
+    supplier = resources["supplier_id"]
+    writer = client.post("/v1/api-keys", json={"name": "writer", "scopes": ["write"]}).json()
+    keys_before = client.get("/v1/api-keys").json()["count"]
+    with TestClient(app, headers={"Authorization": f"Bearer {writer['token']}"}) as write_only:
+        refused = write_only.post(
+            f"/v1/suppliers/{supplier}/invitations", json={"expires_in_days": 3650}
+        )
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert client.get("/v1/api-keys").json()["count"] == keys_before  # nothing stored
+
+    too_long = client.post(
+        f"/v1/suppliers/{supplier}/invitations",
+        json={"expires_in_days": settings.supplier_key_max_days + 1},
+    )
+    assert too_long.status_code == 422, too_long.text
+    assert too_long.json()["errors"][0]["loc"] == ["body", "expires_in_days"]
+    assert client.get("/v1/api-keys").json()["count"] == keys_before
+
+    unbounded = client.post(
+        f"/v1/suppliers/{supplier}/invitations", json={"expires_in_days": None}
+    ).json()
+    from datetime import UTC, datetime
+
+    lifetime = datetime.fromisoformat(unbounded["expires_at"]) - datetime.now(UTC)
+    assert settings.supplier_key_max_days - 1 < lifetime.days + 1 <= settings.supplier_key_max_days
+    listed = {k["id"]: k for k in client.get("/v1/api-keys").json()["data"]}
+    assert listed[unbounded["id"]]["scopes"] == ["supplier-reports"]
+    assert client.delete(f"/v1/api-keys/{unbounded['id']}").status_code == 204
+    with TestClient(app, headers={"Authorization": f"Bearer {unbounded['token']}"}) as guest:
+        gone = guest.get(f"/v1/suppliers/{supplier}/energy-reports")
+    assert gone.status_code == 401 and "revoked" in gone.json()["detail"]

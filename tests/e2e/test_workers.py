@@ -563,3 +563,52 @@ def test_sigterm_lets_the_api_finish_requests_in_flight(pg, tmp_path: Path) -> N
     assert all(answered[rid] == -2 for rid in answered.keys() - started.keys()), answered
     assert answers.count(201) >= 1 and answers.count(201) == len(counts), (answers, counts)
     assert all(count == 960 for count in counts)
+
+
+def test_another_organisations_job_is_not_stuck_behind_a_flood_on_celery(  # type: ignore[no-untyped-def]
+    pg, redis_url, workers
+) -> None:
+    """Twelve footprint jobs of one organisation are queued on the broker, then one of another
+    organisation; one worker, one job at a time. First come, first served ran the other
+    organisation's job last; with fair turns the flood's queued jobs yield while it waits, so
+    at most two of the flood's jobs start before it."""
+    from app.boms.schemas import BomCreate
+    from app.boms.service import create_bom
+    from app.core.db import session_scope
+    from app.core.repository import OrgRepository
+    from app.core.runtime import get_background, get_engine
+    from app.jobs.models import Job
+    from app.jobs.queue import FOOTPRINT, create_job
+    from app.jobs.submit import submit_job
+    from tests.conftest import make_organisation
+
+    flood_bom, _ = _bom_and_footprint(pg)
+    flood = [
+        _job(pg, FOOTPRINT, flood_bom, {"footprint_id": str(uuid.uuid4()), "actor": "test"})
+        for _ in range(12)
+    ]
+    token = make_organisation(pg, f"fair {uuid.uuid4().hex[:6]}")
+    from app.access.models import ApiKey
+
+    with session_scope(get_engine(pg)) as session:
+        other = session.exec(
+            select(ApiKey.organisation_id).where(ApiKey.prefix == token.split("_")[1])
+        ).one()
+        repo = OrgRepository(session, other)
+        bom = create_bom(repo, BomCreate.model_validate(EXAMPLE), get_background(pg))
+        single = create_job(
+            repo, FOOTPRINT, bom.id, {"footprint_id": str(uuid.uuid4()), "actor": "test"}
+        ).id
+    broker = _with_broker(pg, redis_url)
+    for job_id in [*flood, single]:
+        submit_job(job_id, broker)
+    workers()
+    wait_until(
+        lambda: _read(pg, single)["status"] == "succeeded", 120, "the other organisation's job"
+    )
+    with session_scope(get_engine(pg)) as session:
+        started = session.exec(select(Job.started_at).where(Job.id == single)).one()
+        before = session.exec(
+            select(func.count()).where(col(Job.id).in_(flood), col(Job.started_at) < started)
+        ).one()
+    assert before <= 2, before

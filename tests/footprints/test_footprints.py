@@ -73,3 +73,28 @@ def test_openapi_routes_have_descriptions(client) -> None:  # type: ignore[no-un
             assert success, (method, path)
             schema = operation["responses"][success.pop()].get("content", {})
             assert "application/json" in schema and schema["application/json"]["schema"], path
+
+
+@pytest.mark.parametrize(
+    ("end_of_life", "loc"),
+    [
+        ({"route": "landfill"}, ["end_of_life", "route"]),
+        ({"grid_region": "XX-NOWHERE"}, ["end_of_life", "grid_region"]),
+    ],
+)
+def test_an_asynchronous_footprint_refuses_what_the_synchronous_one_does(  # type: ignore[no-untyped-def]
+    client, example_bom, end_of_life, loc
+) -> None:
+    """wait=false used to queue the job (202) and fail it later; both answer 422 now, and no
+    job is created."""
+    bom = client.post("/v1/boms", json=example_bom).json()
+    path = f"/v1/boms/{bom['id']}/footprints"
+    answers = [
+        client.post(path, params={"wait": wait}, json={"end_of_life": end_of_life})
+        for wait in ("true", "false")
+    ]
+    for answer in answers:
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert [e["loc"] for e in answer.json()["errors"]] == [loc]
+    assert "location" not in answers[1].headers

@@ -29,7 +29,7 @@ from app.core.runtime import get_engine
 from app.footprints.models import Footprint
 from app.suppliers.models import EnergyReport, SupplierPcf
 from lca.ranges import PLAUSIBLE_RANGES
-from tests.api.conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 
 PROBLEM = "application/problem+json"
 HOSTILE = settings(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_suppliers import _count, _report, supplier  # noqa: F401 (fixture)
+from tests.suppliers.test_suppliers import _count, _report, supplier  # noqa: F401 (fixture)
 
 PROBLEM = "application/problem+json"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from asyncua import Server, ua  # the optional ``plant`` extra, installed with `
 
 from app.plants.opcua import MeterNode, OpcUaPullError, PullResult, pull_readings
 from lca.plant.model import Line, Meter, Plant
+from tests.servers import free_port
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 PLANT = Plant(
@@ -24,12 +24,6 @@ PLANT = Plant(
         Meter("gas", "natural_gas", "plant"),
     ),
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _serve_and_pull(port: int) -> PullResult:
@@ -79,7 +73,7 @@ def test_pull_historised_register_and_gas_meter() -> None:
     """Register: 8 + (100 000 − 99 998 + 6 = 8) + 14 = 30 kWh with one roll-over.
     Gas: 1 + 3 m³ = 4 m³ × 34.41 MJ/m³ (LHV, data/units/fuels.csv) = 137.6 MJ; the value with a
     bad status is left out and counted."""
-    result = asyncio.run(_serve_and_pull(_free_port()))
+    result = asyncio.run(_serve_and_pull(free_port()))
     assert result.series.total("main") == pytest.approx(30)
     assert len(result.report.rollovers) == 1
     assert result.series.total("gas") == pytest.approx(4 * 34.41, rel=1e-3)
@@ -88,7 +82,7 @@ def test_pull_historised_register_and_gas_meter() -> None:
 
 
 def test_unreachable_server_is_an_error_without_the_password() -> None:
-    url = f"opc.tcp://operator:s3cret@127.0.0.1:{_free_port()}/nothing/"
+    url = f"opc.tcp://operator:s3cret@127.0.0.1:{free_port()}/nothing/"
     with pytest.raises(OpcUaPullError) as caught:
         asyncio.run(pull_readings(url, [], PLANT, START, START + timedelta(hours=1), timeout_s=2.0))
     assert "s3cret" not in str(caught.value) and "operator" not in str(caught.value)
