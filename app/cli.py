@@ -10,6 +10,9 @@ from typing import Annotated
 
 import typer
 
+# Every table, so that rows written by commands resolve their foreign keys (an API key's
+# supplier, a job's organisation …) whichever slice a command imports.
+from app import tables as _tables  # noqa: F401
 from app.core.settings import get_settings
 from app.pact.cli import pact_cli, tls_cli
 
