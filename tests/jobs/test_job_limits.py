@@ -72,7 +72,7 @@ def organisation(app, settings) -> Iterator[tuple[TestClient, uuid.UUID, str]]: 
     from pathlib import Path
 
     token = make_organisation(settings, f"limits {uuid.uuid4().hex[:8]}")
-    bom = json.loads((Path(__file__).parent.parent / "data/examples/nmc811_pouch.json").read_text())
+    bom = json.loads((Path(__file__).resolve().parents[2] / "data/examples/nmc811_pouch.json").read_text())
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         created = client.post("/v1/boms", json=bom).json()
         footprint = client.post(f"/v1/boms/{created['id']}/footprints").json()
