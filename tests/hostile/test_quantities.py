@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import math
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,12 +25,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.access.models import Organisation
 from app.boms.models import Bom, BomLine
 from app.core.runtime import get_engine
 from app.footprints.models import Footprint
 from app.suppliers.models import EnergyReport, SupplierPcf
 from lca.ranges import PLAUSIBLE_RANGES
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, make_organisation
 
 PROBLEM = "application/problem+json"
 HOSTILE = settings(
@@ -167,13 +169,39 @@ def hostile_field(fields: list[tuple[Path, str, str, str]]) -> st.SearchStrategy
 
 
 @pytest.fixture(scope="module")
-def rows(settings) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def organisation(settings) -> tuple[str, Any]:  # type: ignore[no-untyped-def]
+    """An organisation of this module's own: rows other tests' jobs store meanwhile are not
+    counted as what a refused request stored."""
+    name = f"hostile {uuid.uuid4().hex[:8]}"
+    token = make_organisation(settings, name)
+    with Session(get_engine(settings)) as session:
+        organisation_id = session.exec(
+            select(Organisation.id).where(Organisation.name == name)
+        ).one()
+    return token, organisation_id
+
+
+@pytest.fixture(scope="module")
+def client(app, organisation) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, headers={"Authorization": f"Bearer {organisation[0]}"}) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def rows(settings, organisation) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     engine = get_engine(settings)
+    organisation_id = organisation[1]
 
     def count() -> dict[str, int]:
         with Session(engine) as session:
             return {
-                model.__name__: session.exec(select(func.count()).select_from(model)).one()
+                model.__name__: session.exec(
+                    select(func.count())
+                    .select_from(model)
+                    .where(model.organisation_id == organisation_id)  # type: ignore[attr-defined]
+                ).one()
                 for model in (Bom, BomLine, Footprint, EnergyReport, SupplierPcf)
             }
 

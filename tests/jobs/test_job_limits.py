@@ -59,8 +59,13 @@ def _counts(settings: Any, organisation_id: uuid.UUID) -> tuple[int, int]:
         jobs = connection.execute(
             select(func.count()).where(col(Job.organisation_id) == organisation_id)
         ).scalar_one()
+        # Audit rows of job creation only: the accepted jobs run meanwhile, and the footprints
+        # and files they store are audited too (not what a refused request would have written).
         audit = connection.execute(
-            select(func.count()).where(col(AuditEvent.organisation_id) == organisation_id)
+            select(func.count()).where(
+                col(AuditEvent.organisation_id) == organisation_id,
+                col(AuditEvent.resource) == "job",
+            )
         ).scalar_one()
     return jobs, audit
 
@@ -72,7 +77,9 @@ def organisation(app, settings) -> Iterator[tuple[TestClient, uuid.UUID, str]]: 
     from pathlib import Path
 
     token = make_organisation(settings, f"limits {uuid.uuid4().hex[:8]}")
-    bom = json.loads((Path(__file__).resolve().parents[2] / "data/examples/nmc811_pouch.json").read_text())
+    bom = json.loads(
+        (Path(__file__).resolve().parents[2] / "data/examples/nmc811_pouch.json").read_text()
+    )
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         created = client.post("/v1/boms", json=bom).json()
         footprint = client.post(f"/v1/boms/{created['id']}/footprints").json()
@@ -188,7 +195,7 @@ def test_fair_queue_prefers_the_organisation_with_fewest_running() -> None:
 
 
 def test_a_job_yields_its_turn_to_an_organisation_with_fewer_running_or_served_longer_ago(  # type: ignore[no-untyped-def]
-    settings,
+    settings, tmp_path
 ) -> None:
     """A has one job running and one queued; B has one queued and none running: A's queued job
     yields, B's does not. Then B's starts: one running each, and B started last, so A (served
@@ -197,11 +204,17 @@ def test_a_job_yields_its_turn_to_an_organisation_with_fewer_running_or_served_l
     from sqlmodel import col
 
     from app.core.db import session_scope
+    from app.core.migrate import upgrade
     from app.core.models import utc_now
     from app.core.runtime import get_engine
     from app.jobs.models import Job
     from app.jobs.queue import new_job, yields_turn
 
+    # A database of its own: queued jobs other tests leave in the shared one are organisations
+    # waiting too, and would take part in the turns.
+    url = f"sqlite:///{tmp_path / 'turns.db'}"
+    upgrade(url)
+    settings = settings.model_copy(update={"database_url": url})
     engine = get_engine(settings)
     a = _organisation_id(settings, make_organisation(settings, f"yield a {uuid.uuid4().hex}"))
     b = _organisation_id(settings, make_organisation(settings, f"yield b {uuid.uuid4().hex}"))
