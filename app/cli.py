@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -48,7 +47,9 @@ def serve(
         typer.echo("error: --tls-cert and --tls-key go together", err=True)
         raise typer.Exit(2)
     # With TLS, a plain-HTTP request on the same port fails the handshake: nothing redirects.
-    tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)} if cert and key else {}
+    tls: dict[str, Any] = (
+        {"ssl_certfile": str(cert), "ssl_keyfile": str(key)} if cert and key else {}
+    )
     from app.core.observability import logging_config
 
     if workers > 1:
@@ -349,4 +350,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

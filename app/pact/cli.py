@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -102,13 +102,14 @@ def pull(
     )
     try:
         with PactConnection(host) as connection:
+            document: dict[str, Any] | None
             if footprint_id:
                 document = connection.footprint(footprint_id)
             else:
                 filters: dict[str, list[str] | str] = {"status": "Active"}
                 if product_id:
                     filters["productId"] = [product_id]
-                document = next(iter(connection.footprints(**filters)), None)  # type: ignore[assignment]
+                document = next(iter(connection.footprints(**filters)), None)
         if document is None:
             typer.echo("error: the host shares no matching Active footprint with us", err=True)
             raise typer.Exit(1)

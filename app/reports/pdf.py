@@ -10,21 +10,21 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Iterator
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+from app.reports.model import STAGES
+from app.reports.schemas import ComparisonReport, Declaration, FootprintReport
 
-matplotlib.use("Agg")
-
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from app.reports.model import STAGES  # noqa: E402
-from app.reports.schemas import ComparisonReport, Declaration, FootprintReport  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 STAGE_LABELS = dict(STAGES)
 A4 = (8.27, 11.69)
-STYLE = {"pdf.fonttype": 42, "font.size": 8.5, "font.family": "DejaVu Sans"}
+# Typed loosely: matplotlib types rc keys as a Literal of every rc name.
+STYLE: dict[Any, Any] = {"pdf.fonttype": 42, "font.size": 8.5, "font.family": "DejaVu Sans"}
 STAGE_COLOURS = ("#3b6ea5", "#e08a2e", "#5a9e5a", "#8c6bb1")
 PAGE_TEXT_WIDTH = 115  # characters of the 8.5 pt font across the printable width
 
@@ -34,7 +34,20 @@ def number(value: float) -> str:
     return f"{value:.4f}"
 
 
+@cache
+def _matplotlib() -> ModuleType:
+    """matplotlib on its file-only backend, imported on the first rendering: only PDF reports
+    need it, and importing it costs the service's start-up a second."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    return matplotlib
+
+
 def _page(title: str, subtitle: str) -> Figure:
+    _matplotlib()
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=A4)
     figure.text(0.06, 0.965, title, fontsize=14, weight="bold", va="top")
     figure.text(0.06, 0.94, subtitle, fontsize=8.5, color="#444444", va="top")
@@ -193,17 +206,24 @@ def _wrapped(lines: list[str], limit: int) -> Iterator[str]:
             yield part
 
 
+def _pdf_pages() -> Any:
+    _matplotlib()
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    return PdfPages
+
+
 def _render(figures: list[Figure]) -> bytes:
     buffer = io.BytesIO()
-    with matplotlib.rc_context(STYLE):
-        with PdfPages(buffer, metadata={"CreationDate": None, "Creator": "CellCarbon"}) as pdf:
+    with _matplotlib().rc_context(STYLE):
+        with _pdf_pages()(buffer, metadata={"CreationDate": None, "Creator": "CellCarbon"}) as pdf:
             for figure in figures:
                 pdf.savefig(figure)
     return buffer.getvalue()
 
 
 def report_pdf(report: FootprintReport, declaration: Declaration) -> bytes:
-    with matplotlib.rc_context(STYLE):
+    with _matplotlib().rc_context(STYLE):
         return _render(_report_figures(report, declaration))
 
 
@@ -249,7 +269,7 @@ def _report_figures(report: FootprintReport, declaration: Declaration) -> list[F
 
 
 def declaration_pdf(declaration: Declaration) -> bytes:
-    with matplotlib.rc_context(STYLE):
+    with _matplotlib().rc_context(STYLE):
         page = _page(
             "Battery carbon footprint declaration",
             "Regulation (EU) 2023/1542 Article 7(1) — kg CO2e per kWh delivered",
@@ -274,7 +294,7 @@ def declaration_pdf(declaration: Declaration) -> bytes:
 
 
 def comparison_pdf(comparison: ComparisonReport) -> bytes:
-    with matplotlib.rc_context(STYLE):
+    with _matplotlib().rc_context(STYLE):
         page = _page(
             "Carbon footprint comparison",
             f"functional unit: {comparison.functional_unit_application}",

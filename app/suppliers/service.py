@@ -186,7 +186,7 @@ def _report_data(
         )
         mj = reader.check(["fuels", n, "amount"], mj, fuel.amount, "site.fuel", "MJ")
         fuels[fuel.fuel] = fuels.get(fuel.fuel, 0.0) + mj
-    process = None
+    process: dict[str, float] | None = None
     if payload.process_emissions is not None:
         process = {}
         for n, gas in enumerate(payload.process_emissions):
@@ -202,7 +202,7 @@ def _report_data(
             process[gas.gas] = process.get(gas.gas, 0.0) + reader.amount(
                 ["process_emissions", n, "amount"], gas.amount, "kg", kind="site.process_emission"
             )
-    materials = None
+    materials: dict[str, float] | None = None
     if payload.materials is not None:
         materials = {}
         for n, material in enumerate(payload.materials):
