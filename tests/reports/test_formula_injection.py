@@ -171,3 +171,44 @@ def test_csv_text(text: str, expected: str) -> None:
     from app.reports.tabular import csv_text
 
     assert csv_text(text) == expected
+
+
+def _comparison(cell_model: str, component_value: float):  # type: ignore[no-untyped-def]
+    import uuid
+
+    from app.report_schemas import ComparisonColumn, ComparisonReport, Results
+
+    results = Results(**{name: 1.0 for name in Results.model_fields})
+    column = ComparisonColumn(
+        footprint_id=uuid.UUID(int=1),
+        cell_model=cell_model,
+        plant_grid_region="US-SRTV",
+        input_sha256="0" * 64,
+        results=results,
+        stages={"raw_material_acquisition": 1.0},
+        components={"=1+2": component_value},
+    )
+    return ComparisonReport(functional_unit_application="ev_m1_n1", footprints=[column])
+
+
+def test_control_characters_and_negative_numbers_in_spreadsheets() -> None:
+    """XML cannot carry U+0007, so the XLSX shows U+FFFD there (rather than failing); a
+    negative number stays a number in both the XLSX and the CSV (-0.25, not "'-0.25")."""
+    from app.reports.tabular import comparison_csv, comparison_xlsx
+
+    comparison = _comparison("bell\x07=1", -0.25)
+    cells = _xlsx_cells(comparison_xlsx(comparison))
+    assert "bell\ufffd=1" in {c.value for c in cells}
+    assert not [c for c in cells if c.data_type == "f"]
+    component = next(row for row in _rows(cells) if row[3] == "=1+2")
+    assert component[4] == -0.25 and isinstance(component[4], float)
+    rows = list(csv.reader(io.StringIO(comparison_csv(comparison).decode(), newline="")))
+    component_csv = next(row for row in rows if row[3] == "'=1+2")
+    assert component_csv[4] == "-0.25"
+
+
+def _rows(cells: list[Any]) -> list[list[Any]]:
+    rows: dict[tuple[str, int], list[Any]] = {}
+    for cell in cells:
+        rows.setdefault((cell.parent.title, cell.row), []).append(cell.value)
+    return list(rows.values())
