@@ -141,8 +141,8 @@ def test_linked_operations_keep_their_resources(app, settings) -> None:  # type:
 
     Machine.run(
         settings=hypothesis_settings(
-            max_examples=max(EXAMPLES // 2, 3),
-            stateful_step_count=6,
+            max_examples=max(EXAMPLES, 10),
+            stateful_step_count=8,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
