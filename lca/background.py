@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from lca.brightway import BIOSPHERE_NAME, GWP100, METHODS, use_brightway_dir
+from lca.brightway import GWP100, METHODS, use_brightway_dir
 from lca.build import Manifest, read_manifest
 from lca.engine import MatrixEngine, characterisation_factors
 
@@ -217,13 +217,17 @@ def _build_engine(
         raise BackgroundNotBuilt(f"database {manifest.database} is empty")
     packages = _datapackages(brightway_dir, manifest)
     first = min(products.values(), key=lambda p: p.code)
-    factors = _indicator_factors(bw2data, packages, manifest.flows)
+    factors = _indicator_factors(bw2data, packages, manifest.flows, manifest.biosphere)
     engine = MatrixEngine.from_datapackages(
         packages["inventory"], factors, any_product_id=first.brightway_id
     )
-    flows = {}
+    flows: dict[str, FlowInfo] = {}
+    # An imported biosphere may hold several flows of one key (CO2 to each sub-compartment of
+    # air); the first listed in the manifest stands for the key in foreground emissions.
     for code, (key, _) in sorted(manifest.flows.items(), key=lambda item: item[1][0]):
-        flow_id = int(bw2data.get_node(database=BIOSPHERE_NAME, code=code).id)
+        if key in flows:
+            continue
+        flow_id = int(bw2data.get_node(database=manifest.biosphere, code=code).id)
         row = tuple(float(factors[name].get(flow_id, 0.0)) for name in INDICATORS)
         flows[key] = FlowInfo(key=key, brightway_id=flow_id, factors=row)
     return products, engine, flows
@@ -240,12 +244,10 @@ def _datapackages(brightway_dir: Path, manifest: Manifest) -> dict[str, Any]:
 
 
 def _indicator_factors(
-    bw2data: Any, packages: dict[str, Any], flows: dict[str, list[str]]
+    bw2data: Any, packages: dict[str, Any], flows: dict[str, list[str]], biosphere: str
 ) -> dict[str, dict[int, float]]:
     """Flow id → factor for every indicator in :data:`INDICATORS`."""
-    flow_ids = {
-        code: int(bw2data.get_node(database=BIOSPHERE_NAME, code=code).id) for code in flows
-    }
+    flow_ids = {code: int(bw2data.get_node(database=biosphere, code=code).id) for code in flows}
     group_of = {flow_ids[code]: group for code, (_, group) in flows.items()}
     key_of = {flow_ids[code]: key for code, (key, _) in flows.items()}
     gwp100 = characterisation_factors(packages["gwp100"])
