@@ -56,6 +56,7 @@ class Product:
     source: str
     density_kg_per_l: float | None
     brightway_id: int
+    reference_product: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,7 @@ def _build_engine(
             source=node.get("source") or "",
             density_kg_per_l=node.get("density_kg_per_l"),
             brightway_id=node.id,
+            reference_product=node.get("reference product") or "",
         )
     if not products:
         raise BackgroundNotBuilt(f"database {manifest.database} is empty")

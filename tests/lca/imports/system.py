@@ -55,7 +55,9 @@ ACTIVITIES = (
     Activity("graphite", "graphite production, synthetic", "graphite", "kg", "CN"),
     Activity("lithium_carbonate", "lithium carbonate production", "lithium carbonate", "kg", "CL"),
     Activity("cathode", "cathode active material production, NMC", "cathode material", "kg", "KR"),
-    Activity("electrolyte", "electrolyte production, LiPF6 in carbonates", "electrolyte", "kg", "CN"),
+    Activity(
+        "electrolyte", "electrolyte production, LiPF6 in carbonates", "electrolyte", "kg", "CN"
+    ),
 )
 
 # (activity, input activity, amount in the input's unit)
@@ -119,7 +121,10 @@ UNIT_SCORES = {
 # elementary flow UUIDs): the ecospold2 export uses them, so the method must link by name.
 EMISSION_UUIDS_ECOSPOLD2 = {
     ("steel", "co2_fossil"): ("f9749677-9c9f-4678-ab55-c607dfdc2cb9", "urban air close to ground"),
-    ("copper", "n2o"): ("afd6d670-bbb0-4625-9730-04088a5b035e", "non-urban air or from high stacks"),
+    ("copper", "n2o"): (
+        "afd6d670-bbb0-4625-9730-04088a5b035e",
+        "non-urban air or from high stacks",
+    ),
 }
 # Halon 1001 (bromomethane), air/unspecified: a greenhouse gas data/method/ does not list.
 HALON_1001 = "8c283de2-50d3-40c8-8bff-1e172c3398f8"
@@ -178,7 +183,7 @@ _SPOLD = """<?xml version="1.0" encoding="UTF-8"?>
     <activityDescription>
       <activity id="{activity_id}" activityNameId="{activity_id}" specialActivityType="0">
         <activityName xml:lang="en">{name}</activityName>
-        <generalComment><text xml:lang="en" index="1">Test system, CellCarbon.</text></generalComment>
+        <generalComment><text xml:lang="en" index="1">Test system.</text></generalComment>
       </activity>
       <geography><shortname xml:lang="en">{location}</shortname></geography>
       <technology technologyLevel="3"/>
@@ -215,7 +220,7 @@ def _elementary(code: str, name: str, subcompartment: str, amount: float) -> str
         f'amount="{amount!r}">\n'
         f'        <name xml:lang="en">{escape(name)}</name>\n'
         '        <unitName xml:lang="en">kg</unitName>\n'
-        "        <compartment><compartment xml:lang=\"en\">air</compartment>"
+        '        <compartment><compartment xml:lang="en">air</compartment>'
         f'<subcompartment xml:lang="en">{subcompartment}</subcompartment></compartment>\n'
         "        <outputGroup>4</outputGroup>\n      </elementaryExchange>"
     )
