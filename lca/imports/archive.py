@@ -124,8 +124,9 @@ def _check_members(
                 Problem(UNSAFE_ARCHIVE, where, "member path leaves the archive's directory")
             )
             continue
-        mode = info.external_attr >> 16
-        if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # Unix file type bits, when the archiver set them (zipfile's writestr leaves them 0).
+        kind = stat.S_IFMT(info.external_attr >> 16)
+        if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
             problems.append(
                 Problem(UNSAFE_ARCHIVE, where, "member is a link or special file, not a file")
             )

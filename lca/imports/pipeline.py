@@ -318,12 +318,20 @@ def _read(fmt: str, source_dir: Path, progress: Progress) -> ReadResult:
 def _unpack(source: Path, target: Path, fmt: str, limits: ArchiveLimits) -> Path:
     if source.is_dir():
         return source
-    if zipfile.is_zipfile(source):
-        try:
-            return extract_zip(source, target, limits)
-        except UnsafeArchive as exc:
-            raise ImportFailed(ImportReport(fmt, tuple(exc.problems))) from None
-    return source
+    if fmt == SIMAPRO_CSV and not zipfile.is_zipfile(source):
+        return source
+    if source.suffix.lower() == ".7z":
+        problem = Problem(
+            MALFORMED,
+            source.name,
+            "7z archives are not read yet; unpack it, or "
+            "repack it as zip, and import the folder or the zip",
+        )
+        raise ImportFailed(ImportReport(fmt, (problem,)))
+    try:
+        return extract_zip(source, target, limits)
+    except UnsafeArchive as exc:
+        raise ImportFailed(ImportReport(fmt, tuple(exc.problems))) from None
 
 
 def _import_cellcarbon_data(
