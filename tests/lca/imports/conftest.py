@@ -47,3 +47,12 @@ def ecospold2_import(ecospold2_zip: Path, import_root: Path):  # type: ignore[no
         progress=lambda f, s: progress.append((f, s)),
     )
     return result, progress
+
+
+@pytest.fixture(scope="session")
+def jsonld_import(tmp_path_factory: pytest.TempPathFactory, import_root: Path):  # type: ignore[no-untyped-def]
+    from lca.imports.pipeline import import_background
+    from tests.lca.imports.system import write_jsonld_zip
+
+    archive = write_jsonld_zip(tmp_path_factory.mktemp("jsonld") / "package.zip")
+    return import_background(archive, import_root, name="test system (openLCA)")
