@@ -56,3 +56,12 @@ def jsonld_import(tmp_path_factory: pytest.TempPathFactory, import_root: Path): 
 
     archive = write_jsonld_zip(tmp_path_factory.mktemp("jsonld") / "package.zip")
     return import_background(archive, import_root, name="test system (openLCA)")
+
+
+@pytest.fixture(scope="session")
+def simapro_import(tmp_path_factory: pytest.TempPathFactory, import_root: Path):  # type: ignore[no-untyped-def]
+    from lca.imports.pipeline import import_background
+    from tests.lca.imports.system import write_simapro_csv
+
+    export = write_simapro_csv(tmp_path_factory.mktemp("simapro") / "export.csv")
+    return import_background(export, import_root, name="test system (SimaPro)")
