@@ -92,6 +92,11 @@ class MethodLink:
         return [m.flow for m in self.matches if m.key == key]
 
 
+def looks_like_greenhouse_gas(name: str) -> bool:
+    """Whether an elementary flow's name is one of the gases with a GWP in IPCC AR6."""
+    return bool(_GHG_NAMES.search(normalised_name(name)))
+
+
 def normalised_name(name: str) -> str:
     text = re.sub(r"\s*\(([^)]*)\)", r", \1", name.strip().lower())
     return re.sub(r"\s+", " ", text).strip(" ,")
