@@ -31,7 +31,7 @@ import numpy as np
 from lca.brightway import BIOSPHERE_NAME, GWP20, GWP100, PROJECT_NAME, use_brightway_dir
 from lca.build import MANIFEST_NAME, Manifest, build_background
 from lca.catalogue import DEFAULT_DATA_DIR, load_catalogue
-from lca.imports.archive import ArchiveLimits, UnsafeArchive, extract_zip
+from lca.imports.archive import ArchiveLimits, UnsafeArchive, extract_7z, extract_zip
 from lca.imports.descriptor import DESCRIPTOR_FILE, BackgroundDescriptor, MethodCoverage
 from lca.imports.methods import BY_UUID, FlowMatch, MethodLink, link_method, method_flows
 from lca.imports.report import (
@@ -85,6 +85,8 @@ def detect_format(source: Path) -> str | None:
             if any(f.lower().endswith(".spold") for f in files):
                 return ECOSPOLD2
         return None
+    if _is_7z(source):
+        return ECOSPOLD2  # ecoinvent's releases are 7z; the reader says if it is not one
     if zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
             names = archive.namelist()
@@ -100,6 +102,11 @@ def detect_format(source: Path) -> str | None:
     if head.lstrip(b"\xef\xbb\xbf").startswith(b"{SimaPro"):
         return SIMAPRO_CSV
     return None
+
+
+def _is_7z(source: Path) -> bool:
+    with source.open("rb") as handle:
+        return handle.read(6) == b"7z\xbc\xaf\x27\x1c"
 
 
 def source_hash(source: Path, method_dir: Path) -> str:
@@ -320,15 +327,9 @@ def _unpack(source: Path, target: Path, fmt: str, limits: ArchiveLimits) -> Path
         return source
     if fmt == SIMAPRO_CSV and not zipfile.is_zipfile(source):
         return source
-    if source.suffix.lower() == ".7z":
-        problem = Problem(
-            MALFORMED,
-            source.name,
-            "7z archives are not read yet; unpack it, or "
-            "repack it as zip, and import the folder or the zip",
-        )
-        raise ImportFailed(ImportReport(fmt, (problem,)))
     try:
+        if _is_7z(source):
+            return extract_7z(source, target, limits)
         return extract_zip(source, target, limits)
     except UnsafeArchive as exc:
         raise ImportFailed(ImportReport(fmt, tuple(exc.problems))) from None
