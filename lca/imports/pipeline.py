@@ -55,6 +55,9 @@ DATABASE = "imported-background"
 IMPORTER_VERSION = "1"
 
 _BRIGHTWAY_LOCK = threading.Lock()
+# A staging directory untouched this long belongs to an import that was killed: an ecoinvent
+# import takes minutes (benchmarks/bench_import.py), a day is far beyond any live one.
+STALE_STAGING_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,7 @@ def import_background(
         report = ImportReport(fmt, tuple(Problem("warning", "", w) for w in descriptor.warnings))
         return ImportResult(descriptor, report, reused=True)
     root.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(root)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
     try:
         with _BRIGHTWAY_LOCK:
@@ -182,6 +186,21 @@ def import_background(
         return ImportResult(descriptor, report, reused=False)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_stale_staging(root: Path, max_age_s: float = STALE_STAGING_S) -> list[Path]:
+    """Delete staging directories a killed import left behind (older than ``max_age_s``, so an
+    import running in another process is never touched); return what was removed."""
+    removed = []
+    now = time.time()
+    for path in root.glob(".staging-*"):
+        try:
+            if now - path.stat().st_mtime > max_age_s:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        except FileNotFoundError:  # removed by its own import meanwhile
+            continue
+    return removed
 
 
 def _import_staged(

@@ -172,3 +172,19 @@ def test_corrupt_zip_named_as_ecospold2(tmp_path: Path, import_root: Path) -> No
 def test_every_activity_written(release: Path) -> None:
     """Guard for the fixtures above: the release holds one file per activity."""
     assert len(list((release / "datasets").glob("*.spold"))) == len(ACTIVITIES)
+
+
+def test_staging_left_by_a_killed_import_is_removed(tmp_path: Path) -> None:
+    """A day-old staging directory is deleted; a fresh one (an import running elsewhere) is kept."""
+    import os
+    import time
+
+    from lca.imports.pipeline import remove_stale_staging
+
+    old, fresh = tmp_path / ".staging-old", tmp_path / ".staging-fresh"
+    for path in (old, fresh):
+        (path / "brightway").mkdir(parents=True)
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    assert remove_stale_staging(tmp_path) == [old]
+    assert not old.exists() and fresh.exists()
