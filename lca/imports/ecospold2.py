@@ -55,6 +55,16 @@ def read_ecospold2(
     datasets: list[dict[str, Any]] = []
     step = max(1, len(filenames) // 100)
     for number, filename in enumerate(filenames):
+        if _declares_doctype(folder / filename):
+            problems.append(
+                Problem(
+                    MALFORMED,
+                    filename,
+                    "declares a document type (<!DOCTYPE>); ecospold2 datasets have none, and "
+                    "entities in one could read local files or expand without bound",
+                )
+            )
+            continue
         try:
             datasets.append(Ecospold2DataExtractor.extract_activity(folder, filename, db_name))
         except etree.XMLSyntaxError as exc:
@@ -94,6 +104,15 @@ def read_ecospold2(
     progress(1.0, "linking with bw2io strategies")
     importer.apply_strategies(strategies, verbose=False)
     return ReadResult(FORMAT, importer.data, problems)
+
+
+def _declares_doctype(path: Path) -> bool:
+    """Whether a DOCTYPE comes before the root element (bw2io parses with lxml's defaults)."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    root = head.find(b"<ecoSpold")
+    prolog = head if root < 0 else head[:root]
+    return b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog
 
 
 def _record_unlinked(problems: list[Problem]) -> Any:

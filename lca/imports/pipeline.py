@@ -32,7 +32,8 @@ from lca.brightway import BIOSPHERE_NAME, GWP20, GWP100, PROJECT_NAME, use_brigh
 from lca.build import MANIFEST_NAME, Manifest, build_background
 from lca.catalogue import DEFAULT_DATA_DIR, load_catalogue
 from lca.imports.archive import ArchiveLimits, UnsafeArchive, extract_7z, extract_zip
-from lca.imports.descriptor import DESCRIPTOR_FILE, BackgroundDescriptor, MethodCoverage
+from lca.imports.coverage import method_coverage, register_methods
+from lca.imports.descriptor import DESCRIPTOR_FILE, BackgroundDescriptor
 from lca.imports.methods import BY_UUID, FlowMatch, MethodLink, link_method, method_flows
 from lca.imports.report import (
     EMPTY,
@@ -236,6 +237,9 @@ def _import_staged(
     biosphere_units = {(f["database"], f["code"]): f.get("unit") for f in biosphere_flows}
     problems.extend(check_units(read.datasets, biosphere_units))
     if options.allow_unlinked:
+        # What bw2io's ecospold2 strategies do for ecoinvent's known data issues, for all formats.
+        for ds in read.datasets:
+            ds["exchanges"] = [e for e in ds.get("exchanges", []) if e.get("input")]
         problems = [
             Problem("warning", p.location, f"dropped: {p.detail}")
             if p.kind == "unlinked_exchange"
@@ -269,7 +273,7 @@ def _import_staged(
     writer = LCIImporter(DATABASE)
     writer.data = read.datasets
     writer.write_database(searchable=False)
-    _register_methods(bw2data, ours, link, read)
+    register_methods(bw2data, ours, link, read.shipped_methods)
     exchanges = sum(len(ds.get("exchanges", [])) for ds in read.datasets)
     manifest = Manifest(
         name=name,
@@ -287,7 +291,7 @@ def _import_staged(
     (brightway_dir / MANIFEST_NAME).write_text(json.dumps(asdict(manifest), indent=2))
 
     progress(0.75, "factorising and caching unit scores")
-    coverage = _coverage(brightway_dir, link, read)
+    coverage = method_coverage(brightway_dir, link, list(read.shipped_methods))
     descriptor = BackgroundDescriptor(
         name=name,
         version=version,
@@ -384,7 +388,7 @@ def _import_cellcarbon_data(
         ),
         unmatched_method_flows=(),
     )
-    coverage = _coverage(brightway_dir, link, ReadResult(CELLCARBON_DATA, [], []))
+    coverage = method_coverage(brightway_dir, link, [])
     descriptor = BackgroundDescriptor(
         name=name,
         version=version,
@@ -405,71 +409,6 @@ def _group(ours: Any, key: str) -> str:
 
 def _biosphere_node(flow: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in flow.items() if k not in ("database", "exchanges") and v is not None}
-
-
-def _register_methods(bw2data: Any, ours: Any, link: MethodLink, read: ReadResult) -> None:
-    factor = {f.key: f for f in ours}
-    for method, column in ((GWP100, "gwp100"), (GWP20, "gwp20")):
-        cfs = []
-        for match in link.matches:
-            value = getattr(factor[match.key], column)
-            if not np.isnan(value):
-                cfs.append((match.flow, value))
-        registered = bw2data.Method(method)
-        registered.register(
-            unit="kg CO2e",
-            description=f"IPCC AR6 {column.upper()} (data/method/) linked by flow identity",
-        )
-        registered.write(cfs)
-    for method_name, shipped in read.shipped_methods.items():
-        registered = bw2data.Method(("shipped", *method_name))
-        registered.register(unit="kg CO2e", description="climate method shipped with the import")
-        registered.write([(flow, value) for flow, value in shipped])
-
-
-def _test_demand(background: Any) -> dict[int, float]:
-    return {int(p): 1.0 for p in background.engine.product_ids}
-
-
-def _coverage(brightway_dir: Path, link: MethodLink, read: ReadResult) -> MethodCoverage:
-    from lca.background import load_background
-
-    background = load_background(brightway_dir)
-    engine = background.engine
-    demand = _test_demand(background)
-    amounts = engine.biosphere @ engine.supply(demand)
-    inventory = {int(f): float(a) for f, a in zip(engine.flow_ids, amounts, strict=True)}
-    bw2data = use_brightway_dir(brightway_dir, PROJECT_NAME)
-    key_by_id = {
-        int(bw2data.get_node(database=m.flow[0], code=m.flow[1]).id): m.key for m in link.matches
-    }
-    gwp100 = background.engine.indicators[:, 0].toarray().ravel()
-    row_of = {int(f): i for i, f in enumerate(background.engine.flow_ids)}
-    total = float(engine.scores(demand)[0])
-    shares = {m.key: 0.0 for m in link.matches}
-    for flow_id, key in key_by_id.items():
-        if flow_id in row_of and total:
-            shares[key] += inventory[flow_id] * gwp100[row_of[flow_id]] / total
-    uncharacterised_kg = 0.0
-    for database, code in link.uncharacterised:
-        flow_id = int(bw2data.get_node(database=database, code=code).id)
-        uncharacterised_kg += inventory.get(flow_id, 0.0)
-    found: dict[str, list[str]] = {}
-    for match in link.matches:
-        rules = found.setdefault(match.key, [])
-        if match.rule not in rules:
-            rules.append(match.rule)
-    return MethodCoverage(
-        method=" ".join(GWP100),
-        characterised_flows=len(link.matches),
-        found=found,
-        missing=list(link.unmatched_method_flows),
-        uncharacterised_ghg=[f"{db}:{code}" for db, code in link.uncharacterised],
-        test_footprint_kg_co2e=total,
-        share_by_flow={k: round(v, 12) for k, v in sorted(shares.items())},
-        uncharacterised_ghg_kg=uncharacterised_kg,
-        shipped_methods=[["shipped", *name] for name in read.shipped_methods],
-    )
 
 
 def _scaled(progress: Progress, start: float, end: float) -> Progress:

@@ -188,3 +188,15 @@ def test_staging_left_by_a_killed_import_is_removed(tmp_path: Path) -> None:
     os.utime(old, (day_ago, day_ago))
     assert remove_stale_staging(tmp_path) == [old]
     assert not old.exists() and fresh.exists()
+
+
+def test_doctype_and_entities_refused(release: Path, import_root: Path) -> None:
+    """An external entity naming a local file must never be read into the background."""
+    path = _spold(release, "steel")
+    text = path.read_text()
+    declaration = '<!DOCTYPE ecoSpold [<!ENTITY leak SYSTEM "file:///etc/hostname">]>\n'
+    text = text.replace("?>\n", "?>\n" + declaration, 1).replace("Test system.", "&leak;")
+    path.write_text(text)
+    failed = _fails(release, import_root)
+    (problem,) = failed.report.of_kind(MALFORMED)
+    assert problem.location == path.name and "DOCTYPE" in problem.detail

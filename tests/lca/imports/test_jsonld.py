@@ -104,3 +104,24 @@ def test_invalid_json_files_all_reported(tmp_path: Path, import_root: Path) -> N
         jsonld_process_path("copper"),
     }
     assert sorted(p.name for p in import_root.iterdir()) == before
+
+
+def test_unlinked_input_dropped_when_asked(tmp_path: Path, import_root: Path) -> None:
+    """allow_unlinked drops the ambiguous aluminium input and lists it as a warning; the
+    cathode then scores 2.356956 − 0.05 × 10.472 = 1.833356 kg CO2e."""
+    from lca.imports.pipeline import ImportOptions
+
+    documents = jsonld_documents()
+    twin = json.loads(json.dumps(documents[jsonld_process_path("aluminium")]))
+    twin["@id"] = "0a0a0a0a-0000-4000-8000-000000000002"
+    documents[f"processes/{twin['@id']}.json"] = twin
+    archive = write_jsonld_zip(tmp_path / "package.zip", documents)
+    result = import_background(
+        archive, import_root, options=ImportOptions(allow_unlinked=True)
+    )
+    assert any("2 providing processes" in p.detail for p in result.report.warnings)
+    imported = _imported(result)
+    cathode = next(
+        p for p in imported.products.values() if p.reference_product == "cathode material"
+    )
+    assert imported.unit_score(cathode.code) == pytest.approx(1.833356, rel=1e-7)
