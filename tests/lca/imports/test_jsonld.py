@@ -116,9 +116,7 @@ def test_unlinked_input_dropped_when_asked(tmp_path: Path, import_root: Path) ->
     twin["@id"] = "0a0a0a0a-0000-4000-8000-000000000002"
     documents[f"processes/{twin['@id']}.json"] = twin
     archive = write_jsonld_zip(tmp_path / "package.zip", documents)
-    result = import_background(
-        archive, import_root, options=ImportOptions(allow_unlinked=True)
-    )
+    result = import_background(archive, import_root, options=ImportOptions(allow_unlinked=True))
     assert any("2 providing processes" in p.detail for p in result.report.warnings)
     imported = _imported(result)
     cathode = next(
