@@ -32,6 +32,10 @@ INDICATORS = (
     "biogenic_co2_removal_kg",
 )
 CACHE_DIR = "engine"
+# bw2data's base directory and current project are process-wide: with several backgrounds (and
+# imports, lca.imports.pipeline) in one process, every use of bw2data here holds this lock, so a
+# thread never reads one background's project while another has switched to its own.
+BRIGHTWAY_LOCK = threading.RLock()
 PRODUCTS_FILE = "products.json"
 FLOWS_FILE = "flows.json"
 
@@ -166,7 +170,8 @@ class Background:
     def _packages(self) -> dict[str, Any]:
         with self._lock:
             if self._datapackages is None:
-                self._datapackages = _datapackages(self.brightway_dir, self.manifest)
+                with BRIGHTWAY_LOCK:
+                    self._datapackages = _datapackages(self.brightway_dir, self.manifest)
             return self._datapackages
 
 
@@ -188,7 +193,8 @@ def load_background(brightway_dir: Path, *, use_cache: bool = True) -> Backgroun
             for row in json.loads((cache / FLOWS_FILE).read_text())
         }
         return Background(manifest, products, MatrixEngine.load(cache), Path(brightway_dir), flows)
-    products, engine, flows = _build_engine(Path(brightway_dir), manifest)
+    with BRIGHTWAY_LOCK:
+        products, engine, flows = _build_engine(Path(brightway_dir), manifest)
     if use_cache:
         engine.save(cache)
         (cache / PRODUCTS_FILE).write_text(

@@ -9,7 +9,7 @@ and of data/method/, so importing the same release twice reuses the first import
 backgrounds never share a project or a database.
 
 Brightway's ``projects`` object is process-wide state, so imports in one process run one at a
-time (``_BRIGHTWAY_LOCK``).
+time, and not while a background reads its project (``lca.background.BRIGHTWAY_LOCK``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 import zipfile
 from dataclasses import asdict, dataclass
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from lca.background import BRIGHTWAY_LOCK
 from lca.brightway import BIOSPHERE_NAME, GWP20, GWP100, PROJECT_NAME, use_brightway_dir
 from lca.build import MANIFEST_NAME, Manifest, build_background
 from lca.catalogue import DEFAULT_DATA_DIR, load_catalogue
@@ -55,7 +55,6 @@ DATABASE = "imported-background"
 # Bumped when the import itself changes what it writes, so old imports are not reused.
 IMPORTER_VERSION = "1"
 
-_BRIGHTWAY_LOCK = threading.Lock()
 # A staging directory untouched this long belongs to an import that was killed: an ecoinvent
 # import takes minutes (benchmarks/bench_import.py), a day is far beyond any live one.
 STALE_STAGING_S = 24 * 3600.0
@@ -170,7 +169,7 @@ def import_background(
     remove_stale_staging(root)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
     try:
-        with _BRIGHTWAY_LOCK:
+        with BRIGHTWAY_LOCK:
             descriptor, report = _import_staged(
                 source, staging, fmt, name, version, data_dir, options, progress
             )

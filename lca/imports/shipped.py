@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lca.background import Background
+from lca.background import BRIGHTWAY_LOCK, Background
 from lca.brightway import use_brightway_dir
 from lca.engine import characterisation_factors
 
@@ -18,10 +18,11 @@ from lca.engine import characterisation_factors
 def shipped_unit_scores(background: Background, method: tuple[str, ...]) -> dict[str, float]:
     """Product code → score of one unit in ``method`` (a name listed in the descriptor's
     ``coverage.shipped_methods``)."""
-    bw2data = use_brightway_dir(background.brightway_dir, background.manifest.project)
-    if tuple(method) not in bw2data.methods:
-        raise KeyError(f"no method {tuple(method)} in background {background.version[:12]}")
-    factors = characterisation_factors(bw2data.Method(tuple(method)).datapackage())
+    with BRIGHTWAY_LOCK:
+        bw2data = use_brightway_dir(background.brightway_dir, background.manifest.project)
+        if tuple(method) not in bw2data.methods:
+            raise KeyError(f"no method {tuple(method)} in background {background.version[:12]}")
+        factors = characterisation_factors(bw2data.Method(tuple(method)).datapackage())
     engine = background.engine
     column = np.array([factors.get(int(flow), 0.0) for flow in engine.flow_ids])
     direct = engine.biosphere.T @ column
