@@ -36,8 +36,11 @@ from lca.imports.coverage import method_coverage, register_methods
 from lca.imports.descriptor import DESCRIPTOR_FILE, BackgroundDescriptor
 from lca.imports.methods import BY_UUID, FlowMatch, MethodLink, link_method, method_flows
 from lca.imports.report import (
+    DROPPED_EXCHANGE,
     EMPTY,
     MALFORMED,
+    NOTE,
+    UNLINKED_EXCHANGE,
     ImportFailed,
     ImportReport,
     Problem,
@@ -163,7 +166,7 @@ def import_background(
     if (final / DESCRIPTOR_FILE).exists() and (final / MANIFEST_NAME).exists():
         progress(1.0, "already imported")
         descriptor = BackgroundDescriptor.read(final)
-        report = ImportReport(fmt, tuple(Problem("warning", "", w) for w in descriptor.warnings))
+        report = ImportReport(fmt, tuple(Problem(NOTE, "", w) for w in descriptor.warnings))
         return ImportResult(descriptor, report, reused=True)
     root.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(root)
@@ -171,7 +174,7 @@ def import_background(
     try:
         with BRIGHTWAY_LOCK:
             descriptor, report = _import_staged(
-                source, staging, fmt, name, version, data_dir, options, progress
+                source, staging, final, fmt, name, version, data_dir, options, progress
             )
             brightway_dir = staging / "brightway"
             try:
@@ -206,6 +209,7 @@ def remove_stale_staging(root: Path, max_age_s: float = STALE_STAGING_S) -> list
 def _import_staged(
     source: Path,
     staging: Path,
+    final: Path,
     fmt: str,
     name: str,
     version: str,
@@ -217,7 +221,7 @@ def _import_staged(
     source_dir = _unpack(source, staging / "source", fmt, options.archive_limits)
     brightway_dir = staging / "brightway"
     if fmt == CELLCARBON_DATA:
-        return _import_cellcarbon_data(source_dir, brightway_dir, name, version, progress)
+        return _import_cellcarbon_data(source_dir, brightway_dir, final, name, version, progress)
     progress(0.05, "preparing a project with biosphere3")
     bw2data = _fresh_project(staging.parent, brightway_dir)
     read = _read(fmt, source_dir, _scaled(progress, 0.15, 0.6))
@@ -240,8 +244,8 @@ def _import_staged(
         for ds in read.datasets:
             ds["exchanges"] = [e for e in ds.get("exchanges", []) if e.get("input")]
         problems = [
-            Problem("warning", p.location, f"dropped: {p.detail}")
-            if p.kind == "unlinked_exchange"
+            Problem(DROPPED_EXCHANGE, p.location, f"dropped: {p.detail}")
+            if p.kind == UNLINKED_EXCHANGE
             else p
             for p in problems
         ]
@@ -299,7 +303,7 @@ def _import_staged(
         exchanges=exchanges,
         biosphere_flows=len(biosphere_flows),
         coverage=coverage,
-        brightway_dir=str(brightway_dir),
+        brightway_dir=str(final),
         warnings=[f"{p.kind} at {p.location}: {p.detail}" for p in report.warnings],
     )
     descriptor.save(brightway_dir)
@@ -358,7 +362,7 @@ def _unpack(source: Path, target: Path, fmt: str, limits: ArchiveLimits) -> Path
 
 
 def _import_cellcarbon_data(
-    data_dir: Path, brightway_dir: Path, name: str, version: str, progress: Progress
+    data_dir: Path, brightway_dir: Path, final: Path, name: str, version: str, progress: Progress
 ) -> tuple[BackgroundDescriptor, ImportReport]:
     """A folder in the project's own data/ format: the build itself, staged like any import."""
     from lca.build import InvalidBackgroundData
@@ -396,7 +400,7 @@ def _import_cellcarbon_data(
         exchanges=manifest.exchanges,
         biosphere_flows=len(manifest.flows),
         coverage=coverage,
-        brightway_dir=str(brightway_dir),
+        brightway_dir=str(final),
     )
     descriptor.save(brightway_dir)
     return descriptor, ImportReport(CELLCARBON_DATA)

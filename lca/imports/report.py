@@ -25,6 +25,8 @@ UNKNOWN_UNIT = "unknown_unit"  # a unit neither bw2io nor our unit registry know
 UNIT_MISMATCH = "unit_mismatch"  # an exchange's unit differs from its provider's unit
 EMPTY = "empty"  # nothing to import
 UNCHARACTERISED_GHG = "uncharacterised_ghg"  # warning: a greenhouse gas our method misses
+DROPPED_EXCHANGE = "dropped_exchange"  # warning: an unlinked input dropped on request
+NOTE = "note"  # warning carried over from an earlier import of the same source
 BLOCKING = frozenset(
     {MALFORMED, UNSAFE_ARCHIVE, UNLINKED_EXCHANGE, UNKNOWN_UNIT, UNIT_MISMATCH, EMPTY}
 )

@@ -10,6 +10,7 @@ import pytest
 
 from lca.imports.pipeline import ImportOptions, import_background
 from lca.imports.report import (
+    DROPPED_EXCHANGE,
     MALFORMED,
     UNIT_MISMATCH,
     UNKNOWN_UNIT,
@@ -75,7 +76,8 @@ def test_dangling_exchange_accepted_when_asked_and_listed(release: Path, tmp_pat
         release, tmp_path / "root", options=ImportOptions(allow_unlinked=True)
     )
     assert result.report.ok
-    assert any("dropped" in p.detail for p in result.report.warnings)
+    (dropped,) = result.report.of_kind(DROPPED_EXCHANGE)
+    assert "00000000-0000-0000-0000-00000000000a" in dropped.detail
     # 19 inputs less the dropped one
     assert result.descriptor.exchanges == 12 + 18 + 15 + 1
 

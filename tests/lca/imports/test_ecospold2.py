@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,8 @@ def test_descriptor_names_version_format_and_size(ecospold2_import) -> None:  # 
     # 12 production exchanges + 19 inputs + 15 emissions + 1 halon emission
     assert descriptor.exchanges == 12 + 19 + 15 + 1
     assert Path(descriptor.brightway_dir).name == descriptor.version
+    saved = json.loads((Path(descriptor.brightway_dir) / "cellcarbon-import.json").read_text())
+    assert saved["brightway_dir"] == descriptor.brightway_dir  # the final place, not staging
     assert result.report.ok
 
 
