@@ -50,3 +50,25 @@ def test_a_sound_archive_unpacks_byte_for_byte(tmp_path: Path) -> None:
     extract_zip(archive, tmp_path / "out")
     assert (tmp_path / "out" / "datasets" / "a.spold").read_bytes() == payload
     assert (tmp_path / "out" / "MasterData").is_dir()
+
+
+def test_member_larger_than_its_header_says_is_refused(tmp_path: Path) -> None:
+    """The central directory claims 1,000 bytes for a 2 MiB member: the bytes past the claim
+    are never written, and the member is refused (zipfile stops at the claim, the CRC fails)."""
+    import struct
+
+    archive = tmp_path / "liar.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as handle:
+        handle.writestr("datasets/a.spold", os.urandom(2 << 20))
+    data = bytearray(archive.read_bytes())
+    central = data.rindex(b"PK\x01\x02")
+    struct.pack_into("<I", data, central + 24, 1000)  # uncompressed size
+    archive.write_bytes(bytes(data))
+    try:
+        extract_zip(archive, tmp_path / "out")
+    except UnsafeArchive as exc:
+        assert exc.problems[0].location.endswith("datasets/a.spold")
+    else:
+        raise AssertionError("a member larger than declared was unpacked")
+    written = tmp_path / "out" / "datasets" / "a.spold"
+    assert not written.exists() or written.stat().st_size <= 1000
