@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from lca.background import BRIGHTWAY_LOCK
 from lca.brightway import BIOSPHERE_NAME, GWP20, GWP100, PROJECT_NAME, use_brightway_dir
 from lca.build import MANIFEST_NAME, Manifest, build_background
 from lca.catalogue import DEFAULT_DATA_DIR, load_catalogue
+from lca.data_check import lint
 from lca.imports.archive import ArchiveLimits, UnsafeArchive, extract_7z, extract_zip
 from lca.imports.coverage import method_coverage, register_methods
 from lca.imports.descriptor import DESCRIPTOR_FILE, BackgroundDescriptor
@@ -71,6 +72,8 @@ class ImportOptions:
     # are still listed in the report, as warnings.
     allow_unlinked: bool = False
     archive_limits: ArchiveLimits = ArchiveLimits()
+    # Run every check and stop before writing anything (see check_source).
+    check_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,41 @@ def import_background(
         shutil.rmtree(staging, ignore_errors=True)
 
 
+class _Checked(Exception):
+    """Carries the report of a check-only import out of the staging directory."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+
+
+def check_source(
+    source: Path,
+    root: Path,
+    *,
+    source_format: str | None = None,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    options: ImportOptions = ImportOptions(),
+    progress: Progress = no_progress,
+) -> ImportReport:
+    """What importing ``source`` would report — blocking problems, unlinked exchanges,
+    uncharacterised greenhouse gases — with nothing registered: a user sees it before deciding.
+    Staged like an import (``root`` holds the biosphere3 template) and cleaned up after."""
+    try:
+        result = import_background(
+            source,
+            root,
+            source_format=source_format,
+            data_dir=data_dir,
+            options=replace(options, check_only=True),
+            progress=progress,
+        )
+    except _Checked as checked:
+        return checked.report
+    except ImportFailed as failed:
+        return failed.report
+    return result.report  # imported before: its report
+
+
 def remove_stale_staging(root: Path, max_age_s: float = STALE_STAGING_S) -> list[Path]:
     """Delete staging directories a killed import left behind (older than ``max_age_s``, so an
     import running in another process is never touched); return what was removed."""
@@ -220,6 +258,11 @@ def _import_staged(
     progress(0.0, "unpacking")
     source_dir = _unpack(source, staging / "source", fmt, options.archive_limits)
     brightway_dir = staging / "brightway"
+    if fmt == CELLCARBON_DATA and options.check_only:
+        catalogue = load_catalogue(_data_folder(source_dir))
+        raise _Checked(
+            ImportReport(fmt, tuple(Problem(MALFORMED, "data/", p) for p in lint(catalogue)))
+        )
     if fmt == CELLCARBON_DATA:
         return _import_cellcarbon_data(source_dir, brightway_dir, final, name, version, progress)
     progress(0.05, "preparing a project with biosphere3")
@@ -265,6 +308,8 @@ def _import_staged(
     )
     link = link_method(ours, biosphere_flows, used, shipped)
     report = report.with_problems(link.problems)
+    if options.check_only:
+        raise _Checked(report)
 
     progress(0.6, "writing the database")
     from bw2io.importers.base_lci import LCIImporter
@@ -361,14 +406,18 @@ def _unpack(source: Path, target: Path, fmt: str, limits: ArchiveLimits) -> Path
         raise ImportFailed(ImportReport(fmt, tuple(exc.problems))) from None
 
 
+def _data_folder(folder: Path) -> Path:
+    """The data/ folder itself, or the one inside ``folder`` (a zip of a checkout's data/)."""
+    return folder / "data" if (folder / "data" / "background").is_dir() else folder
+
+
 def _import_cellcarbon_data(
     data_dir: Path, brightway_dir: Path, final: Path, name: str, version: str, progress: Progress
 ) -> tuple[BackgroundDescriptor, ImportReport]:
     """A folder in the project's own data/ format: the build itself, staged like any import."""
     from lca.build import InvalidBackgroundData
 
-    if (data_dir / "data" / "background").is_dir():
-        data_dir = data_dir / "data"
+    data_dir = _data_folder(data_dir)
     steps = iter(np.linspace(0.05, 0.7, 6))
     try:
         manifest = build_background(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lca.background import Background
 from lca.footprint import ForegroundInput
 from lca.imports.mapping import MaterialMapping, materials_of, suggest
@@ -25,3 +27,11 @@ def mapping_by_suggestion(direct: Background, imported: Background) -> MaterialM
     materials = materials_of(direct)
     entries = {code: suggest(m, imported, limit=1)[0].code for code, m in materials.items()}
     return MaterialMapping(imported.version, entries)
+
+
+def leftovers(root: Path) -> list[str]:
+    """What imports left in ``root``, but the shared biosphere3 template: backgrounds and any
+    staging directory (which a finished import, failed or not, must have removed)."""
+    if not root.exists():
+        return []
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".template-biosphere3"))

@@ -18,14 +18,8 @@ from lca.imports.report import (
     UNSAFE_ARCHIVE,
     ImportFailed,
 )
+from tests.lca.imports.helpers import leftovers
 from tests.lca.imports.system import ACTIVITIES, activity_uuid, write_ecospold2, zip_folder
-
-
-def _backgrounds(root: Path) -> list[Path]:
-    """What an import left in ``root``: anything but the shared biosphere3 template."""
-    if not root.exists():
-        return []
-    return [p for p in root.iterdir() if not p.name.startswith(".template-biosphere3")]
 
 
 def _spold(release: Path, code: str) -> Path:
@@ -33,9 +27,10 @@ def _spold(release: Path, code: str) -> Path:
 
 
 def _fails(source: Path, root: Path, **kwargs) -> ImportFailed:  # type: ignore[no-untyped-def]
+    before = leftovers(root)
     with pytest.raises(ImportFailed) as info:
         import_background(source, root, **kwargs)
-    assert _backgrounds(root) == [], "a failed import left something behind"
+    assert leftovers(root) == before, "a failed import left something behind"
     assert "nothing was registered" in str(info.value)
     return info.value
 
@@ -202,3 +197,20 @@ def test_doctype_and_entities_refused(release: Path, import_root: Path) -> None:
     failed = _fails(release, import_root)
     (problem,) = failed.report.of_kind(MALFORMED)
     assert problem.location == path.name and "DOCTYPE" in problem.detail
+
+
+def test_check_source_reports_without_registering(release: Path, import_root: Path) -> None:
+    """The report an import would give — here the uncharacterised Halon 1001 — and nothing
+    registered; a broken release gets its blocking problems the same way, without raising."""
+    from lca.imports.pipeline import check_source
+    from lca.imports.report import UNCHARACTERISED_GHG
+
+    before = leftovers(import_root)
+    report = check_source(release, import_root)
+    assert report.ok
+    assert [p.kind for p in report.warnings] == [UNCHARACTERISED_GHG]
+    assert leftovers(import_root) == before
+    path = _spold(release, "copper")
+    path.write_text(path.read_text()[:-40])
+    broken = check_source(release, import_root)
+    assert not broken.ok and broken.errors[0].kind == MALFORMED

@@ -9,6 +9,7 @@ import pytest
 from lca.background import load_background
 from lca.imports.pipeline import import_background
 from lca.imports.report import ImportFailed
+from tests.lca.imports.helpers import leftovers
 from tests.lca.imports.system import UNIT_SCORES, write_cellcarbon_data
 
 
@@ -40,8 +41,21 @@ def test_data_folder_failing_the_linter_registers_nothing(
             "steel,technosphere,electricity_mix", "steel,technosphere,electricity_nowhere"
         )
     )
-    before = sorted(p.name for p in import_root.iterdir())
+    before = leftovers(import_root)
     with pytest.raises(ImportFailed) as info:
         import_background(data, import_root)
     assert any("electricity_nowhere" in p.detail for p in info.value.report.errors)
-    assert sorted(p.name for p in import_root.iterdir()) == before
+    assert leftovers(import_root) == before
+
+
+def test_check_of_a_data_folder_is_the_linter(tmp_path: Path, import_root: Path) -> None:
+    from lca.imports.pipeline import check_source
+
+    data = write_cellcarbon_data(tmp_path / "data")
+    assert check_source(data, import_root).ok
+    exchanges = data / "background" / "exchanges" / "system.csv"
+    exchanges.write_text(
+        exchanges.read_text().replace(",electricity_mix,2.0,kWh", ",electricity_mix,2.0,furlong")
+    )
+    report = check_source(data, import_root)
+    assert not report.ok and any("[length]" in p.detail for p in report.errors)

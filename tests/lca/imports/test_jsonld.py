@@ -14,7 +14,7 @@ from lca.imports.mapping import compute_mapped, materials_of
 from lca.imports.pipeline import import_background
 from lca.imports.report import MALFORMED, UNLINKED_EXCHANGE, ImportFailed
 from lca.imports.shipped import shipped_unit_scores
-from tests.lca.imports.helpers import BOM, BOM_KG_CO2E, mapping_by_suggestion
+from tests.lca.imports.helpers import BOM, BOM_KG_CO2E, leftovers, mapping_by_suggestion
 from tests.lca.imports.system import (
     UNIT_SCORES,
     jsonld_documents,
@@ -77,12 +77,12 @@ def test_input_without_provider_is_reported(tmp_path: Path, import_root: Path) -
     twin["@id"] = "0a0a0a0a-0000-4000-8000-000000000001"
     documents[f"processes/{twin['@id']}.json"] = twin
     archive = write_jsonld_zip(tmp_path / "package.zip", documents)
-    before = sorted(p.name for p in import_root.iterdir())
+    before = leftovers(import_root)
     with pytest.raises(ImportFailed) as info:
         import_background(archive, import_root)
     (problem,) = info.value.report.of_kind(UNLINKED_EXCHANGE)
     assert "aluminium" in problem.detail and "2 providing processes" in problem.detail
-    assert sorted(p.name for p in import_root.iterdir()) == before
+    assert leftovers(import_root) == before
 
 
 def test_invalid_json_files_all_reported(tmp_path: Path, import_root: Path) -> None:
@@ -95,7 +95,7 @@ def test_invalid_json_files_all_reported(tmp_path: Path, import_root: Path) -> N
             if info.filename in (jsonld_process_path("steel"), jsonld_process_path("copper")):
                 data = data[:-10]
             target.writestr(info, data)
-    before = sorted(p.name for p in import_root.iterdir())
+    before = leftovers(import_root)
     with pytest.raises(ImportFailed) as info:
         import_background(broken, import_root)
     problems = info.value.report.of_kind(MALFORMED)
@@ -103,7 +103,7 @@ def test_invalid_json_files_all_reported(tmp_path: Path, import_root: Path) -> N
         jsonld_process_path("steel"),
         jsonld_process_path("copper"),
     }
-    assert sorted(p.name for p in import_root.iterdir()) == before
+    assert leftovers(import_root) == before
 
 
 def test_unlinked_input_dropped_when_asked(tmp_path: Path, import_root: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from lca.imports.pipeline import import_background
 from lca.imports.report import MALFORMED, UNSAFE_ARCHIVE, ImportFailed
+from tests.lca.imports.helpers import leftovers
 from tests.lca.imports.system import UNIT_SCORES, write_ecospold2
 
 py7zr = pytest.importorskip("py7zr")  # the optional "import" extra; installed with "dev"
@@ -41,12 +42,12 @@ def test_7z_bomb_refused_before_unpacking(tmp_path: Path, import_root: Path) -> 
     archive = tmp_path / "bomb.7z"
     with py7zr.SevenZipFile(archive, "w") as handle:
         handle.writestr(b"\0" * (64 << 20), "datasets/a.spold")
-    before = sorted(p.name for p in import_root.iterdir())
+    before = leftovers(import_root)
     with pytest.raises(ImportFailed) as info:
         import_background(archive, import_root)
     (problem,) = info.value.report.of_kind(UNSAFE_ARCHIVE)
     assert "bomb" in problem.detail
-    assert sorted(p.name for p in import_root.iterdir()) == before
+    assert leftovers(import_root) == before
 
 
 def test_truncated_7z_is_reported(tmp_path: Path, import_root: Path) -> None:

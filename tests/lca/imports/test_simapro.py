@@ -11,7 +11,7 @@ from lca.footprint import compute
 from lca.imports.mapping import compute_mapped, materials_of
 from lca.imports.pipeline import import_background
 from lca.imports.report import MALFORMED, UNLINKED_EXCHANGE, ImportFailed
-from tests.lca.imports.helpers import BOM, BOM_KG_CO2E, mapping_by_suggestion
+from tests.lca.imports.helpers import BOM, BOM_KG_CO2E, leftovers, mapping_by_suggestion
 from tests.lca.imports.system import UNIT_SCORES, simapro_csv_text, write_simapro_csv
 
 
@@ -48,12 +48,12 @@ def test_input_made_by_no_process_is_reported(tmp_path: Path, import_root: Path)
         "aluminium {CN}| aluminium production, primary, ingot | CellCarbon test;kg;0.05",
         "aluminium {CA}| aluminium production, primary, ingot | CellCarbon test;kg;0.05",
     )
-    before = sorted(p.name for p in import_root.iterdir())
+    before = leftovers(import_root)
     with pytest.raises(ImportFailed) as info:
         import_background(write_simapro_csv(tmp_path / "export.csv", text), import_root)
     (problem,) = info.value.report.of_kind(UNLINKED_EXCHANGE)
     assert "aluminium {CA}" in problem.detail
-    assert sorted(p.name for p in import_root.iterdir()) == before
+    assert leftovers(import_root) == before
 
 
 def test_unreadable_export_is_reported(tmp_path: Path, import_root: Path) -> None:
