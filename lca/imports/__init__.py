@@ -6,6 +6,7 @@ The pure core that a job or the CLI calls; it never imports the web or SQL layer
   openLCA JSON-LD zip, a SimaPro CSV export or a folder in our own data/ format, into
   ``<root>/<version>/`` (a Brightway directory of its own), or :class:`ImportFailed` with a
   report of every problem and nothing registered. Progress: ``(fraction, stage)``.
+  :func:`lca.imports.pipeline.check_source` gives that report without importing.
 * :class:`lca.imports.descriptor.BackgroundDescriptor` — name, version (content hash), format,
   size and :class:`~lca.imports.descriptor.MethodCoverage`.
 * :mod:`lca.imports.methods` — IPCC AR6 (data/method/) linked by UUID, name or CAS number.
