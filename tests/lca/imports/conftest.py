@@ -52,7 +52,7 @@ def ecospold2_import(ecospold2_zip: Path, import_root: Path):  # type: ignore[no
 @pytest.fixture(scope="session")
 def jsonld_import(tmp_path_factory: pytest.TempPathFactory, import_root: Path):  # type: ignore[no-untyped-def]
     from lca.imports.pipeline import import_background
-    from tests.lca.imports.system import write_jsonld_zip
+    from tests.lca.imports.system_jsonld import write_jsonld_zip
 
     archive = write_jsonld_zip(tmp_path_factory.mktemp("jsonld") / "package.zip")
     return import_background(archive, import_root, name="test system (openLCA)")
@@ -61,7 +61,7 @@ def jsonld_import(tmp_path_factory: pytest.TempPathFactory, import_root: Path): 
 @pytest.fixture(scope="session")
 def simapro_import(tmp_path_factory: pytest.TempPathFactory, import_root: Path):  # type: ignore[no-untyped-def]
     from lca.imports.pipeline import import_background
-    from tests.lca.imports.system import write_simapro_csv
+    from tests.lca.imports.system_simapro import write_simapro_csv
 
     export = write_simapro_csv(tmp_path_factory.mktemp("simapro") / "export.csv")
     return import_background(export, import_root, name="test system (SimaPro)")

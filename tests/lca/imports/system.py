@@ -31,7 +31,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 REAL_DATA = Path(__file__).resolve().parents[3] / "data"
-_NAMESPACE = uuid.UUID("6f1c1f44-2b7e-4d43-8d8a-3a1f4c0c2b10")
+NAMESPACE = uuid.UUID("6f1c1f44-2b7e-4d43-8d8a-3a1f4c0c2b10")
 
 
 @dataclass(frozen=True)
@@ -133,14 +133,14 @@ UNIT_NAMES = {"kg": "kg", "kWh": "kWh", "MJ": "MJ"}
 
 
 def activity_uuid(code: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, f"activity:{code}"))
+    return str(uuid.uuid5(NAMESPACE, f"activity:{code}"))
 
 
 def product_uuid(code: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, f"product:{code}"))
+    return str(uuid.uuid5(NAMESPACE, f"product:{code}"))
 
 
-def _flows() -> dict[str, tuple[str, str, str]]:
+def method_flows_csv() -> dict[str, tuple[str, str, str]]:
     """flow key → (name, top compartment, biosphere3 code), from data/method/flows.csv."""
     import csv
 
@@ -228,7 +228,7 @@ def _elementary(code: str, name: str, subcompartment: str, amount: float) -> str
 
 def spold_text(activity: Activity, *, halon: bool = False) -> str:
     by_code = {a.code: a for a in ACTIVITIES}
-    flows = _flows()
+    flows = method_flows_csv()
     parts = [_intermediate(activity, 1.0, output=True, link=False)]
     for consumer, source, amount in TECHNOSPHERE:
         if consumer == activity.code:
@@ -265,265 +265,3 @@ def zip_folder(folder: Path, archive: Path) -> Path:
             if path.is_file():
                 handle.write(path, path.relative_to(folder).as_posix())
     return archive
-
-
-# --- openLCA JSON-LD (olca-schema 2) -----------------------------------------------------------
-
-# Elementary flows as an openLCA package names them: its own UUIDs (none is a biosphere3 UUID),
-# EF-style category paths, and three spellings that differ from data/method/flows.csv: the
-# method must link them by name, by a "name (qualifier)" form and by CAS number.
-JSONLD_FLOWS = {
-    "co2_fossil": ("Carbon dioxide, fossil", None),
-    "ch4_fossil": ("Methane (fossil)", None),
-    "n2o": ("Nitrous oxide", "10024-97-2"),
-    "sf6": ("Sulfur hexafluoride", "2551-62-4"),
-    "cf4": ("Methane, tetrafluoro-, R-14", "75-73-0"),
-    "c2f6": ("Ethane, hexafluoro-, HFC-116", "76-16-4"),
-    "co2_biogenic": ("Carbon dioxide, non-fossil", None),
-}
-# A "Climate change" impact category shipped in the package (GWP100 values of IPCC AR5 WG1
-# Table 8.A.1, without climate-carbon feedback: CH4 28, N2O 265, SF6 23,500, CF4 6,630,
-# C2F6 11,100), so the import has a shipped method to compare with.
-JSONLD_SHIPPED_GWP = {
-    "co2_fossil": 1.0,
-    "ch4_fossil": 28.0,
-    "n2o": 265.0,
-    "sf6": 23500.0,
-    "cf4": 6630.0,
-    "c2f6": 11100.0,
-}
-_UNITS = {
-    # unit group → (unit name → (@id, factor to the group's reference unit))
-    "Units of mass": {"kg": 1.0, "g": 0.001},
-    "Units of energy": {"MJ": 1.0},
-    "Units of electricity": {"kWh": 1.0},
-}
-
-
-def _jid(kind: str, key: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, f"jsonld:{kind}:{key}"))
-
-
-def _unit_ref(name: str) -> dict[str, str]:
-    return {"@type": "Unit", "@id": _jid("unit", name), "name": name}
-
-
-def _group_of(unit: str) -> str:
-    return next(group for group, units in _UNITS.items() if unit in units)
-
-
-def _flow_ref(code: str, name: str, flow_type: str, unit: str) -> dict[str, object]:
-    return {"@type": "Flow", "@id": code, "name": name, "flowType": flow_type, "refUnit": unit}
-
-
-def _exchange(
-    flow: dict[str, object],
-    amount: float,
-    unit: str,
-    *,
-    is_input: bool,
-    reference: bool = False,
-    provider: str | None = None,
-) -> dict[str, object]:
-    exchange: dict[str, object] = {
-        "@type": "Exchange",
-        "amount": amount,
-        "isInput": is_input,
-        "isQuantitativeReference": reference,
-        "flow": flow,
-        "unit": _unit_ref(unit),
-        "flowProperty": {"@type": "FlowProperty", "@id": _jid("property", _group_of(unit))},
-    }
-    if provider:
-        exchange["defaultProvider"] = {"@type": "Process", "@id": provider}
-    return exchange
-
-
-def jsonld_documents(*, shipped_method: bool = True) -> dict[str, dict[str, object]]:
-    """The package as {path in the zip: JSON document}."""
-    docs: dict[str, dict[str, object]] = {}
-    for group, units in _UNITS.items():
-        reference = next(iter(units))
-        docs[f"unit_groups/{_jid('group', group)}.json"] = {
-            "@type": "UnitGroup",
-            "@id": _jid("group", group),
-            "name": group,
-            "units": [
-                {
-                    "@type": "Unit",
-                    "@id": _jid("unit", u),
-                    "name": u,
-                    "conversionFactor": f,
-                    "isRefUnit": u == reference,
-                }
-                for u, f in units.items()
-            ],
-        }
-        docs[f"flow_properties/{_jid('property', group)}.json"] = {
-            "@type": "FlowProperty",
-            "@id": _jid("property", group),
-            "name": group,
-            "unitGroup": {"@type": "UnitGroup", "@id": _jid("group", group)},
-        }
-    for location in sorted({a.location for a in ACTIVITIES}):
-        docs[f"locations/{_jid('location', location)}.json"] = {
-            "@type": "Location",
-            "@id": _jid("location", location),
-            "name": location,
-            "code": location,
-        }
-    for a in ACTIVITIES:
-        docs[f"flows/{_jid('product', a.code)}.json"] = {
-            "@type": "Flow",
-            "@id": _jid("product", a.code),
-            "name": a.product,
-            "flowType": "PRODUCT_FLOW",
-            "category": "Technosphere flows/battery materials",
-        }
-    for key, (name, cas) in JSONLD_FLOWS.items():
-        flow: dict[str, object] = {
-            "@type": "Flow",
-            "@id": _jid("flow", key),
-            "name": name,
-            "flowType": "ELEMENTARY_FLOW",
-            "category": "Elementary flows/Emission to air/unspecified",
-        }
-        if cas:
-            flow["cas"] = cas
-        docs[f"flows/{_jid('flow', key)}.json"] = flow
-    by_code = {a.code: a for a in ACTIVITIES}
-    for a in ACTIVITIES:
-        product = _flow_ref(_jid("product", a.code), a.product, "PRODUCT_FLOW", a.unit)
-        exchanges = [_exchange(product, 1.0, a.unit, is_input=False, reference=True)]
-        for consumer, source, amount in TECHNOSPHERE:
-            if consumer != a.code:
-                continue
-            s = by_code[source]
-            # Every input but the cathode's names its provider; those find it as the only one.
-            provider = None if consumer == "cathode" else _jid("process", source)
-            ref = _flow_ref(_jid("product", source), s.product, "PRODUCT_FLOW", s.unit)
-            exchanges.append(_exchange(ref, amount, s.unit, is_input=True, provider=provider))
-        for emitter, key, amount in EMISSIONS:
-            if emitter != a.code:
-                continue
-            name, _ = JSONLD_FLOWS[key]
-            ref = _flow_ref(_jid("flow", key), name, "ELEMENTARY_FLOW", "kg")
-            if key in ("cf4", "c2f6"):  # given in grams: bw2io converts to the reference kg
-                exchanges.append(_exchange(ref, amount * 1000, "g", is_input=False))
-            else:
-                exchanges.append(_exchange(ref, amount, "kg", is_input=False))
-        docs[f"processes/{_jid('process', a.code)}.json"] = {
-            "@type": "Process",
-            "@id": _jid("process", a.code),
-            "name": a.name,
-            "processType": "UNIT_PROCESS",
-            "location": {
-                "@type": "Location",
-                "@id": _jid("location", a.location),
-                "name": a.location,
-            },
-            "exchanges": exchanges,
-        }
-    if shipped_method:
-        docs[f"lcia_categories/{_jid('category', 'gwp')}.json"] = {
-            "@type": "ImpactCategory",
-            "@id": _jid("category", "gwp"),
-            "name": "Climate change - GWP100 (IPCC AR5)",
-            "refUnit": "kg CO2-Eq",
-            "impactFactors": [
-                {
-                    "@type": "ImpactFactor",
-                    "value": value,
-                    "flow": {"@type": "Flow", "@id": _jid("flow", key)},
-                    "unit": _unit_ref("kg"),
-                }
-                for key, value in JSONLD_SHIPPED_GWP.items()
-            ],
-        }
-    return docs
-
-
-def write_jsonld_zip(archive: Path, documents: dict[str, dict[str, object]] | None = None) -> Path:
-    import json
-
-    documents = jsonld_documents() if documents is None else documents
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as handle:
-        for path, document in sorted(documents.items()):
-            handle.writestr(path, json.dumps(document, indent=1))
-    return archive
-
-
-def jsonld_process_path(code: str) -> str:
-    return f"processes/{_jid('process', code)}.json"
-
-
-# --- SimaPro CSV -----------------------------------------------------------------------------
-
-SIMAPRO_UNITS = {"kg": "kg", "kWh": "kWh", "MJ": "MJ"}
-
-
-def simapro_product_name(activity: Activity) -> str:
-    """SimaPro's product naming: '<product> {<location>}| <activity> | <library>'."""
-    return f"{activity.product} {{{activity.location}}}| {activity.name} | CellCarbon test"
-
-
-def simapro_csv_text() -> str:
-    """The system as a SimaPro 9 process export (semicolon separated, '.' decimals)."""
-    by_code = {a.code: a for a in ACTIVITIES}
-    flows = _flows()
-    lines = [
-        "{SimaPro 9.5.0.1}",
-        "{processes}",
-        "{Project: CellCarbon test system}",
-        "{CSV Format version: 9.0.0}",
-        "{CSV separator: Semicolon}",
-        "{Decimal separator: .}",
-        "{Date separator: /}",
-        "{Short date format: dd/MM/yyyy}",
-        "{Date: 01/12/2026}",
-        "{Time: 10:00:00}",
-        "",
-    ]
-    for a in ACTIVITIES:
-        lines += [
-            "Process",
-            "",
-            "Category type",
-            "material",
-            "",
-            "Process name",
-            a.name,
-            "",
-            "Type",
-            "Unit process",
-            "",
-            "Products",
-            f"{simapro_product_name(a)};{SIMAPRO_UNITS[a.unit]};1;100;not defined;Battery\\test;",
-            "",
-        ]
-        inputs = [(s, amount) for c, s, amount in TECHNOSPHERE if c == a.code]
-        energy = [(s, x) for s, x in inputs if by_code[s].unit in ("kWh", "MJ")]
-        materials = [(s, x) for s, x in inputs if by_code[s].unit == "kg"]
-        for block, rows in (("Materials/fuels", materials), ("Electricity/heat", energy)):
-            if rows:
-                lines.append(block)
-                for source, amount in rows:
-                    s = by_code[source]
-                    lines.append(
-                        f"{simapro_product_name(s)};{SIMAPRO_UNITS[s.unit]};{amount!r};"
-                        "Undefined;0;0;0;"
-                    )
-                lines.append("")
-        emissions = [(key, amount) for e, key, amount in EMISSIONS if e == a.code]
-        if emissions:
-            lines.append("Emissions to air")
-            for key, amount in emissions:
-                lines.append(f"{flows[key][0]};;kg;{amount!r};Undefined;0;0;0;")
-            lines.append("")
-        lines += ["End", ""]
-    return "\r\n".join(lines) + "\r\n"
-
-
-def write_simapro_csv(target: Path, text: str | None = None) -> Path:
-    target.write_text(simapro_csv_text() if text is None else text, encoding="cp1252")
-    return target

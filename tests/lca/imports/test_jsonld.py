@@ -15,8 +15,8 @@ from lca.imports.pipeline import import_background
 from lca.imports.report import MALFORMED, UNLINKED_EXCHANGE, ImportFailed
 from lca.imports.shipped import shipped_unit_scores
 from tests.lca.imports.helpers import BOM, BOM_KG_CO2E, leftovers, mapping_by_suggestion
-from tests.lca.imports.system import (
-    UNIT_SCORES,
+from tests.lca.imports.system import UNIT_SCORES
+from tests.lca.imports.system_jsonld import (
     jsonld_documents,
     jsonld_process_path,
     write_jsonld_zip,

@@ -12,7 +12,8 @@ from lca.imports.mapping import compute_mapped, materials_of
 from lca.imports.pipeline import import_background
 from lca.imports.report import MALFORMED, UNLINKED_EXCHANGE, ImportFailed
 from tests.lca.imports.helpers import BOM, BOM_KG_CO2E, leftovers, mapping_by_suggestion
-from tests.lca.imports.system import UNIT_SCORES, simapro_csv_text, write_simapro_csv
+from tests.lca.imports.system import UNIT_SCORES
+from tests.lca.imports.system_simapro import simapro_csv_text, write_simapro_csv
 
 
 def test_bom_footprint_equals_direct_build(simapro_import, direct_background) -> None:  # type: ignore[no-untyped-def]
