@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from lca.background import Background, Product
 from lca.footprint import FootprintResult, ForegroundInput, compute
-from lca.units import UnitError, convert, ureg
+from lca.units import convert, ureg
 
 # Unit names after bw2io's normalize_units, as Pint reads them (lca.units defines tkm).
 _PINT_UNITS = {
@@ -95,7 +95,7 @@ def unit_factor(material_unit: str, activity_unit: str) -> float | None:
     """How many activity units one material unit is; None when the dimensions differ."""
     try:
         return convert(ureg.Quantity(1.0, pint_unit(material_unit)), pint_unit(activity_unit))
-    except (UnitError, Exception):  # Pint raises its own errors for unknown unit names
+    except Exception:  # UnitError, or Pint's own errors for unit names it does not know
         return None
 
 

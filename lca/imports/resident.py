@@ -17,9 +17,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import scipy.sparse as sp
-
 from lca.background import Background, load_background
 from lca.build import read_manifest
 
@@ -28,27 +25,7 @@ DEFAULT_BUDGET_BYTES = 1 << 30  # 1 GiB: about ten ecoinvent-sized engines
 
 def engine_bytes(background: Background) -> int:
     """Bytes held by a background's engine arrays (LU factors included once computed)."""
-    engine = background.engine
-    total = 0
-    for array in (
-        engine.unit_scores,
-        engine.direct_scores,
-        engine.product_ids,
-        engine.activity_ids,
-        engine.flow_ids,
-    ):
-        total += np.asarray(array).nbytes
-    for matrix in (engine.technosphere, engine.biosphere, engine.indicators):
-        total += _sparse_bytes(matrix)
-    lu = getattr(engine, "_lu", None)
-    if lu is not None:
-        total += _sparse_bytes(lu.L) + _sparse_bytes(lu.U) + 2 * lu.perm_c.nbytes
-    return total
-
-
-def _sparse_bytes(matrix: sp.spmatrix) -> int:
-    compressed = matrix if hasattr(matrix, "indptr") else sp.csc_matrix(matrix)
-    return int(compressed.data.nbytes + compressed.indices.nbytes + compressed.indptr.nbytes)
+    return background.engine.nbytes()
 
 
 class ResidentBackgrounds:
