@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import py7zr  # the optional "import" extra, part of "dev": a missing one fails, never skips
 import pytest
 
 from lca.imports.pipeline import import_background
 from lca.imports.report import MALFORMED, UNSAFE_ARCHIVE, ImportFailed
 from tests.lca.imports.helpers import leftovers
 from tests.lca.imports.system import UNIT_SCORES, write_ecospold2
-
-py7zr = pytest.importorskip("py7zr")  # the optional "import" extra; installed with "dev"
 
 
 def _seven_zip(folder: Path, archive: Path) -> Path:
