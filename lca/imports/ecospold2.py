@@ -84,14 +84,17 @@ def read_ecospold2(
         def extract(cls, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
             return datasets
 
-    master_data = folder.parent / "MasterData"
+    master_data = folder.parent / "MasterData" / "IntermediateExchanges.xml"
+    with_master_data = master_data.is_file() and not _declares_doctype(
+        master_data, b"<validIntermediateExchanges"
+    )
     importer = SingleOutputEcospold2Importer(
         str(folder),
         db_name,
         biosphere_database_name=biosphere,
         extractor=_Extracted,
         use_mp=False,
-        add_product_information=(master_data / "IntermediateExchanges.xml").is_file(),
+        add_product_information=with_master_data,
     )
     strategies = []
     for strategy in importer.strategies:
@@ -106,13 +109,20 @@ def read_ecospold2(
     return ReadResult(FORMAT, importer.data, problems)
 
 
-def _declares_doctype(path: Path) -> bool:
-    """Whether a DOCTYPE comes before the root element (bw2io parses with lxml's defaults)."""
+def _declares_doctype(path: Path, root_tag: bytes = b"<ecoSpold") -> bool:
+    """Whether a DOCTYPE or ENTITY declaration comes before the root element (bw2io parses with
+    lxml's defaults). Reads on until the root element, however long the prolog is padded."""
+    seen = b""
     with path.open("rb") as handle:
-        head = handle.read(1 << 16)
-    root = head.find(b"<ecoSpold")
-    prolog = head if root < 0 else head[:root]
-    return b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog
+        while chunk := handle.read(1 << 16):
+            seen = seen[-16:] + chunk  # a marker may straddle two chunks
+            root = seen.find(root_tag)
+            prolog = seen if root < 0 else seen[:root]
+            if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                return True
+            if root >= 0:
+                return False
+    return False
 
 
 def _record_unlinked(problems: list[Problem]) -> Any:

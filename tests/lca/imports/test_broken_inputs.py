@@ -214,3 +214,13 @@ def test_check_source_reports_without_registering(release: Path, import_root: Pa
     path.write_text(path.read_text()[:-40])
     broken = check_source(release, import_root)
     assert not broken.ok and broken.errors[0].kind == MALFORMED
+
+
+def test_doctype_after_a_long_padded_prolog_is_refused(release: Path, import_root: Path) -> None:
+    """200 kB of comment before the DOCTYPE: still found (the prolog is read to the root)."""
+    path = _spold(release, "copper")
+    padding = "<!--" + "x" * 200_000 + "-->\n"
+    declaration = '<!DOCTYPE ecoSpold [<!ENTITY e "boom">]>\n'
+    path.write_text(path.read_text().replace("?>\n", "?>\n" + padding + declaration, 1))
+    failed = _fails(release, import_root)
+    assert failed.report.of_kind(MALFORMED)[0].location == path.name
