@@ -92,9 +92,11 @@ soak: $(DEV_STAMP) | var
 	$(BIN)/python -m benchmarks.bench_http --soak --duration 600 --sample-interval 30 \
 		--warmup 60 --max-growth-percent 10
 
-# The schemathesis API tests of `make test`, with many more generated requests per operation.
+# The schemathesis API tests of `make test` (every check, valid and invalid requests per
+# operation, then stateful scenarios over the links), with many more generated requests.
+FUZZ_EXAMPLES ?= 200
 fuzz: $(DEV_STAMP)
-	CELLCARBON_FUZZ_EXAMPLES=200 $(BIN)/pytest -q tests/e2e/test_schemathesis.py
+	CELLCARBON_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/e2e/test_schemathesis.py
 
 clean:
 	rm -rf var $(VENV)

@@ -184,6 +184,13 @@ def _characterisation_factors(rng: np.random.Generator, n_flows: int) -> np.ndar
     return factors
 
 
+def exchange_arrays(seed: int, n: int, n_flows: int = 200, nnz_per_column: float = 12.5) -> Any:
+    """The seeded exchanges of :func:`generate_background` as flat arrays (fields ``tech_rows``,
+    ``tech_cols``, ``tech_amounts``, ``bio_rows``, ``bio_cols``, ``bio_amounts``; column =
+    consuming activity), for writers of other formats (benchmarks/synthetic_ecospold2.py)."""
+    return _structure(seed, n, n_flows, nnz_per_column)
+
+
 def _structure(seed: int, n: int, n_flows: int, nnz_per_column: float) -> _Structure:
     rng = np.random.default_rng(seed)
     tech = _technosphere(rng, n, nnz_per_column)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from lca.brightway import BIOSPHERE_NAME, GWP100, METHODS, use_brightway_dir
+from lca.brightway import GWP100, METHODS, use_brightway_dir
 from lca.build import Manifest, read_manifest
 from lca.engine import MatrixEngine, characterisation_factors
 
@@ -32,6 +32,10 @@ INDICATORS = (
     "biogenic_co2_removal_kg",
 )
 CACHE_DIR = "engine"
+# bw2data's base directory and current project are process-wide: with several backgrounds (and
+# imports, lca.imports.pipeline) in one process, every use of bw2data here holds this lock, so a
+# thread never reads one background's project while another has switched to its own.
+BRIGHTWAY_LOCK = threading.RLock()
 PRODUCTS_FILE = "products.json"
 FLOWS_FILE = "flows.json"
 
@@ -56,6 +60,7 @@ class Product:
     source: str
     density_kg_per_l: float | None
     brightway_id: int
+    reference_product: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,7 +170,8 @@ class Background:
     def _packages(self) -> dict[str, Any]:
         with self._lock:
             if self._datapackages is None:
-                self._datapackages = _datapackages(self.brightway_dir, self.manifest)
+                with BRIGHTWAY_LOCK:
+                    self._datapackages = _datapackages(self.brightway_dir, self.manifest)
             return self._datapackages
 
 
@@ -187,7 +193,8 @@ def load_background(brightway_dir: Path, *, use_cache: bool = True) -> Backgroun
             for row in json.loads((cache / FLOWS_FILE).read_text())
         }
         return Background(manifest, products, MatrixEngine.load(cache), Path(brightway_dir), flows)
-    products, engine, flows = _build_engine(Path(brightway_dir), manifest)
+    with BRIGHTWAY_LOCK:
+        products, engine, flows = _build_engine(Path(brightway_dir), manifest)
     if use_cache:
         engine.save(cache)
         (cache / PRODUCTS_FILE).write_text(
@@ -212,18 +219,23 @@ def _build_engine(
             source=node.get("source") or "",
             density_kg_per_l=node.get("density_kg_per_l"),
             brightway_id=node.id,
+            reference_product=node.get("reference product") or "",
         )
     if not products:
         raise BackgroundNotBuilt(f"database {manifest.database} is empty")
     packages = _datapackages(brightway_dir, manifest)
     first = min(products.values(), key=lambda p: p.code)
-    factors = _indicator_factors(bw2data, packages, manifest.flows)
+    factors = _indicator_factors(bw2data, packages, manifest.flows, manifest.biosphere)
     engine = MatrixEngine.from_datapackages(
         packages["inventory"], factors, any_product_id=first.brightway_id
     )
-    flows = {}
+    flows: dict[str, FlowInfo] = {}
+    # An imported biosphere may hold several flows of one key (CO2 to each sub-compartment of
+    # air); the first listed in the manifest stands for the key in foreground emissions.
     for code, (key, _) in sorted(manifest.flows.items(), key=lambda item: item[1][0]):
-        flow_id = int(bw2data.get_node(database=BIOSPHERE_NAME, code=code).id)
+        if key in flows:
+            continue
+        flow_id = int(bw2data.get_node(database=manifest.biosphere, code=code).id)
         row = tuple(float(factors[name].get(flow_id, 0.0)) for name in INDICATORS)
         flows[key] = FlowInfo(key=key, brightway_id=flow_id, factors=row)
     return products, engine, flows
@@ -240,12 +252,10 @@ def _datapackages(brightway_dir: Path, manifest: Manifest) -> dict[str, Any]:
 
 
 def _indicator_factors(
-    bw2data: Any, packages: dict[str, Any], flows: dict[str, list[str]]
+    bw2data: Any, packages: dict[str, Any], flows: dict[str, list[str]], biosphere: str
 ) -> dict[str, dict[int, float]]:
     """Flow id → factor for every indicator in :data:`INDICATORS`."""
-    flow_ids = {
-        code: int(bw2data.get_node(database=BIOSPHERE_NAME, code=code).id) for code in flows
-    }
+    flow_ids = {code: int(bw2data.get_node(database=biosphere, code=code).id) for code in flows}
     group_of = {flow_ids[code]: group for code, (_, group) in flows.items()}
     key_of = {flow_ids[code]: key for code, (key, _) in flows.items()}
     gwp100 = characterisation_factors(packages["gwp100"])

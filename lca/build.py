@@ -57,6 +57,10 @@ class Manifest:
     built_at: float
     project: str = PROJECT_NAME
     database: str = DATABASE_NAME
+    # The database holding the elementary flows of ``flows`` (an imported background may bring
+    # its own), and where the data came from (see lca.imports).
+    biosphere: str = BIOSPHERE_NAME
+    source_format: str = "cellcarbon-data"
 
     @property
     def version(self) -> str:

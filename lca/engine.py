@@ -181,6 +181,19 @@ class MatrixEngine:
             scores_only=True,
         )
 
+    def nbytes(self) -> int:
+        """Bytes held by the arrays, and by the LU factors once computed (for residency budgets,
+        see lca.imports.resident)."""
+        arrays = (self.unit_scores, self.direct_scores, self.product_ids, self.activity_ids)
+        total = sum(a.nbytes for a in arrays) + self.flow_ids.nbytes
+        matrices = [self.technosphere, self.biosphere, self.indicators]
+        if self._lu is not None:
+            matrices += [self._lu.L, self._lu.U]
+            total += self._lu.perm_c.nbytes + self._lu.perm_r.nbytes
+        for matrix in matrices:
+            total += matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
+        return int(total)
+
     @staticmethod
     def is_saved(directory: Path) -> bool:
         return (directory / ARRAY_FILE).exists() and (directory / META_FILE).exists()

@@ -60,10 +60,12 @@ def list_api_keys(repo: RepoDep, _: AdminDep) -> KeysPublic:
 
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_api_key(key_id: uuid.UUID, repo: RepoDep, _: AdminDep) -> Response:
-    """Revoke an API key; it stops working at once."""
+    """Revoke an API key; it stops working at once. Revoking it again changes nothing."""
     key = repo.get(ApiKey, key_id, "API key")
     if key.revoked_at is not None:
-        raise InvalidInput(f"API key {key_id} is already revoked")
+        # DELETE is idempotent (RFC 9110 §9.2.2): a retried revocation succeeds, and the audit
+        # log keeps the first one only.
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
     key.revoked_at = datetime.now(UTC)
     repo.audit("revoke", "api_key", key.id, {"revoked_at": key.revoked_at.isoformat()})
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -45,6 +45,9 @@ STAGES = (
     (STAGE_END_OF_LIFE, "End of life and recycling"),
 )
 DEFAULT_APPLICATION = "ev_m1_n1"
+# The applications of data/lifecycle/functional_unit.csv, for the API documentation; the CSV
+# stays the one that decides (an unknown application is a 422 naming the ones it has).
+APPLICATIONS = ("ev_m1_n1", "ev_l", "ev_m2_m3_n2_n3")
 PERFORMANCE_CLASS_NOTE = (
     "Carbon footprint performance classes (Regulation (EU) 2023/1542 Art. 7(2)) are not yet "
     "defined by a delegated act; the field stays empty until they are."

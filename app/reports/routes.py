@@ -6,11 +6,12 @@ Rendered on request (GET …/report, …/declaration), or by a job whose file is
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.access.deps import RepoDep
@@ -24,7 +25,12 @@ from app.jobs.schemas import JobPublic
 from app.jobs.submit import submit_after_commit
 from app.reports import pdf, tabular
 from app.reports.files import report_job_params
-from app.reports.model import DEFAULT_APPLICATION, FunctionalUnitChoice, functional_unit
+from app.reports.model import (
+    APPLICATIONS,
+    DEFAULT_APPLICATION,
+    FunctionalUnitChoice,
+    functional_unit,
+)
 from app.reports.models import ReportFile
 from app.reports.schemas import ComparisonReport, Declaration, FootprintReport
 from app.reports.service import (
@@ -102,13 +108,25 @@ def _download(body: bytes, fmt: str, name: str) -> Response:
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
-FormatQuery = Annotated[
-    str | None, Query(alias="format", description="json, csv, xlsx or pdf (overrides Accept)")
-]
-AcceptHeader = Annotated[str | None, Header()]
+def _format_query(formats: tuple[str, ...]) -> object:
+    # Documented as an enum; checked by negotiate(), whose 422 names the supported formats.
+    return Query(
+        alias="format",
+        description=f"{', '.join(formats)} (overrides Accept)",
+        json_schema_extra={"enum": list(formats)},
+    )
+
+
+ReportFormatQuery = Annotated[str | None, _format_query(REPORT_FORMATS)]
+DeclarationFormatQuery = Annotated[str | None, _format_query(DECLARATION_FORMATS)]
+# Accept is read from the request, not declared: OpenAPI ignores a header parameter named
+# Accept (3.1, Parameter Object), and content negotiation is what the 200 content map shows.
 ApplicationQuery = Annotated[
     str,
-    Query(description="functional-unit defaults: ev_m1_n1, ev_l or ev_m2_m3_n2_n3"),
+    Query(
+        description="functional-unit defaults: ev_m1_n1, ev_l or ev_m2_m3_n2_n3",
+        json_schema_extra={"enum": list(APPLICATIONS)},
+    ),
 ]
 # Bounds and their reasons: lca.ranges.PLAUSIBLE_RANGES.
 _CYCLES = PLAUSIBLE_RANGES["use.full_equivalent_cycles_per_year"]
@@ -162,11 +180,11 @@ def get_report(
     repo: RepoDep,
     settings: SettingsDep,
     choice: FunctionalUnitDep,
-    format_: FormatQuery = None,
-    accept: AcceptHeader = None,
+    request: Request,
+    format_: ReportFormatQuery = None,
 ) -> Response:
     """The emission report of a stored footprint as JSON, CSV, XLSX or PDF."""
-    fmt = negotiate(format_, accept, REPORT_FORMATS)
+    fmt = negotiate(format_, request.headers.get("accept"), REPORT_FORMATS)
     body = render(
         repo, footprint_id, "report", fmt, choice, _background(settings), settings.data_dir
     )
@@ -183,25 +201,32 @@ def get_declaration(
     repo: RepoDep,
     settings: SettingsDep,
     choice: FunctionalUnitDep,
-    format_: FormatQuery = None,
-    accept: AcceptHeader = None,
+    request: Request,
+    format_: DeclarationFormatQuery = None,
 ) -> Response:
     """The EU Battery Regulation carbon footprint declaration fields, as JSON or PDF."""
-    fmt = negotiate(format_, accept, DECLARATION_FORMATS)
+    fmt = negotiate(format_, request.headers.get("accept"), DECLARATION_FORMATS)
     body = render(
         repo, footprint_id, "declaration", fmt, choice, _background(settings), settings.data_dir
     )
     return _download(body, fmt, f"declaration-{footprint_id}")
 
 
+_UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+_ONE_ID = re.compile(_UUID)
+# What the documentation promises is exactly what _ids() accepts: 1 to MAX_COMPARED ids in
+# the 8-4-4-4-12 form, comma-separated, spaces allowed around them.
+IDS_PATTERN = f"^ *{_UUID} *(, *{_UUID} *){{0,{MAX_COMPARED - 1}}}$"
+
+
 def _ids(text: str) -> list[uuid.UUID]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
+    parts = [p.strip(" ") for p in text.split(",")]
     errors = []
     ids = []
     for index, part in enumerate(parts):
-        try:
+        if _ONE_ID.fullmatch(part):
             ids.append(uuid.UUID(part))
-        except ValueError:
+        else:
             errors.append({"loc": ["query", "ids", index], "msg": f"{part!r} is not a UUID"})
     if not 1 <= len(parts) <= MAX_COMPARED:
         errors.append(
@@ -220,13 +245,19 @@ def _ids(text: str) -> list[uuid.UUID]:
 def get_comparison(
     repo: RepoDep,
     settings: SettingsDep,
-    ids: Annotated[str, Query(description="comma-separated footprint ids (1-10)")],
+    ids: Annotated[
+        str,
+        Query(
+            description=f"comma-separated footprint ids (1-{MAX_COMPARED})",
+            json_schema_extra={"pattern": IDS_PATTERN},
+        ),
+    ],
     choice: FunctionalUnitDep,
-    format_: FormatQuery = None,
-    accept: AcceptHeader = None,
+    request: Request,
+    format_: ReportFormatQuery = None,
 ) -> Response:
     """Several stored footprints side by side, in the same formats as a report."""
-    fmt = negotiate(format_, accept, REPORT_FORMATS)
+    fmt = negotiate(format_, request.headers.get("accept"), REPORT_FORMATS)
     compared = comparison(repo, _ids(ids), choice, _background(settings), settings.data_dir)
     renderers: dict[str, Callable[[], bytes]] = {
         "json": lambda: as_json(compared),
@@ -249,6 +280,7 @@ class ReportJobIn(BaseModel):
         default=DEFAULT_APPLICATION,
         max_length=40,
         description="functional-unit defaults: ev_m1_n1, ev_l or ev_m2_m3_n2_n3",
+        json_schema_extra={"enum": list(APPLICATIONS)},
     )
     full_equivalent_cycles_per_year: float | None = Field(
         default=None, ge=_CYCLES.low, le=_CYCLES.high, allow_inf_nan=False

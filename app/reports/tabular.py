@@ -2,16 +2,23 @@
 
 Numbers are written as the JSON report writes them (shortest round-trip repr), so a CSV value
 parses back to exactly the JSON number; XLSX cells hold real numbers, units in the headers.
+
+Text comes partly from the caller (BOM and plant names, components, sources), so no text may
+reach a spreadsheet as a formula (OWASP "CSV Injection"): an XLSX text cell is always stored as
+a string, and a CSV text cell that a spreadsheet would read as a formula gets a leading quote.
+The JSON report keeps the text as it was given.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from app.reports.schemas import ComparisonReport, FootprintReport
@@ -105,14 +112,35 @@ def _results_unit(name: str) -> str:
     return "1"
 
 
+# Leading characters that make Excel, LibreOffice or Google Sheets evaluate a CSV cell
+# (OWASP CSV Injection: =, +, -, @, tab, carriage return).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Text that is only a number ("-12.5", "+3e-2") is read as that number, never as a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_text(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet evaluates: a leading quote before a formula start."""
+    if text.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _csv_value(value: Any) -> str:
     # repr of a float is its shortest round-trip form, the same digits json.dumps writes.
-    return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, bool | int) or value is None:
+        return str(value)
+    return csv_text(str(value))
 
 
 def _csv(header: tuple[str, ...], rows: Iterator[tuple[Any, ...]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180 line ends: the writer quotes a field holding any character of the line
+    # terminator, so with CRLF a carriage return inside a text is quoted too (with "\n" alone
+    # Python < 3.12 leaves a bare CR unquoted, which ends the row in most readers).
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow([_csv_value(v) for v in row])
@@ -139,13 +167,33 @@ def comparison_csv(comparison: ComparisonReport) -> bytes:
     return _csv(header, comparison_rows(comparison))
 
 
+def _append(sheet: Any, row: list[Any]) -> None:
+    """Append ``row``; text cells hold text, whatever it starts with.
+
+    openpyxl stores any string longer than one character that starts with "=" as a formula,
+    and one that names an error ("#N/A") as an error; both are typed back to a string here
+    ("inlineStr" in the file). Control characters that XML cannot carry (openpyxl refuses
+    them) become U+FFFD.
+    """
+    text_columns = []
+    values = []
+    for index, value in enumerate(row, start=1):
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+            text_columns.append(index)
+        values.append(value)
+    sheet.append(values)
+    for index in text_columns:
+        sheet.cell(sheet.max_row, index).data_type = "s"
+
+
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[Any]]) -> None:
     sheet = book.create_sheet(title)
-    sheet.append(header)
+    _append(sheet, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        _append(sheet, row)
     for index, name in enumerate(header, start=1):
         width = max([len(name), *(len(str(r[index - 1])) for r in rows)] or [10])
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(width + 2, 60)
