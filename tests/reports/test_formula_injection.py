@@ -56,7 +56,7 @@ def hostile_footprint(client, example_bom_module) -> dict[str, Any]:  # type: ig
 def example_bom_module() -> dict[str, Any]:
     import json
 
-    from tests.api.conftest import EXAMPLES
+    from tests.conftest import EXAMPLES
 
     return dict(json.loads((EXAMPLES / "nmc811_pouch.json").read_text()))
 
@@ -176,7 +176,7 @@ def test_csv_text(text: str, expected: str) -> None:
 def _comparison(cell_model: str, component_value: float):  # type: ignore[no-untyped-def]
     import uuid
 
-    from app.report_schemas import ComparisonColumn, ComparisonReport, Results
+    from app.reports.schemas import ComparisonColumn, ComparisonReport, Results
 
     results = Results(**{name: 1.0 for name in Results.model_fields})
     column = ComparisonColumn(
