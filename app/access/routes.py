@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from sqlmodel import col
 
 from app.access.deps import AdminDep, RepoDep
@@ -20,7 +19,7 @@ from app.access.schemas import (
     KeysPublic,
 )
 from app.core.audit import AuditEvent
-from app.core.deps import SettingsDep
+from app.core.deps import PageDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.suppliers.models import Supplier
 
@@ -119,19 +118,14 @@ def invite_supplier(
 
 
 @router.get("/audit", response_model=AuditPublic)
-def list_audit(
-    repo: RepoDep,
-    _: AdminDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-) -> AuditPublic:
+def list_audit(repo: RepoDep, _: AdminDep, page: PageDep) -> AuditPublic:
     """The organisation's audit log, newest first (admin keys only)."""
     rows, total = repo.page(
-        AuditEvent, limit=limit, offset=offset, order_by=col(AuditEvent.id).desc()
+        AuditEvent, limit=page.limit, offset=page.offset, order_by=col(AuditEvent.id).desc()
     )
     return AuditPublic(
         data=[AuditEventPublic.model_validate(r, from_attributes=True) for r in rows],
         count=total,
-        limit=limit,
-        offset=offset,
+        limit=page.limit,
+        offset=page.offset,
     )

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import Strict, UtcDatetime
+from app.core.schemas import Page, Strict, UtcDatetime
 
 
 class KeyCreate(Strict):
@@ -52,8 +52,5 @@ class AuditEventPublic(BaseModel):
     created_at: UtcDatetime
 
 
-class AuditPublic(BaseModel):
-    data: list[AuditEventPublic]
-    count: int
-    limit: int
-    offset: int
+class AuditPublic(Page[AuditEventPublic]):
+    pass

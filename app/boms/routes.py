@@ -3,14 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Form, Request, Response, UploadFile, status
 
 from app.access.deps import RepoDep
 from app.boms import service
 from app.boms.models import Bom
 from app.boms.schemas import BomCreate, BomPublic, BomsPublic
 from app.boms.upload import BomImportForm, import_bom
-from app.core.deps import BackgroundDep, SettingsDep
+from app.core.deps import BackgroundDep, PageDep
 
 router = APIRouter(prefix="/v1/boms", tags=["boms"])
 
@@ -26,14 +26,9 @@ def create_bom(
 
 
 @router.get("", response_model=BomsPublic)
-def list_boms(
-    repo: RepoDep,
-    settings: SettingsDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-) -> BomsPublic:
+def list_boms(repo: RepoDep, page: PageDep) -> BomsPublic:
     """The organisation's BOMs, newest first, a page at a time."""
-    return service.list_boms(repo, min(limit, settings.page_limit_max), offset)
+    return service.list_boms(repo, page.limit, page.offset)
 
 
 @router.get("/{bom_id}", response_model=BomPublic)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import Code, QuantityText, Strict, UtcDatetime
+from app.core.schemas import Code, Page, QuantityText, Strict, UtcDatetime
 
 
 class CellIn(Strict):
@@ -94,11 +94,8 @@ class BomSummary(BaseModel):
     created_at: UtcDatetime
 
 
-class BomsPublic(BaseModel):
-    data: list[BomSummary]
-    count: int
-    limit: int
-    offset: int
+class BomsPublic(Page[BomSummary]):
+    pass
 
 
 class MaterialPublic(BaseModel):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -53,3 +54,21 @@ async def _background(settings: SettingsDep) -> Background:
 
 
 BackgroundDep = Annotated[Background, Depends(_background)]
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    offset: int
+
+
+async def _page(
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> PageParams:
+    # Never more rows than the service allows, whatever the query asked for.
+    return PageParams(min(limit, settings.page_limit_max), offset)
+
+
+PageDep = Annotated[PageParams, Depends(_page)]

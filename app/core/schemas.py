@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -40,3 +40,15 @@ class BackgroundVersion(BaseModel):
         description="SHA-256 content hash of the data the background was built from"
     )
     method: str
+
+
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list: the rows, how many there are in all, and where the page starts."""
+
+    data: list[Item]
+    count: int
+    limit: int
+    offset: int

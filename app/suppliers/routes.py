@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from sqlmodel import col
 
 from app.access.deps import RepoDep
-from app.core.deps import BackgroundDep
+from app.core.deps import BackgroundDep, PageDep
 from app.suppliers import service
 from app.suppliers.models import EnergyReport, Supplier
 from app.suppliers.schemas import (
@@ -36,15 +35,16 @@ def create_supplier(payload: SupplierCreate, repo: RepoDep, response: Response) 
 
 
 @router.get("/suppliers", response_model=SuppliersPublic)
-def list_suppliers(
-    repo: RepoDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-) -> SuppliersPublic:
+def list_suppliers(repo: RepoDep, page: PageDep) -> SuppliersPublic:
     """The organisation's suppliers, a page at a time."""
-    rows, total = repo.page(Supplier, limit=limit, offset=offset, order_by=col(Supplier.name))
+    rows, total = repo.page(
+        Supplier, limit=page.limit, offset=page.offset, order_by=col(Supplier.name)
+    )
     return SuppliersPublic(
-        data=[service.supplier_public(s) for s in rows], count=total, limit=limit, offset=offset
+        data=[service.supplier_public(s) for s in rows],
+        count=total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import Code, QuantityText, Strict, UtcDatetime
+from app.core.schemas import Code, Page, QuantityText, Strict, UtcDatetime
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["KR"])]
 
@@ -35,11 +35,8 @@ class SupplierPublic(BaseModel):
     created_at: UtcDatetime
 
 
-class SuppliersPublic(BaseModel):
-    data: list[SupplierPublic]
-    count: int
-    limit: int
-    offset: int
+class SuppliersPublic(Page[SupplierPublic]):
+    pass
 
 
 class SiteCreate(Strict):
