@@ -19,6 +19,7 @@ from app.core.errors import InvalidInput
 from app.core.observability import FOOTPRINTS
 from app.core.repository import OrgRepository
 from app.core.schemas import BackgroundVersion
+from app.core.settings import Settings
 from app.footprints.models import Footprint
 from app.footprints.schemas import FootprintLine, FootprintPublic, FootprintRequest, UpstreamPublic
 from app.suppliers.supplier_data import LineSupplierData, supplier_data_for
@@ -222,11 +223,12 @@ def compute_footprint(
     data_dir: Path = DEFAULT_DATA_DIR,
     footprint_id: uuid.UUID | None = None,
     announce: bool = False,
+    settings: Settings | None = None,
 ) -> uuid.UUID:
     """Compute and store the footprint of one stored BOM in its own transaction; return the new
     footprint's id (``footprint_id`` fixes it in advance, which makes a job's re-run idempotent).
     ``announce``: emit ``footprint.completed`` in the same transaction, so a stored footprint is
-    always announced and an unstored one never is."""
+    always announced and an unstored one never is; ``settings`` name the workers that send it."""
 
     with session_scope(engine) as session:
         repo = OrgRepository(session, organisation_id, actor)
@@ -234,7 +236,7 @@ def compute_footprint(
             repo, bom_id, background, request=request, data_dir=data_dir, footprint_id=footprint_id
         )
         if announce:
-            footprint_completed(session, footprint)
+            footprint_completed(session, footprint, settings)
         return footprint.id
 
 
