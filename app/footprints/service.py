@@ -32,7 +32,6 @@ from lca.lifecycle import (
     STAGE_END_OF_LIFE,
     Distribution,
     EndOfLife,
-    LifecycleError,
     TransportLeg,
     lifecycle_model,
     load_lifecycle_data,
@@ -169,10 +168,8 @@ def _lifecycle(
             "borne by the battery; no credits for recovered materials",
             "inputs_per_kg_cell": [asdict(item) for item in route.inputs],
         }
-    try:
-        model = lifecycle_model(cell_mass_kg, distribution, end_of_life)
-    except LifecycleError as exc:
-        raise InvalidInput(str(exc), [{"loc": list(exc.field), "msg": str(exc)}]) from exc
+    # A LifecycleError is an InputError: the API answers it 422 with its field.
+    model = lifecycle_model(cell_mass_kg, distribution, end_of_life)
     return list(model.inputs), model.processes, params
 
 

@@ -25,6 +25,7 @@ from app.webhooks.schemas import (
     WebhooksPublic,
 )
 from app.webhooks.urls import UnsafeUrl, check_url
+from lca.errors import FieldProblem
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -46,7 +47,7 @@ def create_webhook(
     except UnsafeUrl as exc:
         raise InvalidInput(
             f"webhook URL refused: {exc}",
-            [{"loc": ["url"], "msg": str(exc), "type": "value_error"}],
+            [FieldProblem(("url",), str(exc))],
         ) from None
     endpoint = WebhookEndpoint(
         organisation_id=repo.organisation_id,
