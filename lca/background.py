@@ -20,6 +20,7 @@ import numpy as np
 from lca.brightway import GWP100, METHODS, use_brightway_dir
 from lca.build import Manifest, read_manifest
 from lca.engine import MatrixEngine, characterisation_factors
+from lca.errors import LcaError
 
 # "unspecified" holds aggregated data whose split by gas is unknown (an imported supplier PCF).
 GAS_GROUPS = ("co2_fossil", "co2_land_use", "ch4", "n2o", "sf6", "pfc", "hfc", "nf3", "unspecified")
@@ -40,11 +41,11 @@ PRODUCTS_FILE = "products.json"
 FLOWS_FILE = "flows.json"
 
 
-class BackgroundNotBuilt(RuntimeError):
+class BackgroundNotBuilt(LcaError, RuntimeError):
     """The Brightway project has not been built yet (run ``cellcarbon background build``)."""
 
 
-class UnknownProduct(KeyError):
+class UnknownProduct(LcaError, KeyError):
     """A product code that the background does not contain."""
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lca.background import Background
+from lca.errors import FieldProblem, InputError, joined
 from lca.footprint import STAGE_MATERIALS, STAGE_PRODUCTION, ForegroundInput
 from lca.ranges import range_problem
 from lca.units import UnitError, convert, parse_quantity
@@ -21,18 +22,12 @@ HEAT_PRODUCT = "natural_gas_burned_industrial"
 Location = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class FieldProblem:
-    loc: Location
-    msg: str
-
-
-class BomError(ValueError):
+class BomError(InputError):
     """The BOM cannot be used; ``problems`` says which fields and why."""
 
     def __init__(self, problems: list[FieldProblem]) -> None:
         self.problems = problems
-        super().__init__("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
+        super().__init__(joined(problems), problems)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from lca.brightway import (
 )
 from lca.catalogue import BACKGROUND_NAME, DEFAULT_DATA_DIR, Catalogue, load_catalogue
 from lca.data_check import convert_exchanges, lint
+from lca.errors import LcaError
 
 MANIFEST_NAME = "cellcarbon-background.json"
 # stats_arrays uncertainty type ids (stats_arrays.LognormalUncertainty.id == 2).
@@ -33,7 +34,7 @@ _LOGNORMAL = 2
 Progress = Callable[[str], None]
 
 
-class InvalidBackgroundData(ValueError):
+class InvalidBackgroundData(LcaError, ValueError):
     """The data in ``data/`` failed the linter; the build did not start."""
 
     def __init__(self, problems: list[str]) -> None:

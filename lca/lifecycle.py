@@ -18,6 +18,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from lca.errors import FieldProblem, InputError
 from lca.footprint import ForegroundInput, ForegroundProcess
 
 STAGE_DISTRIBUTION = "distribution"
@@ -33,11 +34,11 @@ DIRECT = "direct:"
 DEFAULT_ROUTE = "hydrometallurgical"
 
 
-class LifecycleError(ValueError):
+class LifecycleError(InputError):
     """A distribution or end-of-life parameter cannot be used; ``field`` names it."""
 
     def __init__(self, field: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, [FieldProblem(field, message)])
         self.field = field
 
 

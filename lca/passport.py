@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from lca.errors import InputError, from_pairs, joined
 from lca.footprint import STAGE_MATERIALS, STAGE_PRODUCTION
 from lca.lifecycle import STAGE_DISTRIBUTION, STAGE_END_OF_LIFE
 
@@ -41,12 +42,13 @@ SUM_TOLERANCE: Final = 1e-6
 Problem = tuple[tuple[str | int, ...], str]
 
 
-class PassportError(ValueError):
+class PassportError(InputError):
     """The declaration cannot be exported; ``problems`` are (field path, reason), all at once."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{'.'.join(map(str, p))}: {m}" for p, m in problems))
+        self.problems = problems  # (field path, reason) pairs, as before
+        field_problems = from_pairs(problems)
+        super().__init__(joined(field_problems), field_problems)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import numpy as np
 from lca.background import Background
 from lca.bom import NormalisedBom
 from lca.engine import MatrixEngine
+from lca.errors import InputError
 from lca.footprint import FootprintResult, ForegroundProcess, compute
 
 # Virgin products and the recycled product that may replace them, by element. Pairs whose codes
@@ -37,7 +38,7 @@ RECYCLED_ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario names something the background or the BOM does not have."""
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from lca.background import INDICATORS, Background
+from lca.errors import InputError, from_pairs, joined
 from lca.footprint import ForegroundProcess, primary_score, process_row
 
 # Fuels a report may name, and the background activity (per MJ of fuel, LHV) that burns them.
@@ -53,12 +54,13 @@ ENERGY_CATEGORIES = ("electricity", "heat", "fuel")
 VINTAGE_WINDOW_YEARS = 1
 
 
-class SupplierDataError(ValueError):
+class SupplierDataError(InputError):
     """The report cannot be turned into a process; ``problems`` are (field path, reason)."""
 
     def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{'.'.join(map(str, p))}: {m}" for p, m in problems))
+        self.problems = problems  # (field path, reason) pairs, as before
+        field_problems = from_pairs(problems)
+        super().__init__(joined(field_problems), field_problems)
 
 
 @dataclass(frozen=True)

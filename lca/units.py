@@ -25,6 +25,8 @@ from typing import Any, Final
 
 import pint
 
+from lca.errors import InputError
+
 ureg: Final[pint.UnitRegistry] = pint.UnitRegistry(cache_folder=None)
 pint.set_application_registry(ureg)
 # Energy-market units Pint lacks: MMBtu is one million (international table) Btu, as the US EPA
@@ -35,7 +37,7 @@ ureg.define("tkm = tonne * kilometer")
 CANONICAL_UNITS: Final[tuple[str, ...]] = ("kg", "kWh", "MJ", "t*km", "m^2")
 
 
-class UnitError(ValueError):
+class UnitError(InputError):
     """A quantity could not be parsed or does not have the dimension that was asked for."""
 
 

@@ -13,6 +13,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -162,19 +163,26 @@ def org_client(app, settings) -> Iterator[Any]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def webhook_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def webhook_settings(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Loopback receivers allowed; 3 attempts 0.05 s and 0.1 s apart, so a failing hook is
-    given up within a second."""
-    from app.webhooks.settings import get_webhook_settings
+    given up within a second. Set on the settings object the test app runs with (routes, jobs
+    and deliveries are all handed that one), and put back after the test."""
+    monkeypatch.setattr(settings, "webhook_allow_private", True)
+    monkeypatch.setattr(settings, "webhook_max_attempts", 3)
+    monkeypatch.setattr(settings, "webhook_backoff_s", 0.05)
+    monkeypatch.setattr(settings, "webhook_timeout_s", 2.0)
 
-    monkeypatch.setenv("CELLCARBON_WEBHOOK_ALLOW_PRIVATE", "true")
-    monkeypatch.setenv("CELLCARBON_WEBHOOK_MAX_ATTEMPTS", "3")
-    monkeypatch.setenv("CELLCARBON_WEBHOOK_BACKOFF_SECONDS", "0.05")
-    monkeypatch.setenv("CELLCARBON_WEBHOOK_TIMEOUT_SECONDS", "2")
-    get_webhook_settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    get_webhook_settings.cache_clear()
+
+@contextmanager
+def private_webhooks_allowed(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Loopback webhook URLs accepted inside the block only (for fixtures wider than a test,
+    where the function-scoped ``webhook_settings`` cannot be used)."""
+    before = settings.webhook_allow_private
+    settings.webhook_allow_private = True
+    try:
+        yield
+    finally:
+        settings.webhook_allow_private = before
 
 
 @dataclass

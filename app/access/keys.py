@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from app.access.models import ApiKey, Organisation
 from app.core.audit import CLI_ACTOR, record
 from app.core.errors import AppError, Forbidden, InvalidInput, TooManyRequests, Unauthorized
+from lca.errors import FieldProblem
 
 SCOPES = ("read", "write", "admin", "supplier-reports")
 _IMPLIED = {"admin": {"admin", "write", "read"}, "write": {"write", "read"}, "read": {"read"}}
@@ -69,26 +70,14 @@ def create_key(
     if unknown or not scopes:
         raise InvalidInput(
             "invalid scopes",
-            [
-                {
-                    "loc": ["scopes"],
-                    "msg": f"scopes must be among {SCOPES}; got {scopes}",
-                    "type": "value_error",
-                }
-            ],
+            [FieldProblem(("scopes",), f"scopes must be among {SCOPES}; got {scopes}")],
         )
     if ("supplier-reports" in scopes) != (supplier_id is not None) or (
         "supplier-reports" in scopes and len(scopes) > 1
     ):
         raise InvalidInput(
             "invalid scopes",
-            [
-                {
-                    "loc": ["scopes"],
-                    "msg": "a supplier key has the single scope 'supplier-reports'",
-                    "type": "value_error",
-                }
-            ],
+            [FieldProblem(("scopes",), "a supplier key has the single scope 'supplier-reports'")],
         )
     prefix, secret, salt = secrets.token_hex(6), secrets.token_urlsafe(32), secrets.token_hex(16)
     key = ApiKey(
@@ -114,13 +103,7 @@ def create_organisation(
     if session.exec(select(Organisation).where(Organisation.name == name)).first() is not None:
         raise InvalidInput(
             "organisation exists",
-            [
-                {
-                    "loc": ["name"],
-                    "msg": f"an organisation named '{name}' exists",
-                    "type": "value_error",
-                }
-            ],
+            [FieldProblem(("name",), f"an organisation named '{name}' exists")],
         )
     organisation = Organisation(name=name)
     session.add(organisation)

@@ -22,6 +22,7 @@ from app.core.audit import AuditEvent
 from app.core.deps import PageDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.suppliers.models import Supplier
+from lca.errors import FieldProblem
 
 router = APIRouter(prefix="/v1", tags=["access"])
 
@@ -91,12 +92,12 @@ def invite_supplier(
         raise InvalidInput(
             "invalid invitation",
             [
-                {
-                    "loc": ["body", "expires_in_days"],
-                    "msg": f"a supplier key lives at most {settings.supplier_key_max_days} days; "
+                FieldProblem(
+                    ("body", "expires_in_days"),
+                    f"a supplier key lives at most {settings.supplier_key_max_days} days; "
                     f"got {days}",
-                    "type": "less_than_equal",
-                }
+                    "less_than_equal",
+                )
             ],
         )
     supplier = repo.get(Supplier, supplier_id, "supplier")

@@ -21,7 +21,7 @@ from app.boms.schemas import (
     LinePublic,
     PlantPublic,
 )
-from app.core.errors import InvalidInput
+from app.core.errors import InvalidInput, problems_of
 from app.core.repository import OrgRepository
 from app.suppliers.service import check_bom_suppliers
 from lca.background import Background
@@ -42,7 +42,7 @@ def create_bom(repo: OrgRepository, payload: BomCreate, background: Background) 
     try:
         normalised = normalise_bom(raw, background)
     except BomError as exc:
-        errors += [{"loc": list(p.loc), "msg": p.msg, "type": "value_error"} for p in exc.problems]
+        errors += problems_of(exc)
     if errors:
         fields = ", ".join(".".join(map(str, e["loc"])) for e in errors[:5])
         raise InvalidInput(f"the BOM cannot be used: {fields}", errors)

@@ -25,7 +25,7 @@ from app.boms.schemas import BomCreate
 from app.boms.service import create_bom
 from app.boms.upload_columns import FIELDS, REQUIRED, locate_header, resolve_columns
 from app.boms.upload_table import Table, read_table
-from app.core.errors import InvalidInput
+from app.core.errors import InvalidInput, problems_of
 from app.core.repository import OrgRepository
 from app.suppliers.service import check_bom_suppliers
 from lca.background import Background
@@ -293,7 +293,7 @@ def import_bom(
         try:
             normalise_bom(payload, background)
         except BomError as exc:
-            found = [{"loc": list(p.loc), "msg": p.msg} for p in exc.problems]
+            found = problems_of(exc)
             errors += _translated(
                 [e for e in found if e["loc"] != ["lines"]], lines, table, columns
             )

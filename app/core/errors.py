@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import traceback
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+
+from lca.background import BackgroundNotBuilt
+from lca.errors import FieldProblem, InputError, Location
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -25,13 +29,30 @@ class AppError(Exception):
     def __init__(
         self,
         detail: str,
-        errors: list[dict[str, Any]] | None = None,
+        errors: Sequence[dict[str, Any] | FieldProblem] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.errors = errors or []
+        self.errors = [
+            problem_dict(error) if isinstance(error, FieldProblem) else error
+            for error in errors or []
+        ]
         self.headers = headers or {}
+
+
+def problem_dict(problem: FieldProblem, prefix: Location = ()) -> dict[str, Any]:
+    """One entry of a problem's ``errors[]``; ``prefix`` places it under an outer field."""
+    return {"loc": [*prefix, *problem.loc], "msg": problem.msg, "type": problem.type}
+
+
+def problems_of(exc: InputError, prefix: Location = ()) -> list[dict[str, Any]]:
+    """The ``errors[]`` entries of an input error of the calculation core, for a service that
+    merges them with its own problems so that a client hears of every one at once. An error
+    that names no field is put on ``prefix``."""
+    if not exc.field_problems:
+        return [problem_dict(FieldProblem((), str(exc)), prefix)]
+    return [problem_dict(problem, prefix) for problem in exc.field_problems]
 
 
 class Unauthorized(AppError):
@@ -113,6 +134,18 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
+
+    # The calculation core's input errors, wherever a route lets one through: 422 with every
+    # field problem. Its other errors are bugs or missing set-up, answered like any unexpected
+    # error (500), except a background not built yet (503, as BackgroundUnavailable).
+    @app.exception_handler(InputError)
+    async def _input_error(_: Request, exc: InputError) -> JSONResponse:
+        errors = [problem_dict(problem) for problem in exc.field_problems]
+        return problem_response(422, InvalidInput.title, str(exc), errors)
+
+    @app.exception_handler(BackgroundNotBuilt)
+    async def _background_not_built(_: Request, exc: BackgroundNotBuilt) -> JSONResponse:
+        return problem_response(503, BackgroundUnavailable.title, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

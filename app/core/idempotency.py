@@ -36,13 +36,10 @@ import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
-from pydantic import Field as SettingField
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import JSON, Column, DateTime, LargeBinary, UniqueConstraint, delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -61,17 +58,6 @@ HEADER = "idempotency-key"
 _VALID_KEY = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$")
 # Per-request headers that must not be replayed (they describe the replay, not the original).
 _NOT_REPLAYED = {b"content-length", b"date", b"server"}
-
-
-class IdempotencySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CELLCARBON_IDEMPOTENCY_", extra="ignore")
-
-    ttl_hours: float = SettingField(default=24.0, gt=0, description="how long a key is kept")
-
-
-@lru_cache
-def get_idempotency_settings() -> IdempotencySettings:
-    return IdempotencySettings()
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -336,7 +322,7 @@ class IdempotencyMiddleware:
                 # Not allowed to create anything: let the route answer 401/403 as usual.
                 return _Outcome("pass"), None
             now = datetime.now(UTC)
-            ttl = timedelta(hours=get_idempotency_settings().ttl_hours)
+            ttl = timedelta(hours=self.settings.idempotency_ttl_hours)
             row = session.exec(
                 select(IdempotencyKey).where(
                     IdempotencyKey.organisation_id == organisation_id,

@@ -6,14 +6,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lca.catalogue import DEFAULT_DATA_DIR
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CELLCARBON_", extra="ignore")
+    # populate_by_name: constructors take field names where an alias keeps an old env name.
+    model_config = SettingsConfigDict(
+        env_prefix="CELLCARBON_", extra="ignore", populate_by_name=True
+    )
 
     database_url: str = Field(
         default="sqlite:///./var/cellcarbon.db",
@@ -87,7 +90,42 @@ class Settings(BaseSettings):
         description="Monte Carlo iterations one organisation may have queued or running at once",
     )
 
+    # Idempotency keys (header Idempotency-Key on creating requests).
+    idempotency_ttl_hours: float = Field(
+        default=24.0, gt=0, description="how long a key and its stored response are kept"
+    )
+
+    # Webhooks (env CELLCARBON_WEBHOOK_*), also the outgoing client for PACT callbacks.
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="allow URLs on loopback, private, link-local and other non-public addresses, "
+        "and plain http (local development and tests only: otherwise an SSRF hole)",
+    )
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20, description="attempts per delivery")
+    # Seconds-valued fields end in _s; the environment names users already set stay valid.
+    webhook_backoff_s: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "CELLCARBON_WEBHOOK_BACKOFF_SECONDS", "CELLCARBON_WEBHOOK_BACKOFF_S"
+        ),
+        description="wait before attempt 2, doubled after each failure: 10, 20, 40, 80, 160 s",
+    )
+    webhook_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "CELLCARBON_WEBHOOK_TIMEOUT_SECONDS", "CELLCARBON_WEBHOOK_TIMEOUT_S"
+        ),
+        description="per attempt, connect + read",
+    )
+    webhook_workers: int = Field(
+        default=4, ge=1, le=64, description="threads per process for deliveries and PACT replies"
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:
+    """The process's settings, read once: the CLI and the app factory build what they inject
+    from this; everything else is handed the Settings it uses."""
     return Settings()

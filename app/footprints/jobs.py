@@ -39,7 +39,9 @@ def run_footprint(context: JobContext) -> dict[str, Any]:
                 background=context.background,
                 actor=params.get("actor", "job"),
                 request=request,
+                data_dir=context.settings.data_dir,
                 footprint_id=footprint_id,
+                settings=context.settings,
                 announce=True,  # by the run that stores it, in the same transaction
             )
         except IntegrityError:

@@ -65,7 +65,7 @@ def create_footprint(
         repo, bom.id, background, request=payload, data_dir=settings.data_dir
     )
     response.headers["Location"] = f"/v1/footprints/{footprint.id}"
-    footprint_completed(session, footprint)  # sent after commit
+    footprint_completed(session, footprint, settings)  # sent after commit
     return model_response(footprint_public(footprint), response, status.HTTP_201_CREATED)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.boms.models import Bom, BomLine
 from app.boms.service import normalised_bom, stored_bom_lines
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import InvalidInput, NotFound, problems_of
 from app.core.repository import OrgRepository
 from app.core.schemas import BackgroundVersion
 from app.footprints.schemas import ScenarioOut, ScenariosIn, ScenariosOut
@@ -59,7 +59,7 @@ def compare_scenarios(
         try:
             compare(background, normalised, [scenario], line_processes)
         except ScenarioError as exc:
-            errors.append({"loc": ["scenarios", index], "msg": str(exc), "type": "value_error"})
+            errors += problems_of(exc, ("scenarios", index))
     if errors:
         raise InvalidInput("some scenarios cannot be applied to this BOM", errors)
     results = compare(background, normalised, scenarios, line_processes)

@@ -20,6 +20,7 @@ from app.core.errors import InvalidInput
 from app.core.observability import FOOTPRINTS
 from app.core.repository import OrgRepository
 from app.core.schemas import BackgroundVersion
+from app.core.settings import Settings
 from app.footprints.models import Footprint
 from app.footprints.schemas import FootprintLine, FootprintPublic, FootprintRequest, UpstreamPublic
 from app.suppliers.supplier_data import LineSupplierData, supplier_data_for
@@ -32,7 +33,6 @@ from lca.lifecycle import (
     STAGE_END_OF_LIFE,
     Distribution,
     EndOfLife,
-    LifecycleError,
     TransportLeg,
     lifecycle_model,
     load_lifecycle_data,
@@ -169,10 +169,8 @@ def _lifecycle(
             "borne by the battery; no credits for recovered materials",
             "inputs_per_kg_cell": [asdict(item) for item in route.inputs],
         }
-    try:
-        model = lifecycle_model(cell_mass_kg, distribution, end_of_life)
-    except LifecycleError as exc:
-        raise InvalidInput(str(exc), [{"loc": list(exc.field), "msg": str(exc)}]) from exc
+    # A LifecycleError is an InputError: the API answers it 422 with its field.
+    model = lifecycle_model(cell_mass_kg, distribution, end_of_life)
     return list(model.inputs), model.processes, params
 
 
@@ -223,11 +221,12 @@ def compute_footprint(
     data_dir: Path = DEFAULT_DATA_DIR,
     footprint_id: uuid.UUID | None = None,
     announce: bool = False,
+    settings: Settings | None = None,
 ) -> uuid.UUID:
     """Compute and store the footprint of one stored BOM in its own transaction; return the new
     footprint's id (``footprint_id`` fixes it in advance, which makes a job's re-run idempotent).
     ``announce``: emit ``footprint.completed`` in the same transaction, so a stored footprint is
-    always announced and an unstored one never is."""
+    always announced and an unstored one never is; ``settings`` name the workers that send it."""
 
     with session_scope(engine) as session:
         repo = OrgRepository(session, organisation_id, actor)
@@ -235,7 +234,7 @@ def compute_footprint(
             repo, bom_id, background, request=request, data_dir=data_dir, footprint_id=footprint_id
         )
         if announce:
-            footprint_completed(session, footprint)
+            footprint_completed(session, footprint, settings)
         return footprint.id
 
 

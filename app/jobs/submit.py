@@ -20,7 +20,6 @@ from app.core.settings import Settings, get_settings
 from app.jobs.models import Job
 from app.jobs.queue import Outcome, execute_job
 from app.jobs.workers import enqueue
-from app.webhooks.settings import get_webhook_settings
 
 logger = logging.getLogger("cellcarbon.jobs")
 
@@ -131,7 +130,7 @@ def submit_job(
         if job_id in _in_pool:
             return None
         if pool not in _executors:
-            size = _pool_size(pool)
+            size = _pool_size(pool, settings)
             _executors[pool] = ThreadPoolExecutor(size, thread_name_prefix=f"cellcarbon-{pool}")
             _fair[pool] = FairQueue()
         # One pool task per queued job, but the task runs whichever job is fairest then.
@@ -164,9 +163,9 @@ def _run_next(pool: str) -> None:
             _fair[pool].done(organisation_id)
 
 
-def _pool_size(pool: str) -> int:
+def _pool_size(pool: str, settings: Settings) -> int:
     if pool == "io":
-        return get_webhook_settings().workers
+        return settings.webhook_workers
     return 2
 
 

@@ -38,7 +38,6 @@ from app.pact.service import (
     shared_footprints,
 )
 from app.webhooks.delivery import emit
-from app.webhooks.settings import get_webhook_settings
 from app.webhooks.urls import UnsafeUrl, check_url, guarded_client
 
 logger = logging.getLogger("cellcarbon.pact")
@@ -92,7 +91,11 @@ def refresh_outdated(caller: Caller, product_ids: list[str], settings: Settings)
             if newest is None or newest.background_version == background.version:
                 continue
         footprint_id = compute_footprint(
-            bom_id, caller.organisation_id, engine=engine, background=background
+            bom_id,
+            caller.organisation_id,
+            engine=engine,
+            background=background,
+            data_dir=settings.data_dir,
         )
         with session_scope(engine) as session:
             share(session, caller.client_id, footprint_id, actor="pact-refresh")
@@ -168,7 +171,7 @@ def run_fulfilment(context: JobContext) -> dict[str, Any]:
     try:
         # The requester named this URL in its event: the same SSRF rules as for webhooks apply
         # (public addresses only unless CELLCARBON_WEBHOOK_ALLOW_PRIVATE is set).
-        check_url(target, get_webhook_settings())
+        check_url(target, settings)
     except UnsafeUrl as exc:
         _finish(settings, event_row_id, status="failed", last_error=f"refused: {exc}", attempts=0)
         raise ReplyRefused(f"refused: {exc}") from None
@@ -189,9 +192,7 @@ def _post(settings: Settings, target: str, reply: dict[str, Any]) -> tuple[str |
     try:
         # The client every customer-chosen URL gets: no redirects, and only public peers (the
         # address actually connected to, so a name that resolves again elsewhere reaches nothing).
-        with guarded_client(
-            get_webhook_settings(), timeout=settings.pact_http_timeout_s, verify=verify
-        ) as http:
+        with guarded_client(settings, timeout=settings.pact_http_timeout_s, verify=verify) as http:
             response = http.post(
                 target,
                 json=reply,
@@ -218,7 +219,7 @@ def _deliver(
         assert row is not None
         row.status, row.attempts, row.finished_at = "delivered", attempts, utc_now()
         session.add(row)
-        _announce(session, row, reply)
+        _announce(session, row, reply, settings)
 
 
 def _announce_fulfilled(settings: Settings, event_row_id: uuid.UUID, reply: dict[str, Any]) -> None:
@@ -226,10 +227,10 @@ def _announce_fulfilled(settings: Settings, event_row_id: uuid.UUID, reply: dict
     with session_scope(get_engine(settings)) as session:
         row = session.get(PactEvent, event_row_id)
         if row is not None:
-            _announce(session, row, reply)
+            _announce(session, row, reply, settings)
 
 
-def _announce(session: Session, row: PactEvent, reply: dict[str, Any]) -> None:
+def _announce(session: Session, row: PactEvent, reply: dict[str, Any], settings: Settings) -> None:
     if not str(reply.get("type", "")).endswith("RequestFulfilledEvent.3"):
         return
     footprints = reply.get("data", {}).get("pfs", [])
@@ -242,6 +243,7 @@ def _announce(session: Session, row: PactEvent, reply: dict[str, Any]) -> None:
             "requester": row.source,
             "footprint_ids": [pf.get("id") for pf in footprints if isinstance(pf, dict)],
         },
+        settings,
     )
 
 

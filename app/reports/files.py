@@ -83,7 +83,13 @@ def run_report(context: JobContext) -> dict[str, Any]:
                 {"sha256": stored.sha256},
                 job_id=str(context.job_id),
             )
-            emit(session, context.organisation_id, REPORT_READY, _announcement(stored))
+            emit(
+                session,
+                context.organisation_id,
+                REPORT_READY,
+                _announcement(stored),
+                context.settings,
+            )
         return {**_announcement(stored), "media_type": stored.media_type, "size": stored.size}
 
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import col, select
 
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import InvalidInput, NotFound, problem_dict, problems_of
 from app.core.repository import OrgRepository
 from app.suppliers.models import EnergyReport, Supplier, SupplierPcf, SupplierSite
 from app.suppliers.schemas import (
@@ -26,6 +26,7 @@ from app.suppliers.schemas import (
     SupplierPublic,
 )
 from lca.background import Background
+from lca.errors import FieldProblem
 from lca.fuels import fuel_energy_mj
 from lca.ranges import range_problem
 from lca.supplier import EnergyReportData, Instrument, SupplierDataError, supplier_process
@@ -36,7 +37,7 @@ Problems = list[dict[str, Any]]
 
 
 def _problem(loc: list[Any], msg: str) -> dict[str, Any]:
-    return {"loc": loc, "msg": msg, "type": "value_error"}
+    return problem_dict(FieldProblem(tuple(loc), msg))
 
 
 # --- suppliers and sites --------------------------------------------------------------------
@@ -276,7 +277,7 @@ def create_energy_report(
         try:
             result = supplier_process(data, background, f"supplier-report:{uuid.uuid4()}")
         except SupplierDataError as exc:
-            problems += [_problem(list(loc), msg) for loc, msg in exc.problems]
+            problems += problems_of(exc)
     if problems:
         raise InvalidInput("the energy report cannot be used", problems)
     report = EnergyReport(

@@ -4,8 +4,8 @@
 caller's session; the jobs are submitted when that session commits (a SQLAlchemy
 ``after_commit`` hook), so a rolled-back request announces nothing and a receiver never hears of
 a footprint that is not stored. Each attempt is a row in ``webhook_attempt``; after a failure
-the job asks to be retried in ``backoff_seconds × 2^(n-1)``, up to ``max_attempts``. Pending
-deliveries are rows, not threads: after a restart the sweeper resubmits them.
+the job asks to be retried in ``webhook_backoff_s × 2^(n-1)``, up to ``webhook_max_attempts``.
+Pending deliveries are rows, not threads: after a restart the sweeper resubmits them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from app.core.settings import Settings
 from app.jobs.queue import WEBHOOK_DELIVER, JobContext, RetryLater, new_job, register_job_kind
 from app.jobs.submit import submit_after_commit
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from app.webhooks.settings import get_webhook_settings
 from app.webhooks.signing import SIGNATURE_HEADER, signature_header
 from app.webhooks.urls import UnsafeUrl, check_url, guarded_client
 
@@ -41,10 +40,15 @@ EVENT_TYPES = (FOOTPRINT_COMPLETED, REPORT_READY, PACT_REQUEST_FULFILLED)
 
 
 def emit(
-    session: Session, organisation_id: uuid.UUID, event_type: str, payload: dict[str, Any]
+    session: Session,
+    organisation_id: uuid.UUID,
+    event_type: str,
+    payload: dict[str, Any],
+    settings: Settings | None = None,
 ) -> list[uuid.UUID]:
     """Queue ``event_type`` with ``payload`` (JSON-able) for every endpoint of the organisation
-    that subscribed to it; sent once ``session`` commits. Returns the delivery ids."""
+    that subscribed to it; sent once ``session`` commits, by the workers ``settings`` name
+    (default: the process's settings). Returns the delivery ids."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}; known: {EVENT_TYPES}")
     # Two columns, not whole rows: this runs on every footprint, mostly to find no subscriber.
@@ -84,7 +88,7 @@ def emit(
     session.flush()
     for delivery in deliveries:
         job = new_job(session, organisation_id, WEBHOOK_DELIVER, delivery.id, {})
-        submit_after_commit(session, job.id, WEBHOOK_DELIVER)
+        submit_after_commit(session, job.id, WEBHOOK_DELIVER, settings)
     return [d.id for d in deliveries]
 
 
@@ -92,15 +96,15 @@ class DeliveryFailed(RuntimeError):
     """The receiver did not accept the event within the attempts allowed, or cannot be sent to."""
 
 
-def delivery_attempts(_: Settings) -> int:
-    return get_webhook_settings().max_attempts
+def delivery_attempts(settings: Settings) -> int:
+    return settings.webhook_max_attempts
 
 
 def run_delivery(context: JobContext) -> dict[str, Any]:
     """The job of one delivery: one attempt, then RetryLater while attempts remain."""
     assert context.subject_id is not None
     attempted = attempt_delivery(
-        context.engine, context.subject_id, last_chance=context.final_attempt
+        context.engine, context.subject_id, context.settings, last_chance=context.final_attempt
     )
     if attempted.status == "pending":
         assert attempted.retry_in is not None
@@ -126,11 +130,10 @@ class Attempted:
 
 
 def attempt_delivery(
-    engine: Engine, delivery_id: uuid.UUID, *, last_chance: bool = False
+    engine: Engine, delivery_id: uuid.UUID, settings: Settings, *, last_chance: bool = False
 ) -> Attempted:
     """Make the next attempt of one delivery and log it. A delivery that is already finished is
     left alone (a job re-run after a crash sends nothing twice that was recorded)."""
-    settings = get_webhook_settings()
     with Session(engine) as session:
         delivery = session.get(WebhookDelivery, delivery_id)
         if delivery is None:
@@ -156,18 +159,19 @@ def attempt_delivery(
         )
         delivery.attempts = number
         succeeded = status_code is not None and 200 <= status_code < 300
-        if succeeded or final or last_chance or number >= settings.max_attempts:
+        if succeeded or final or last_chance or number >= settings.webhook_max_attempts:
             delivery.status = "succeeded" if succeeded else "failed"
             delivery.finished_at = datetime.now(UTC)
         session.add(delivery)
         session.commit()
         if delivery.status != "pending":
             return Attempted(delivery.status, number, error)
-        return Attempted("pending", number, error, settings.backoff_seconds * 2 ** (number - 1))
+        retry_in = settings.webhook_backoff_s * 2 ** (number - 1)
+        return Attempted("pending", number, error, retry_in)
 
 
 def _post(
-    endpoint: WebhookEndpoint, delivery: WebhookDelivery, settings: Any
+    endpoint: WebhookEndpoint, delivery: WebhookDelivery, settings: Settings
 ) -> tuple[int | None, str | None, bool]:
     """(status code, error, final): ``final`` means retrying cannot help."""
     if endpoint.deleted_at is not None:
@@ -187,7 +191,7 @@ def _post(
         **request_id_header(),  # the request that caused the event, for the receiver's logs
     }
     try:
-        with guarded_client(settings, timeout=settings.timeout_seconds) as http:
+        with guarded_client(settings, timeout=settings.webhook_timeout_s) as http:
             response = http.post(endpoint.url, content=body, headers=headers)
     except httpx.HTTPError as exc:
         # A peer refused by the guard is final: the name resolves into a private network now.

@@ -6,11 +6,14 @@ import uuid
 
 from sqlmodel import Session
 
+from app.core.settings import Settings
 from app.footprints.models import Footprint
 from app.webhooks.delivery import FOOTPRINT_COMPLETED, emit
 
 
-def footprint_completed(session: Session, footprint: Footprint) -> list[uuid.UUID]:
+def footprint_completed(
+    session: Session, footprint: Footprint, settings: Settings | None = None
+) -> list[uuid.UUID]:
     """Announce a footprint stored in ``session``'s transaction: its ids, headline figures and
     where to read it (sent once the transaction commits, never if it rolls back)."""
     return emit(
@@ -25,4 +28,5 @@ def footprint_completed(session: Session, footprint: Footprint) -> list[uuid.UUI
             "background_version": footprint.background_version,
             "url": f"/v1/footprints/{footprint.id}",
         },
+        settings,
     )

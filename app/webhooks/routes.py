@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlmodel import col, select
 
 from app.access.deps import AdminDep, RepoDep
+from app.core.deps import SettingsDep
 from app.core.errors import InvalidInput, NotFound
 from app.core.repository import OrgRepository
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -23,8 +24,8 @@ from app.webhooks.schemas import (
     WebhookPublic,
     WebhooksPublic,
 )
-from app.webhooks.settings import get_webhook_settings
 from app.webhooks.urls import UnsafeUrl, check_url
+from lca.errors import FieldProblem
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -38,15 +39,15 @@ def _endpoint(repo: OrgRepository, webhook_id: uuid.UUID) -> WebhookEndpoint:
 
 @router.post("", response_model=WebhookCreated, status_code=status.HTTP_201_CREATED)
 def create_webhook(
-    payload: WebhookCreate, repo: RepoDep, _: AdminDep, response: Response
+    payload: WebhookCreate, repo: RepoDep, _: AdminDep, response: Response, settings: SettingsDep
 ) -> WebhookCreated:
     """Register a URL for events; the signing secret is shown only in this response."""
     try:
-        check_url(payload.url, get_webhook_settings())
+        check_url(payload.url, settings)
     except UnsafeUrl as exc:
         raise InvalidInput(
             f"webhook URL refused: {exc}",
-            [{"loc": ["url"], "msg": str(exc), "type": "value_error"}],
+            [FieldProblem(("url",), str(exc))],
         ) from None
     endpoint = WebhookEndpoint(
         organisation_id=repo.organisation_id,

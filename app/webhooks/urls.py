@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from app.webhooks.settings import WebhookSettings
+from app.core.settings import Settings
 
 # Prefixes whose last 32 bits are an IPv4 address a translator forwards to: NAT64 (RFC 6052,
 # RFC 8215) and the SIIT IPv4-translated form (RFC 2765).
@@ -73,14 +73,14 @@ def refused_address(address: str) -> bool:
 _refused = refused_address
 
 
-def check_url(url: str, settings: WebhookSettings) -> None:
+def check_url(url: str, settings: Settings) -> None:
     """Raise :class:`UnsafeUrl` (with the reason) unless ``url`` may receive deliveries."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
         raise UnsafeUrl(f"not a valid URL: {exc}") from None
-    allowed_schemes = ("https", "http") if settings.allow_private else ("https",)
+    allowed_schemes = ("https", "http") if settings.webhook_allow_private else ("https",)
     if parts.scheme not in allowed_schemes:
         raise UnsafeUrl(f"the URL must use {' or '.join(allowed_schemes)}")
     if not parts.hostname:
@@ -95,7 +95,7 @@ def check_url(url: str, settings: WebhookSettings) -> None:
         )
     except (socket.gaierror, UnicodeError) as exc:
         raise UnsafeUrl(f"host '{parts.hostname}' cannot be resolved ({exc})") from None
-    if settings.allow_private:
+    if settings.webhook_allow_private:
         return
     for info in infos:
         address = str(info[4][0])
@@ -142,11 +142,12 @@ class GuardedTransport(httpx.HTTPTransport):
 
 
 def guarded_client(
-    settings: WebhookSettings, *, timeout: float, verify: ssl.SSLContext | str | bool = True
+    settings: Settings, *, timeout: float, verify: ssl.SSLContext | str | bool = True
 ) -> httpx.Client:
     """The client for every request to a customer-chosen URL (webhooks, PACT callbacks):
-    redirects are not followed, and unless ``allow_private`` only public peers are reached."""
-    if settings.allow_private:
+    redirects are not followed, and unless ``webhook_allow_private`` only public peers are
+    reached."""
+    if settings.webhook_allow_private:
         transport: httpx.HTTPTransport = httpx.HTTPTransport(verify=verify)
     else:
         transport = GuardedTransport(verify=verify)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lca.errors import InputError, from_pairs, joined
 from lca.fuels import FUEL_PROPERTIES
 
 Location = tuple[str | int, ...]
@@ -45,12 +46,13 @@ AREA_KINDS: Final[tuple[str, ...]] = (
 SCOPES: Final[tuple[str, ...]] = ("line", "area", "plant")
 
 
-class PlantDataError(ValueError):
+class PlantDataError(InputError):
     """Plant data cannot be used; ``problems`` are (field path, reason), every one at once."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{'.'.join(map(str, p))}: {m}" for p, m in problems))
+        self.problems = problems  # (field path, reason) pairs, as before
+        field_problems = from_pairs(problems)
+        super().__init__(joined(field_problems), field_problems)
 
 
 @dataclass(frozen=True)

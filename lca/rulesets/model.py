@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
+from lca.errors import InputError, LcaError, from_pairs, joined
+
 # On-site generation behind the plant's meter, and a private line from a generator that does not
 # pass through the public grid: both are physical supply.
 PHYSICAL_KINDS: Final[tuple[str, ...]] = ("onsite", "direct_line")
@@ -47,15 +49,16 @@ Location = tuple[str | int, ...]
 Problem = tuple[Location, str]
 
 
-class RulesetInputError(ValueError):
+class RulesetInputError(InputError):
     """A record cannot be evaluated; ``problems`` are (field path, reason), all at once."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{'.'.join(map(str, p))}: {m}" for p, m in problems))
+        self.problems = problems  # (field path, reason) pairs, as before
+        field_problems = from_pairs(problems)
+        super().__init__(joined(field_problems), field_problems)
 
 
-class UnknownRuleset(KeyError):
+class UnknownRuleset(LcaError, KeyError):
     """No ruleset of that id is defined in data/rulesets/rulesets.json."""
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import make_organisation
+from tests.conftest import make_organisation, private_webhooks_allowed
 
 
 @pytest.fixture(scope="module")
@@ -73,20 +73,11 @@ def _rendered_report(client, footprint_id: str) -> dict[str, Any]:  # type: igno
 def _loopback_webhook(client) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """A webhook on a closed loopback port, for an event this module never emits (no DNS here,
     and no traffic may leave the machine)."""
-    import os
-
-    from app.webhooks.settings import get_webhook_settings
-
-    os.environ["CELLCARBON_WEBHOOK_ALLOW_PRIVATE"] = "true"
-    get_webhook_settings.cache_clear()
-    try:
+    with private_webhooks_allowed(client.app.state.settings):
         response = client.post(
             "/v1/webhooks",
             json={"url": "http://127.0.0.1:9/hook", "event_types": ["pact.request.fulfilled"]},
         )
-    finally:
-        del os.environ["CELLCARBON_WEBHOOK_ALLOW_PRIVATE"]
-        get_webhook_settings.cache_clear()
     assert response.status_code == 201, response.text
     return dict(response.json())
 

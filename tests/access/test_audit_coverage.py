@@ -6,7 +6,6 @@ fails this test until it is added here, with a call, or to the list of routes th
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from sqlalchemy import func, select
 
 from tests.access.test_access import example_bom_module, resources  # noqa: F401 (fixtures)
 from tests.boms.bom_files import HEADER, csv_bytes, metadata, table_rows
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, private_webhooks_allowed
 
 MUTATING = ("post", "put", "patch", "delete")
 # Operations that change nothing, and why; everything else must leave an audit row.
@@ -118,18 +117,11 @@ def _calls(
         )
 
     def webhook() -> httpx.Response:
-        from app.webhooks.settings import get_webhook_settings
-
-        os.environ["CELLCARBON_WEBHOOK_ALLOW_PRIVATE"] = "true"
-        get_webhook_settings.cache_clear()
-        try:
+        with private_webhooks_allowed(app.state.settings):
             return client.post(
                 "/v1/webhooks",
                 json={"url": "http://127.0.0.1:9/hook", "event_types": ["report.ready"]},
             )
-        finally:
-            del os.environ["CELLCARBON_WEBHOOK_ALLOW_PRIVATE"]
-            get_webhook_settings.cache_clear()
 
     def delete_webhook() -> httpx.Response:
         return client.delete(f"/v1/webhooks/{webhook().json()['id']}")
@@ -231,8 +223,8 @@ def test_every_mutating_operation_writes_an_audit_row(  # type: ignore[no-untype
 
 
 @pytest.fixture(autouse=True)
-def _no_leftover_private_setting() -> None:
-    assert "CELLCARBON_WEBHOOK_ALLOW_PRIVATE" not in os.environ
+def _no_leftover_private_setting(settings: Any) -> None:
+    assert not settings.webhook_allow_private
 
 
 def test_a_report_file_stored_by_its_job_is_audited(client, resources) -> None:  # type: ignore[no-untyped-def]  # noqa: F811

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -129,14 +128,9 @@ def test_two_concurrent_requests_with_one_key_create_one_bom(org_client: Any) ->
 
 
 @pytest.fixture
-def short_ttl(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from app.core.idempotency import get_idempotency_settings
-
-    monkeypatch.setenv("CELLCARBON_IDEMPOTENCY_TTL_HOURS", str(0.05 / 3600))  # 50 ms
-    get_idempotency_settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    get_idempotency_settings.cache_clear()
+def short_ttl(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys kept 50 ms, on the settings object the test app's middleware reads."""
+    monkeypatch.setattr(settings, "idempotency_ttl_hours", 0.05 / 3600)
 
 
 def test_an_expired_key_may_be_used_again(org_client: Any, short_ttl: None) -> None:

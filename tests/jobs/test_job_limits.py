@@ -15,7 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.conftest import make_organisation
+from tests.conftest import EXAMPLES, make_organisation
+from tests.servers import wait_until
 
 FAIR = "test.fair"
 
@@ -74,12 +75,9 @@ def _counts(settings: Any, organisation_id: uuid.UUID) -> tuple[int, int]:
 def organisation(app, settings) -> Iterator[tuple[TestClient, uuid.UUID, str]]:  # type: ignore[no-untyped-def]
     """A fresh organisation's client, its id, and a footprint of the example BOM."""
     import json
-    from pathlib import Path
 
     token = make_organisation(settings, f"limits {uuid.uuid4().hex[:8]}")
-    bom = json.loads(
-        (Path(__file__).resolve().parents[2] / "data/examples/nmc811_pouch.json").read_text()
-    )
+    bom = json.loads((EXAMPLES / "nmc811_pouch.json").read_text())
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         created = client.post("/v1/boms", json=bom).json()
         footprint = client.post(f"/v1/boms/{created['id']}/footprints").json()
@@ -123,7 +121,12 @@ def test_unfinished_jobs_are_capped_per_organisation(settings, organisation) -> 
     _queued(settings, organisation_id, FOOTPRINT, settings.max_queued_jobs_per_org - 1)
     accepted = client.post(f"/v1/footprints/{footprint}/reports", json={"format": "csv"})
     assert accepted.status_code == 202, accepted.text  # the 100th
-    _queued(settings, organisation_id, FOOTPRINT, 1)  # whether or not the report has finished
+    # Its run audits the file it stores: let it finish before counting rows.
+    job_url = accepted.headers["Location"]
+    wait_until(
+        lambda: client.get(job_url).json()["status"] in ("succeeded", "failed"), 60, "the report"
+    )
+    _queued(settings, organisation_id, FOOTPRINT, 1)  # the report finished: one more keeps 100
     before = _counts(settings, organisation_id)
     for response in (
         client.post(f"/v1/footprints/{footprint}/reports", json={"format": "csv"}),

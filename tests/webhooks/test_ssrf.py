@@ -137,7 +137,7 @@ def test_rebinding_between_check_and_connect_is_refused_by_the_peer_check(
         session.commit()
         delivery_id = delivery.id
     rebinding_dns["calls"] = 0
-    attempted = attempt_delivery(engine, delivery_id)
+    attempted = attempt_delivery(engine, delivery_id, settings)
     assert rebinding_dns["calls"] == 2  # the check, then the connection's own lookup
     assert attempted.status == "failed" and attempted.attempts == 1  # final: no retry
     assert attempted.error is not None and "refused" in attempted.error, attempted
@@ -161,13 +161,13 @@ def test_guarded_client_reaches_public_peers_only_unless_private_is_allowed(
     allows private addresses (so the refusal above is the guard's doing, not the listener's)."""
     import httpx
 
-    from app.webhooks.settings import WebhookSettings
+    from app.core.settings import Settings
     from app.webhooks.urls import guarded_client
 
-    with guarded_client(WebhookSettings(allow_private=False), timeout=2) as http:
+    with guarded_client(Settings(webhook_allow_private=False), timeout=2) as http:
         with pytest.raises(httpx.ConnectError, match="refused"):
             http.post(f"http://127.0.0.1:{listener.port}/hook", content=b"{}")
-    with guarded_client(WebhookSettings(allow_private=True), timeout=2) as http:
+    with guarded_client(Settings(webhook_allow_private=True), timeout=2) as http:
         with pytest.raises(httpx.HTTPError):  # the listener answers nothing
             http.post(f"http://127.0.0.1:{listener.port}/hook", content=b"{}")
     listener.close()
