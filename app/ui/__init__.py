@@ -1,1 +1,1 @@
-"""The web interface under ``/ui``: server-rendered pages over the same services as the API."""
+"""The web interface: pages under /ui, rendered on the server from the same services as the API."""

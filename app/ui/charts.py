@@ -19,6 +19,13 @@ BAR = "#2f6db5"  # 5.3:1 against white (WCAG AA for graphics needs 3:1)
 NEGATIVE_BAR = "#a34a00"  # credits (end-of-life recycling), 5.6:1 against white
 AXIS = "#333333"
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+# About as many characters of a 12 px sans-serif label as fit in LABEL_WIDTH; longer labels
+# are cut with an ellipsis (the full text is in the bar's tooltip and in the table).
+LABEL_CHARS = 34
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -62,7 +69,7 @@ def bar_chart(
     def x(value: float) -> float:
         return plot_left + (value - low) / (high - low) * span
 
-    top = 30
+    top = 8
     height = top + ROW_HEIGHT * len(items) + 48
     axis_y = top + ROW_HEIGHT * len(items) + 4
     description = "; ".join(f"{label}: {value:.{digits}f} {unit}" for label, value in items)
@@ -70,7 +77,6 @@ def bar_chart(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'class="chart" role="img" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
-        f'<text x="0" y="16" {FONT} font-weight="bold" fill="{AXIS}">{escape(title)}</text>',
     ]
     for tick in ticks:
         tx = x(tick)
@@ -86,9 +92,9 @@ def bar_chart(
         colour = NEGATIVE_BAR if value < 0 else BAR
         parts.append(
             f'<text x="{LABEL_WIDTH - 8}" y="{y + 16}" {FONT} text-anchor="end" fill="{AXIS}">'
-            f"{escape(label)}</text>"
+            f"{escape(_short(label))}</text>"
             f'<rect x="{left:.1f}" y="{y + 4}" width="{max(right - left, 0.5):.1f}" '
-            f'height="{ROW_HEIGHT - 8}" fill="{colour}"/>'
+            f'height="{ROW_HEIGHT - 8}" fill="{colour}"><title>{escape(label)}</title></rect>'
             f'<text x="{plot_right + 6}" y="{y + 16}" {FONT} fill="{AXIS}">'
             f"{value:.{digits}f}</text>"
         )
