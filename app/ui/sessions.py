@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.access.keys import Principal, authenticate
 from app.access.models import ApiKey
@@ -58,13 +58,22 @@ def sign_in(session: Session, api_key: str) -> tuple[UiSession, str]:
     principal = authenticate(session, f"Bearer {api_key.strip()}")
     if principal.scopes == {"supplier-reports"}:
         raise Forbidden("a supplier's key submits energy reports through the API, not this site")
+    now = datetime.now(UTC)
+    # Ended sessions of this key are of no further use: drop them, so rows do not pile up.
+    for ended in session.exec(
+        select(UiSession).where(
+            UiSession.api_key_id == principal.key_id,
+            col(UiSession.expires_at) <= now,
+        )
+    ).all():
+        session.delete(ended)
     token = secrets.token_urlsafe(32)
     row = UiSession(
         organisation_id=principal.organisation_id,
         api_key_id=principal.key_id,
         token_sha256=_digest(token),
         csrf_token=new_csrf_token(),
-        expires_at=datetime.now(UTC) + SESSION_LIFETIME,
+        expires_at=now + SESSION_LIFETIME,
     )
     repo = OrgRepository(session, principal.organisation_id, principal.actor)
     repo.add(row)

@@ -232,3 +232,18 @@ def test_the_converter_shows_the_canonical_value_or_why_not(owner) -> None:  # t
     assert (
         browser.get("/ui/quantity", params={"kind": "cell.mass", "field": "q"}).status_code == 422
     )
+
+
+def test_a_read_key_cannot_store_and_a_revoked_key_ends_its_sessions(app, owner, owned) -> None:  # type: ignore[no-untyped-def]
+    """A read-only key signs in and reads, but computing a footprint is 403; once the key is
+    revoked through the API, its session's next page is the sign-in page."""
+    _, _, admin = owner
+    with TestClient(app, headers={"Authorization": f"Bearer {admin}"}) as api:
+        created = api.post("/v1/api-keys", json={"name": "reader", "scopes": ["read"]}).json()
+        reader, csrf = sign_in(app, created["token"])
+        assert reader.get(f"/ui/boms/{owned['bom_id']}").status_code == 200
+        refused = reader.post(f"/ui/boms/{owned['bom_id']}/footprints", data={"csrf_token": csrf})
+        assert refused.status_code == 403 and "'write' scope" in refused.text
+        assert api.delete(f"/v1/api-keys/{created['id']}").status_code == 204
+    answer = reader.get(f"/ui/boms/{owned['bom_id']}", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/ui/sign-in"
