@@ -163,24 +163,36 @@ def what_if(
     values = {key: value for key, value in form.items() if isinstance(value, str)}
     values.pop("csrf_token", None)
     bom = repo.get(Bom, bom_id, "BOM")
-    scenarios, errors = [], []
+    scenarios: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    numbers: list[int] = []  # the form's scenario number of each scenario sent
     for number in SCENARIOS:
         scenario, problems = _scenario(form, number)
         errors += problems
         if scenario is not None:
             scenarios.append(scenario)
+            numbers.append(number)
     if not scenarios and not errors:
         errors.append({"loc": [], "msg": "change something in at least one scenario"})
     outcome = None
-    if not errors:
+    if scenarios:
+        # Compared even when a field could not be read, so every problem is shown at once.
+        found: list[dict[str, Any]] = []
         try:
             outcome = compare_scenarios(
                 repo, bom.id, ScenariosIn.model_validate({"scenarios": scenarios}), background
             )
         except ValidationError as exc:
-            errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+            found = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         except InvalidInput as exc:
-            errors = exc.errors or [{"loc": [], "msg": exc.detail}]
+            found = exc.errors or [{"loc": [], "msg": exc.detail}]
+        for error in found:
+            loc = list(error["loc"])
+            if len(loc) > 1 and loc[0] == "scenarios" and isinstance(loc[1], int):
+                loc[1] = numbers[loc[1]] - 1  # as numbered on the form
+            errors.append({**error, "loc": loc})
+    if errors:
+        outcome = None
     return _form_page(
         request,
         caller,

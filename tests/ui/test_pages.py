@@ -243,7 +243,72 @@ def test_a_read_key_cannot_store_and_a_revoked_key_ends_its_sessions(app, owner,
         reader, csrf = sign_in(app, created["token"])
         assert reader.get(f"/ui/boms/{owned['bom_id']}").status_code == 200
         refused = reader.post(f"/ui/boms/{owned['bom_id']}/footprints", data={"csrf_token": csrf})
-        assert refused.status_code == 403 and "'write' scope" in refused.text
+        assert refused.status_code == 403 and "lacks the &#39;write&#39; scope" in refused.text
         assert api.delete(f"/v1/api-keys/{created['id']}").status_code == 204
     answer = reader.get(f"/ui/boms/{owned['bom_id']}", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/ui/sign-in"
+
+
+def test_supplier_site_and_energy_report_through_the_forms(owner) -> None:  # type: ignore[no-untyped-def]
+    """A report with electricity in kg is shown back with the problem next to that field and
+    is not stored; corrected, it is listed with its per-kg footprint."""
+    browser, csrf, _ = owner
+    made = browser.post(
+        "/ui/suppliers",
+        data={"csrf_token": csrf, "name": "Foil Works", "country": "ID"},
+        follow_redirects=False,
+    )
+    supplier_url = made.headers["location"]
+    site = browser.post(
+        f"{supplier_url}/sites",
+        data={"csrf_token": csrf, "site_name": "Morowali", "site_country": "ID"},
+    )
+    assert site.status_code == 422 and 'id="site_grid_region"' in site.text
+    browser.post(
+        f"{supplier_url}/sites",
+        data={
+            "csrf_token": csrf,
+            "site_name": "Morowali",
+            "site_country": "ID",
+            "site_grid_region": "ID",
+        },
+    )
+    page = browser.get(supplier_url).text
+    site_id = re.search(r'<option value="([0-9a-f-]{36})">Morowali</option>', page).group(1)  # type: ignore[union-attr]
+    report = {
+        "csrf_token": csrf,
+        "site_id": site_id,
+        "product": "copper_foil",
+        "period_start": "2024-01-01",
+        "period_end": "2024-12-31",
+        "output": "1200 t",
+        "electricity": "800 kg",
+    }
+    refused = browser.post(f"{supplier_url}/energy-reports", data=report)
+    assert refused.status_code == 422
+    assert re.search(r'id="electricity-error">[^<]*mass', refused.text)
+    assert "No energy reports yet." in refused.text
+    report["electricity"] = "800 MWh"
+    stored = browser.post(f"{supplier_url}/energy-reports", data=report)
+    assert stored.status_code == 200 and 'id="energy-reports"' in stored.text
+    assert "copper_foil" in stored.text and "2024-01-01 – 2024-12-31" in stored.text
+
+
+def test_scenario_problems_are_shown_with_their_scenario(owner, owned) -> None:  # type: ignore[no-untyped-def]
+    """A supplier swap to a supplier without data for the material, and a recycled share of
+    'lots': both reported under their scenario, nothing compared."""
+    browser, csrf, _ = owner
+    response = browser.post(
+        f"/ui/boms/{owned['bom_id']}/what-if",
+        data={
+            "csrf_token": csrf,
+            "supplier_material_1": "nmc811_cam",
+            "supplier_1": owned["supplier_id"],
+            "recycled_co_2": "lots",
+        },
+    )
+    assert response.status_code == 422
+    assert 'id="scenario-results"' not in response.text
+    assert "&#39;lots&#39; is not a percentage" in response.text.split('id="scenario-2-errors"')[1]
+    first = response.text.split('id="scenario-1-errors"')[1].split("</ul>")[0]
+    assert "has no data for material" in first
