@@ -225,6 +225,36 @@ def test_sign_in_upload_xlsx_and_see_the_apis_figure(
     screenshot(browser, "footprint")
 
 
+def test_upload_problems_are_shown_by_row(
+    browser: Any, server: dict[str, Any], tmp_path: Path
+) -> None:
+    """An XLSX whose second line has the unit 'parsec': the row is shown with that cell marked,
+    the empty cell fields are marked next to their inputs, and no BOM is added."""
+    bom = example("nmc811_pouch")
+    rows = [
+        [line["component"], line["material"], *line["amount"].split(" ", 1), ""]
+        for line in bom["lines"]
+    ]
+    rows[1][3] = "parsec"
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(xlsx_bytes(HEADER, rows))
+    browser.get(f"{server['base']}/ui/boms")
+    listed = len(browser.find_elements("css selector", "#boms tbody tr"))
+    browser.get(f"{server['base']}/ui/boms/upload")
+    _find(browser, "#name").send_keys("Half-filled")
+    _find(browser, "#file").send_keys(str(bad))
+    _find(browser, "#file").submit()
+    _wait(browser, "#row-problems")
+    # The title row and the empty row above the header make the second line spreadsheet row 5.
+    row = _find(browser, "#row-problems tbody tr")
+    assert row.find_element("css selector", "th").text == "5"
+    assert row.find_element("css selector", "td.bad").text == "parsec"
+    assert _find(browser, "#nominal_capacity").get_attribute("aria-invalid") == "true"
+    screenshot(browser, "upload-problems")
+    browser.get(f"{server['base']}/ui/boms")
+    assert len(browser.find_elements("css selector", "#boms tbody tr")) == listed
+
+
 def test_a_scenario_side_by_side(
     browser: Any, server: dict[str, Any], state: dict[str, Any]
 ) -> None:
