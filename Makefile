@@ -54,6 +54,9 @@ test: $(DEV_STAMP)
 	@# pdftoppm (poppler) renders a report page for tests/reports; skipped there outside CI if absent.
 	command -v pdftoppm >/dev/null || (apt-get update -qq && apt-get install -y -qq poppler-utils) \
 		|| echo 'pdftoppm unavailable: the PDF image test will skip (fail under CI=true)'
+	@# Headless Chromium and its driver for the browser tests of the web interface (tests/ui).
+	(command -v chromium && command -v chromedriver) >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) \
+		|| echo 'chromium unavailable: the browser tests will skip (fail under CI=true)'
 	$(BIN)/ruff check app lca tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -q

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app import job_kinds as _job_kinds  # noqa: F401  (every slice's job runners)
@@ -30,6 +31,8 @@ from app.jobs.sweeper import Sweeper
 from app.pact import routes as pact_api
 from app.reports import routes as report_routes
 from app.suppliers import routes as suppliers
+from app.ui import routes as ui
+from app.ui.pages import STATIC_DIR
 from app.webhooks import routes as webhooks_api
 
 logger = logging.getLogger("cellcarbon")
@@ -74,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(record_responses(report_routes.router))
     app.include_router(pact_api.router)
     app.include_router(record_responses(webhooks_api.router))
+    app.include_router(ui.router)
+    app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     # Inside the body limit.
     app.add_middleware(IdempotencyMiddleware, settings=settings, creator=creating_organisation)
     # Outside the idempotency middleware: a refused body claims no key and stores nothing.

@@ -44,9 +44,12 @@ class OrgRepository:
         return row
 
     def page(
-        self, model: type[Row], *, limit: int, offset: int, order_by: Any
+        self, model: type[Row], *, limit: int, offset: int, order_by: Any, where: Any = None
     ) -> tuple[list[Row], int]:
+        """One page of the organisation's rows (``where``: a further condition, e.g. a search)."""
         owned = col(model.organisation_id) == self.organisation_id  # type: ignore[attr-defined]
+        if where is not None:
+            owned = owned & where
         total = self.session.exec(select(func.count()).select_from(model).where(owned)).one()
         rows = self.session.exec(
             select(model).where(owned).order_by(order_by).offset(offset).limit(limit)

@@ -1,0 +1,1 @@
+"""The web interface: pages under /ui, rendered on the server from the same services as the API."""

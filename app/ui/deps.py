@@ -1,0 +1,56 @@
+"""Request dependencies of the web interface: the signed-in caller, its repository and CSRF."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from app.core.deps import SessionDep
+from app.core.errors import Forbidden
+from app.core.repository import OrgRepository
+from app.ui.sessions import SESSION_COOKIE, UiCaller, check_csrf, signed_in
+
+
+def _caller(request: Request, session: SessionDep) -> UiCaller:
+    """The signed-in caller (401, shown as the sign-in page, without a live session)."""
+    return signed_in(session, request.cookies.get(SESSION_COOKIE))
+
+
+CallerDep = Annotated[UiCaller, Depends(_caller)]
+
+
+async def _form(request: Request) -> FormData:
+    # Starlette keeps the parsed form: the route's Form() parameters read the same one.
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(_form)]
+
+
+async def _form_caller(form: FormDep, caller: CallerDep) -> UiCaller:
+    """The caller of a form post: 403 unless the form carries the session's CSRF token."""
+    check_csrf(caller.csrf_token, form.get("csrf_token"))
+    return caller
+
+
+FormCallerDep = Annotated[UiCaller, Depends(_form_caller)]
+
+
+async def _writer(caller: FormCallerDep) -> UiCaller:
+    """A form post that stores something: the key also needs the 'write' scope."""
+    if not caller.principal.allows("write"):
+        raise Forbidden("this API key lacks the 'write' scope")
+    return caller
+
+
+WriterDep = Annotated[UiCaller, Depends(_writer)]
+
+
+async def _repository(session: SessionDep, caller: CallerDep) -> OrgRepository:
+    # Every query of a page goes through this repository, scoped to the caller's organisation.
+    return OrgRepository(session, caller.principal.organisation_id, caller.principal.actor)
+
+
+UiRepoDep = Annotated[OrgRepository, Depends(_repository)]

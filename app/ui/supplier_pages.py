@@ -1,0 +1,284 @@
+"""Supplier pages: suppliers, their sites and energy reports, and a unit converter that shows
+a quantity in its canonical unit as it is typed."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import col
+
+from app.core.deps import BackgroundDep
+from app.core.errors import InvalidInput
+from app.core.repository import OrgRepository
+from app.suppliers import service
+from app.suppliers.models import Supplier
+from app.suppliers.schemas import EnergyReportCreate, SiteCreate, SupplierCreate
+from app.ui.deps import CallerDep, FormDep, UiRepoDep, WriterDep
+from app.ui.pages import UiRoute, page
+from lca.background import Background
+from lca.ranges import PLAUSIBLE_RANGES, range_problem
+from lca.units import UnitError, convert, parse_quantity
+
+router = APIRouter(route_class=UiRoute, include_in_schema=False)  # under /ui (app.ui.routes)
+
+# What the converter may be asked about: the plausible-range kinds of a site's report.
+CONVERTIBLE = ("site.output", "site.electricity", "site.fuel", "site.heat")
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _errors_by_field(
+    errors: list[dict[str, Any]], fields: dict[tuple[str, ...], str]
+) -> dict[str, list[str]]:
+    """Problems keyed by the form field they belong to ('' for the rest)."""
+    found: dict[str, list[str]] = {}
+    for error in errors:
+        loc = tuple(str(part) for part in error.get("loc", []))
+        field = next((name for prefix, name in fields.items() if loc[: len(prefix)] == prefix), "")
+        found.setdefault(field, []).append(error.get("msg", ""))
+    return found
+
+
+def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    return [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+
+
+@router.get("/suppliers", response_class=HTMLResponse)
+def list_suppliers(request: Request, caller: CallerDep, repo: UiRepoDep) -> Response:
+    """The organisation's suppliers and a form to add one."""
+    return _suppliers_page(request, caller, repo)
+
+
+def _suppliers_page(
+    request: Request,
+    caller: Any,
+    repo: OrgRepository,
+    values: dict[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> HTMLResponse:
+    rows, total = repo.page(Supplier, limit=200, offset=0, order_by=col(Supplier.name))
+    return page(
+        request,
+        "suppliers.html",
+        422 if errors else 200,
+        caller=caller,
+        title="Suppliers",
+        suppliers=rows,
+        total=total,
+        values=values or {},
+        errors=errors or {},
+    )
+
+
+@router.post("/suppliers", response_class=HTMLResponse)
+def create_supplier(
+    request: Request, caller: WriterDep, form: FormDep, repo: UiRepoDep
+) -> Response:
+    """Register a supplier."""
+    values = {name: _text(form, name) for name in ("name", "country", "lei")}
+    body: dict[str, Any] = {"name": values["name"], "country": values["country"]}
+    if values["lei"]:
+        body["identifiers"] = {"lei": values["lei"]}
+    try:
+        supplier = service.create_supplier(repo, SupplierCreate.model_validate(body))
+    except (ValidationError, InvalidInput) as exc:
+        errors = _validation_errors(exc) if isinstance(exc, ValidationError) else exc.errors
+        fields: dict[tuple[str, ...], str] = {
+            ("name",): "name",
+            ("country",): "country",
+            ("identifiers",): "lei",
+        }
+        return _suppliers_page(request, caller, repo, values, _errors_by_field(errors, fields))
+    return RedirectResponse(f"/ui/suppliers/{supplier.id}", status_code=303)
+
+
+def _supplier_page(
+    request: Request,
+    caller: Any,
+    repo: OrgRepository,
+    background: Background,
+    supplier: Supplier,
+    *,
+    values: dict[str, str] | None = None,
+    site_errors: dict[str, list[str]] | None = None,
+    report_errors: dict[str, list[str]] | None = None,
+) -> HTMLResponse:
+    sites = service.supplier_sites(repo, supplier.id)
+    reports = [
+        service.energy_report_public(repo, r) for r in service.supplier_reports(repo, supplier.id)
+    ]
+    return page(
+        request,
+        "supplier.html",
+        422 if (site_errors or report_errors) else 200,
+        caller=caller,
+        title=supplier.name,
+        supplier=supplier,
+        sites=sites,
+        reports=reports,
+        grid_regions=sorted(background.grid_regions),
+        products=sorted(background.products),
+        values=values or {},
+        site_errors=site_errors or {},
+        report_errors=report_errors or {},
+    )
+
+
+@router.get("/suppliers/{supplier_id}", response_class=HTMLResponse)
+def show_supplier(
+    supplier_id: uuid.UUID,
+    request: Request,
+    caller: CallerDep,
+    repo: UiRepoDep,
+    background: BackgroundDep,
+) -> Response:
+    """A supplier's sites and energy reports, with forms to add them."""
+    supplier = repo.get(Supplier, supplier_id, "supplier")
+    return _supplier_page(request, caller, repo, background, supplier)
+
+
+@router.post("/suppliers/{supplier_id}/sites", response_class=HTMLResponse)
+def create_site(
+    supplier_id: uuid.UUID,
+    request: Request,
+    caller: WriterDep,
+    form: FormDep,
+    repo: UiRepoDep,
+    background: BackgroundDep,
+) -> Response:
+    """Add a production site."""
+    supplier = repo.get(Supplier, supplier_id, "supplier")
+    values = {f"site_{n}": _text(form, f"site_{n}") for n in ("name", "country", "grid_region")}
+    body = {
+        "name": values["site_name"],
+        "country": values["site_country"],
+        "grid_region": values["site_grid_region"],
+    }
+    try:
+        service.create_site(repo, supplier.id, SiteCreate.model_validate(body), background)
+    except (ValidationError, InvalidInput) as exc:
+        errors = _validation_errors(exc) if isinstance(exc, ValidationError) else exc.errors
+        fields: dict[tuple[str, ...], str] = {
+            (n,): f"site_{n}" for n in ("name", "country", "grid_region")
+        }
+        return _supplier_page(
+            request,
+            caller,
+            repo,
+            background,
+            supplier,
+            values=values,
+            site_errors=_errors_by_field(errors, fields),
+        )
+    return RedirectResponse(f"/ui/suppliers/{supplier.id}", status_code=303)
+
+
+REPORT_FIELDS = (
+    "site_id",
+    "product",
+    "period_start",
+    "period_end",
+    "output",
+    "electricity",
+    "natural_gas",
+    "purchased_heat",
+)
+
+
+@router.post("/suppliers/{supplier_id}/energy-reports", response_class=HTMLResponse)
+def create_energy_report(
+    supplier_id: uuid.UUID,
+    request: Request,
+    caller: WriterDep,
+    form: FormDep,
+    repo: UiRepoDep,
+    background: BackgroundDep,
+) -> Response:
+    """Store a site's energy report for one product and period."""
+    supplier = repo.get(Supplier, supplier_id, "supplier")
+    values = {name: _text(form, name) for name in REPORT_FIELDS}
+    body: dict[str, Any] = {
+        "site_id": values["site_id"] or None,
+        "product": values["product"],
+        "period": {"start": values["period_start"], "end": values["period_end"]},
+        "output": {"amount": values["output"]},
+        "electricity": {"grid": values["electricity"]},
+    }
+    if values["natural_gas"]:
+        body["fuels"] = [{"fuel": "natural_gas", "amount": values["natural_gas"]}]
+    if values["purchased_heat"]:
+        body["purchased_heat"] = values["purchased_heat"]
+    try:
+        payload = EnergyReportCreate.model_validate(body)
+        service.create_energy_report(repo, supplier.id, payload, background)
+    except (ValidationError, InvalidInput) as exc:
+        errors = _validation_errors(exc) if isinstance(exc, ValidationError) else exc.errors
+        report_fields: dict[tuple[str, ...], str] = {
+            ("site_id",): "site_id",
+            ("product",): "product",
+            ("period", "start"): "period_start",
+            ("period", "end"): "period_end",
+            ("period",): "period_end",
+            ("output",): "output",
+            ("electricity",): "electricity",
+            ("fuels",): "natural_gas",
+            ("purchased_heat",): "purchased_heat",
+        }
+        return _supplier_page(
+            request,
+            caller,
+            repo,
+            background,
+            supplier,
+            values=values,
+            report_errors=_errors_by_field(errors, report_fields),
+        )
+    return RedirectResponse(f"/ui/suppliers/{supplier.id}", status_code=303)
+
+
+def canonical_text(kind: str, text: str) -> tuple[str, bool]:
+    """``text`` in the canonical unit of ``kind`` (``'2.4 GWh'`` → ``'2,400,000 kWh'``), or why
+    it cannot be read; the flag says whether it could."""
+    bound = PLAUSIBLE_RANGES[kind]
+    if not text.strip():
+        return "", True
+    try:
+        value = convert(parse_quantity(text), bound.unit)
+    except UnitError as exc:
+        return str(exc), False
+    problem = range_problem(kind, value)
+    if problem:
+        return problem, False
+    return f"= {plain_number(value)} {bound.unit}", True
+
+
+def plain_number(value: float, significant: int = 6) -> str:
+    """``value`` to ``significant`` digits without an exponent: 2400000.0 → ``'2,400,000'``."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = max(0, significant - 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@router.get("/quantity", response_class=HTMLResponse)
+def quantity(
+    request: Request,
+    caller: CallerDep,
+    kind: Annotated[str, Query(max_length=40)],
+    field: Annotated[str, Query(max_length=40)],
+) -> Response:
+    """The quantity typed into form field ``field`` in its canonical unit (an htmx fragment)."""
+    if kind not in CONVERTIBLE:
+        raise InvalidInput(f"kind must be one of {', '.join(CONVERTIBLE)}")
+    given = request.query_params.get(field, "")
+    shown, ok = canonical_text(kind, given[:100])
+    return page(request, "_quantity.html", caller=caller, text=shown, ok=ok)

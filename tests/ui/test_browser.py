@@ -1,0 +1,396 @@
+"""The web interface in a real browser: headless Chromium (Debian's chromium and
+chromium-driver) driven by Selenium against `cellcarbon serve` on a loopback port.
+
+One browser and one server for the module. Each main page is saved as a screenshot to
+docs/ui/ (shown in the README) and checked not to be blank.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.boms.bom_files import HEADER, example, xlsx_bytes
+from tests.servers import free_port, migrated, server_up, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "ui"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+WIDTH = 1280
+# A page of text on white has a few dozen colours (anti-aliasing); a blank or failed render
+# has one or two.
+MIN_COLOURS = 50
+
+
+def _org(env: dict[str, str], name: str) -> str:
+    created = subprocess.run(
+        [sys.executable, "-m", "app.cli", "org", "create", name],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return created.stdout.strip().splitlines()[-1].split()[-1]
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, real_background_dir: Path
+) -> Iterator[dict[str, Any]]:
+    env = migrated(tmp_path_factory.mktemp("ui-server") / "cellcarbon.db", real_background_dir)
+    token, other_token = _org(env, "Example Cells"), _org(env, "Another Company")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    if not server_up(base):
+        process.kill()
+        pytest.fail(
+            f"server did not start: {process.stderr.read().decode() if process.stderr else ''}"
+        )
+    yield {"base": base, "token": token, "other_token": other_token}
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads: Path) -> Iterator[Any]:
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        message = "chromium and chromium-driver are not installed (make test installs them)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="cellcarbon-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        f"--window-size={WIDTH},1000",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+    )
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    driver.implicitly_wait(0)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _wait(driver: Any, css: str, timeout: float = 20) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+def _find(driver: Any, css: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, css)
+
+
+def screenshot(driver: Any, name: str) -> Path:
+    """The whole page as docs/ui/<name>.png, checked to carry more than a blank page's colours."""
+    from PIL import Image
+
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(WIDTH, min(max(int(height) + 140, 700), 4000))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    driver.set_window_size(WIDTH, 1000)
+    with Image.open(path) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > MIN_COLOURS, f"{name}.png looks blank"
+    return path
+
+
+@pytest.fixture(scope="module")
+def state() -> dict[str, Any]:
+    """What one test leaves for the next (the BOM and footprint made through the pages)."""
+    return {}
+
+
+def _sign_in(driver: Any, base: str, token: str, shot: bool = False) -> None:
+    driver.get(f"{base}/ui/sign-in")
+    if shot:
+        screenshot(driver, "sign-in")
+    _find(driver, "#api_key").send_keys(token)
+    _find(driver, "#api_key").submit()
+    _wait(driver, "form.sign-out")
+
+
+def test_sign_in_upload_xlsx_and_see_the_apis_figure(
+    browser: Any, server: dict[str, Any], state: dict[str, Any], tmp_path: Path
+) -> None:
+    base, token = server["base"], server["token"]
+    _sign_in(browser, base, token, shot=True)
+    assert token not in browser.current_url and "cc_" not in browser.page_source
+    cookies = {c["name"]: c for c in browser.get_cookies()}
+    assert cookies["cc_ui_session"]["httpOnly"] and cookies["cc_ui_session"]["sameSite"] == "Strict"
+    # The example BOM as an ERP's XLSX export; cell and plant typed into the form.
+    bom = example("nmc811_pouch")
+    rows = [
+        [line["component"], line["material"], *line["amount"].split(" ", 1), line.get("source", "")]
+        for line in bom["lines"]
+    ]
+    xlsx = tmp_path / "nmc811_pouch.xlsx"
+    xlsx.write_bytes(xlsx_bytes(HEADER, rows))
+    browser.get(f"{base}/ui/boms/upload")
+    fields = {
+        "name": bom["name"],
+        "chemistry": bom["cell"]["chemistry"],
+        "format": bom["cell"]["format"],
+        "nominal_capacity": bom["cell"]["nominal_capacity"],
+        "nominal_voltage": bom["cell"]["nominal_voltage"],
+        "mass": bom["cell"]["mass"],
+        "plant_name": bom["plant"]["name"],
+        "electricity_per_cell": bom["plant"]["electricity_per_cell"],
+        "heat_per_cell": bom["plant"]["heat_per_cell"],
+    }
+    for name, value in fields.items():
+        _find(browser, f"#{name}").send_keys(value)
+    from selenium.webdriver.support.ui import Select
+
+    Select(_find(browser, "#grid_region")).select_by_visible_text(bom["plant"]["grid_region"])
+    _find(browser, "#file").send_keys(str(xlsx))
+    screenshot(browser, "upload")
+    _find(browser, "#file").submit()
+    _wait(browser, "#lines")
+    assert _find(browser, "#bom-name").text == bom["name"]
+    assert len(browser.find_elements("css selector", "#lines tbody tr")) == len(bom["lines"])
+    state["bom_url"] = browser.current_url
+    screenshot(browser, "bom")
+    _find(browser, "#compute").click()
+    _wait(browser, "#per-kwh")
+    footprint_id = browser.current_url.rsplit("/", 1)[1]
+    state["footprint_url"] = browser.current_url
+    api = httpx.get(
+        f"{base}/v1/footprints/{footprint_id}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ).json()
+    assert _find(browser, "#per-kwh").text == f"{api['kg_co2e_per_kwh']:,.2f}"
+    assert _find(browser, "#per-cell").text == f"{api['kg_co2e_per_cell']:,.3f}"
+    # Stage, component, gas and upstream; no line names a supplier, and the page says so.
+    assert len(browser.find_elements("css selector", "svg.chart")) == 4
+    assert "No line of this BOM names a supplier" in browser.page_source
+    screenshot(browser, "footprint")
+
+
+def test_upload_problems_are_shown_by_row(
+    browser: Any, server: dict[str, Any], tmp_path: Path
+) -> None:
+    """An XLSX whose second line has the unit 'parsec': the row is shown with that cell marked,
+    the empty cell fields are marked next to their inputs, and no BOM is added."""
+    bom = example("nmc811_pouch")
+    rows = [
+        [line["component"], line["material"], *line["amount"].split(" ", 1), ""]
+        for line in bom["lines"]
+    ]
+    rows[1][3] = "parsec"
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(xlsx_bytes(HEADER, rows))
+    browser.get(f"{server['base']}/ui/boms")
+    listed = len(browser.find_elements("css selector", "#boms tbody tr"))
+    browser.get(f"{server['base']}/ui/boms/upload")
+    _find(browser, "#name").send_keys("Half-filled")
+    _find(browser, "#file").send_keys(str(bad))
+    _find(browser, "#file").submit()
+    _wait(browser, "#row-problems")
+    # The title row and the empty row above the header make the second line spreadsheet row 5.
+    row = _find(browser, "#row-problems tbody tr")
+    assert row.find_element("css selector", "th").text == "5"
+    assert row.find_element("css selector", "td.bad").text == "parsec"
+    assert _find(browser, "#nominal_capacity").get_attribute("aria-invalid") == "true"
+    screenshot(browser, "upload-problems")
+    browser.get(f"{server['base']}/ui/boms")
+    assert len(browser.find_elements("css selector", "#boms tbody tr")) == listed
+
+
+def test_a_scenario_side_by_side(
+    browser: Any, server: dict[str, Any], state: dict[str, Any]
+) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(state["bom_url"] + "/what-if")
+    _find(browser, "#name_1").send_keys("Made in Sweden")
+    Select(_find(browser, "#grid_region_1")).select_by_visible_text("SE")
+    _find(browser, "#recycled_ni_2").send_keys("30")
+    _find(browser, "#compare").click()
+    table = _wait(browser, "#scenario-results")
+    headers = [th.text for th in table.find_elements("css selector", "thead th")][1:]
+    assert headers == ["as it stands", "Made in Sweden", "scenario 2"]
+    bom_id = state["bom_url"].rsplit("/", 1)[1]
+    api = httpx.post(
+        f"{server['base']}/v1/boms/{bom_id}/scenarios",
+        headers={"Authorization": f"Bearer {server['token']}"},
+        json={"scenarios": [{"name": "SE", "grid_region": "SE"}]},
+        timeout=30,
+    ).json()
+    per_kwh = [td.text for td in table.find_elements("css selector", "tbody tr:first-child td")]
+    assert per_kwh[1] == f"{api['scenarios'][0]['kg_co2e_per_kwh']:,.2f}"
+    assert float(per_kwh[1]) < float(per_kwh[0])  # Sweden's grid is cleaner than US-SRTV
+    screenshot(browser, "what-if")
+
+
+def test_monte_carlo_reaches_100_percent_and_draws_its_distribution(
+    browser: Any, state: dict[str, Any]
+) -> None:
+    browser.get(state["footprint_url"])
+    iterations = _find(browser, "#iterations")
+    iterations.clear()
+    iterations.send_keys("300")
+    _find(browser, "#start-mc").click()
+    _wait(browser, "#mc-job")
+    statuses: list[str] = []
+
+    def finished() -> bool:
+        # Read in one script: htmx replaces the panel every half second, so a found element
+        # may be gone by the time Selenium asks it a second question.
+        status = browser.execute_script(
+            "const job = document.getElementById('mc-job');"
+            "return job ? job.dataset.status + ' ' + job.querySelector('progress').value : null"
+        )
+        if status:
+            statuses.append(status)
+        return bool(status) and status.split()[0] in ("succeeded", "failed")
+
+    wait_until(finished, 90, "the Monte Carlo job to end")
+    assert statuses[-1] == "succeeded 100"
+    assert _find(browser, "#mc-percent").text == "100 %"
+    assert _find(browser, "#mc-histogram svg") is not None
+    assert not browser.find_elements("css selector", "#mc-job[hx-trigger]")  # polling stopped
+    screenshot(browser, "monte-carlo")
+
+
+def test_download_the_pdf_report(browser: Any, state: dict[str, Any], downloads: Path) -> None:
+    browser.get(state["footprint_url"])
+    _find(browser, "#report-pdf").click()
+    footprint_id = state["footprint_url"].rsplit("/", 1)[1]
+    target = downloads / f"footprint-{footprint_id}.pdf"
+    wait_until(lambda: target.exists() and target.stat().st_size > 1000, 30, "the PDF download")
+    time.sleep(0.2)  # Chromium renames the finished download into place; let it settle
+    assert target.read_bytes()[:5] == b"%PDF-"
+
+
+def test_suppliers_convert_units_as_you_type(browser: Any, server: dict[str, Any]) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(f"{server['base']}/ui/suppliers")
+    _find(browser, "#name").send_keys("Hanyang Cathode Materials")
+    _find(browser, "#country").send_keys("KR")
+    _find(browser, "#name").submit()
+    _wait(browser, "#site_name").send_keys("Gwangyang plant")
+    _find(browser, "#site_country").send_keys("KR")
+    Select(_find(browser, "#site_grid_region")).select_by_visible_text("KR")
+    _find(browser, "#site_name").submit()
+    _wait(browser, "#sites")
+    _find(browser, "#output").send_keys("1200 t")
+    _find(browser, "#electricity").send_keys("2.4 GWh")
+    wait_until(
+        lambda: (
+            _find(browser, "#electricity-converted").text == "= 2,400,000 kWh"
+            and _find(browser, "#output-converted").text == "= 1,200,000 kg"
+        ),
+        10,
+        "the converted quantities",
+    )
+    screenshot(browser, "supplier")
+
+
+def test_markup_in_a_name_is_text(browser: Any, server: dict[str, Any]) -> None:
+    bom = example("nmc811_pouch")
+    bom["name"] = "<script>alert(1)</script>"
+    created = httpx.post(
+        f"{server['base']}/v1/boms",
+        headers={"Authorization": f"Bearer {server['token']}"},
+        json=bom,
+        timeout=30,
+    )
+    browser.get(f"{server['base']}/ui/boms/{created.json()['id']}")
+    assert _find(browser, "#bom-name").text == "<script>alert(1)</script>"
+    from selenium.common.exceptions import NoAlertPresentException
+
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert  # noqa: B018 (the property raises when no alert is open)
+    browser.get(f"{server['base']}/ui/boms")
+    screenshot(browser, "boms")
+
+
+def test_a_form_without_its_csrf_token_is_refused(browser: Any, state: dict[str, Any]) -> None:
+    browser.get(state["bom_url"])
+    # The compute form's token (the first one on the page is the sign-out form's).
+    browser.execute_script(
+        "document.getElementById('compute').form.querySelector('[name=csrf_token]').remove()"
+    )
+    _find(browser, "#compute").click()
+    wait_until(lambda: _find(browser, "main h1").text == "Forbidden", 20, "the 403 page")
+    assert "security token" in _find(browser, ".problem").text
+
+
+def test_another_organisations_bom_is_a_404_page(browser: Any, server: dict[str, Any]) -> None:
+    created = httpx.post(
+        f"{server['base']}/v1/boms",
+        headers={"Authorization": f"Bearer {server['other_token']}"},
+        json=example("nmc811_pouch"),
+        timeout=30,
+    )
+    assert created.status_code == 201
+    browser.get(f"{server['base']}/ui/boms/{created.json()['id']}")
+    assert _find(browser, "main h1").text == "Not found"
+
+
+def test_sign_out(browser: Any, server: dict[str, Any]) -> None:
+    browser.get(f"{server['base']}/ui/boms")
+    _find(browser, "form.sign-out button").click()
+    _wait(browser, "#api_key")
+    browser.get(f"{server['base']}/ui/boms")
+    assert browser.current_url.endswith("/ui/sign-in")
