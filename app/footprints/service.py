@@ -6,6 +6,7 @@ import hashlib
 import math
 import uuid
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,14 @@ from app.core.observability import FOOTPRINTS
 from app.core.repository import OrgRepository
 from app.core.schemas import BackgroundVersion
 from app.footprints.models import Footprint
-from app.footprints.schemas import FootprintLine, FootprintPublic, FootprintRequest, UpstreamPublic
+from app.footprints.rulesets import HEADLINE_KEY, electricity_rulesets
+from app.footprints.schemas import (
+    FootprintLine,
+    FootprintPublic,
+    FootprintRequest,
+    RulesetFigure,
+    UpstreamPublic,
+)
 from app.suppliers.supplier_data import LineSupplierData, supplier_data_for
 from app.webhooks.events import footprint_completed
 from lca.background import Background
@@ -257,6 +265,16 @@ def store_footprint(
     figures = (result.kg_co2e, result.kg_co2e_gwp20, result.kg_co2e_per_kwh, market.kg_co2e)
     if not all(math.isfinite(figure) for figure in figures):
         raise InvalidInput(f"the footprint of BOM {bom.id} is not a finite number")
+    rulesets = electricity_rulesets(
+        repo,
+        bom,
+        model.location_inputs,
+        model.supplier_data,
+        background,
+        result.kg_co2e,
+        year=datetime.now(UTC).year,
+        data_dir=data_dir,
+    )
     top_upstream, upstream_rest = upstream(
         background, model.location_inputs, top=UPSTREAM_TOP, processes=model.location_processes
     )
@@ -299,6 +317,7 @@ def store_footprint(
             "upstream_rest_kg_co2e": upstream_rest,
             "notes": model.notes,
             **({"lifecycle": model.lifecycle} if model.lifecycle else {}),
+            "electricity_rulesets": rulesets,
         },
     )
     insert_now(repo.session, footprint)  # immutable: one INSERT, no unit-of-work bookkeeping
@@ -382,4 +401,9 @@ def footprint_public(footprint: Footprint) -> FootprintPublic:
         biogenic_co2_removal_kg=result["biogenic_co2_removal_kg"],
         upstream=[UpstreamPublic(**u) for u in result["upstream"]],
         upstream_rest_kg_co2e=result["upstream_rest_kg_co2e"],
+        electricity_rulesets=[
+            RulesetFigure.model_validate(entry)
+            for entry in result.get("electricity_rulesets", {}).get("rulesets", [])
+        ],
+        headline_ruleset=result.get("electricity_rulesets", {}).get("headline", HEADLINE_KEY),
     )
