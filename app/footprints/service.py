@@ -183,6 +183,36 @@ def _lifecycle(
     return list(model.inputs), model.processes, params
 
 
+def _default_downstream(
+    repo: OrgRepository,
+    bom: Bom,
+    by_stage: dict[str, float],
+    background: Background,
+    data_dir: Path,
+) -> dict[str, Any] | None:
+    """The downstream stages this footprint did not model, priced with the cited default models
+    of data/lifecycle — kept apart from its figures, for the EU declaration's four stages (so
+    that a declaration of a stored footprint never depends on today's background)."""
+    missing = [
+        name
+        for name, stage in (
+            ("distribution", STAGE_DISTRIBUTION),
+            ("end_of_life", STAGE_END_OF_LIFE),
+        )
+        if stage not in by_stage
+    ]
+    if not missing:
+        return None
+    request = FootprintRequest.model_validate({name: {} for name in missing})
+    lines = list(stored_bom_lines(repo, bom.id))
+    try:
+        inputs, processes, params = _lifecycle(bom, lines, background, request, data_dir)
+    except (InvalidInput, KeyError):
+        return None  # no default applies (e.g. an unknown recycling grid region)
+    priced = compute(background, inputs, bom.nominal_energy_kwh, processes)
+    return {"by_stage": priced.by_stage, "lifecycle": params}
+
+
 def stored_request(result: dict[str, Any]) -> FootprintRequest | None:
     """The request that reproduces a stored footprint's distribution/end-of-life stages."""
     lifecycle = result.get("lifecycle")
@@ -318,6 +348,9 @@ def store_footprint(
             "notes": model.notes,
             **({"lifecycle": model.lifecycle} if model.lifecycle else {}),
             "electricity_rulesets": rulesets,
+            "default_downstream": _default_downstream(
+                repo, bom, result.by_stage, background, data_dir
+            ),
         },
     )
     insert_now(repo.session, footprint)  # immutable: one INSERT, no unit-of-work bookkeeping

@@ -24,7 +24,12 @@ from app.jobs.schemas import JobPublic
 from app.jobs.submit import submit_after_commit
 from app.reports import pdf, tabular
 from app.reports.files import report_job_params
-from app.reports.model import DEFAULT_APPLICATION, FunctionalUnitChoice, functional_unit
+from app.reports.model import (
+    DEFAULT_APPLICATION,
+    OPTIONAL_STAGES,
+    FunctionalUnitChoice,
+    functional_unit,
+)
 from app.reports.models import ReportFile
 from app.reports.schemas import ComparisonReport, Declaration, FootprintReport
 from app.reports.service import (
@@ -173,6 +178,32 @@ def get_report(
     return _download(body, fmt, f"footprint-{footprint_id}")
 
 
+NotAssessedQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="leave these stages out of the declaration (repeat, or comma-separate): "
+        f"{', '.join(OPTIONAL_STAGES)}; it then says on its face that it is incomplete",
+    ),
+]
+
+
+def _not_assessed(values: list[str] | None) -> frozenset[str]:
+    given = [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+    errors = [
+        {
+            "loc": ["query", "not_assessed", index],
+            "msg": f"{value!r} is not a stage that may be left out; use "
+            f"{' or '.join(OPTIONAL_STAGES)} (the cradle-to-gate stages are always assessed)",
+            "type": "value_error",
+        }
+        for index, value in enumerate(given)
+        if value not in OPTIONAL_STAGES
+    ]
+    if errors:
+        raise InvalidInput("unknown stages to leave out", errors)
+    return frozenset(given)
+
+
 @router.get(
     "/footprints/{footprint_id}/declaration",
     response_model=Declaration,
@@ -185,11 +216,21 @@ def get_declaration(
     choice: FunctionalUnitDep,
     format_: FormatQuery = None,
     accept: AcceptHeader = None,
+    not_assessed: NotAssessedQuery = None,
 ) -> Response:
-    """The EU Battery Regulation carbon footprint declaration fields, as JSON or PDF."""
+    """The EU Battery Regulation carbon footprint declaration: all four life-cycle stages, with
+    electricity under the regulatory ruleset (a draft), as JSON or PDF."""
     fmt = negotiate(format_, accept, DECLARATION_FORMATS)
+    left_out = _not_assessed(not_assessed)
     body = render(
-        repo, footprint_id, "declaration", fmt, choice, _background(settings), settings.data_dir
+        repo,
+        footprint_id,
+        "declaration",
+        fmt,
+        choice,
+        _background(settings),
+        settings.data_dir,
+        left_out,
     )
     return _download(body, fmt, f"declaration-{footprint_id}")
 
