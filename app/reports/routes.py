@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.access.deps import RepoDep
@@ -31,6 +31,7 @@ from app.reports.model import (
     functional_unit,
 )
 from app.reports.models import ReportFile
+from app.reports.passport import passport_section
 from app.reports.schemas import ComparisonReport, Declaration, FootprintReport
 from app.reports.service import (
     DECLARATION_FORMATS,
@@ -233,6 +234,26 @@ def get_declaration(
         left_out,
     )
     return _download(body, fmt, f"declaration-{footprint_id}")
+
+
+@router.get("/footprints/{footprint_id}/passport")
+def get_passport(
+    footprint_id: uuid.UUID,
+    repo: RepoDep,
+    settings: SettingsDep,
+    choice: FunctionalUnitDep,
+    request: Request,
+) -> dict[str, Any]:
+    """The battery passport's carbon-footprint section (Regulation (EU) 2023/1542 Annex XIII),
+    from the footprint's four-stage declaration; schema in data/passport/."""
+    return passport_section(
+        repo,
+        footprint_id,
+        choice,
+        _background(settings),
+        settings.data_dir,
+        str(request.base_url),
+    )
 
 
 def _ids(text: str) -> list[uuid.UUID]:

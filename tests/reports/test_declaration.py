@@ -4,8 +4,11 @@ stages left out only on request and then said so on its face."""
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from pypdf import PdfReader
 
@@ -95,3 +98,38 @@ def test_only_downstream_stages_may_be_left_out(client, cradle_to_gate) -> None:
         ["query", "not_assessed", 0],
         ["query", "not_assessed", 1],
     ]
+
+
+SCHEMA = json.loads(
+    (
+        Path(__file__).resolve().parents[2]
+        / "data/passport/battery-passport-carbon-footprint.cellcarbon.schema.json"
+    ).read_text()
+)
+
+
+def test_passport_section_validates_against_the_schema(client, cradle_to_gate) -> None:  # type: ignore[no-untyped-def]
+    """The passport's figures are the declaration's: the same total and stages per kWh, the
+    absolute footprint = per kWh × 105.12 kWh, and the study as an absolute link."""
+    footprint_id = cradle_to_gate["id"]
+    response = client.get(f"/v1/footprints/{footprint_id}/passport")
+    assert response.status_code == 200, response.text
+    section = response.json()
+    jsonschema.Draft202012Validator(SCHEMA).validate(section)
+    declaration = client.get(f"/v1/footprints/{footprint_id}/declaration").json()
+    footprint = section["carbonFootprint"]
+    assert footprint["batteryCarbonFootprint"] == declaration["carbon_footprint_kg_co2e_per_kwh"]
+    assert [s["carbonFootprint"] for s in footprint["carbonFootprintPerLifecycleStage"]] == [
+        s["kg_co2e_per_kwh"] for s in declaration["stages"]
+    ]
+    assert footprint["absoluteCarbonFootprint"] == pytest.approx(
+        declaration["carbon_footprint_kg_co2e_per_kwh"] * 105.12, rel=1e-12
+    )
+    assert footprint["carbonFootprintStudy"].startswith("http")
+    assert footprint["carbonFootprintStudy"].endswith(
+        f"/v1/footprints/{footprint_id}/report?format=pdf"
+    )
+    assert section["methodology"]["electricityRuleset"] == "eu-cfb-ev-delegated-act-draft/2024-04"
+    assert any("draft" in note for note in section["notes"])
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert client.get(f"/v1/footprints/{missing}/passport").status_code == 404
