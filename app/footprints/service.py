@@ -29,6 +29,7 @@ from app.footprints.schemas import (
     RulesetFigure,
     UpstreamPublic,
 )
+from app.pact.sharing import apply_sharing_rules
 from app.suppliers.supplier_data import LineSupplierData, supplier_data_for
 from app.webhooks.events import footprint_completed
 from lca.background import Background
@@ -355,6 +356,7 @@ def store_footprint(
     )
     insert_now(repo.session, footprint)  # immutable: one INSERT, no unit-of-work bookkeeping
     repo.audit("create", "footprint", footprint.id, {"input_sha256": footprint.input_sha256})
+    apply_sharing_rules(repo, footprint)
     FOOTPRINTS.inc()
     return footprint
 
