@@ -31,7 +31,8 @@ def test_four_stages_by_default_sum_to_the_total(
     (0.41849): production 2.9256 + 1.819 × (0.41849 − 0.48246) = 2.9256 − 0.11636 = 2.8092.
     Distribution and end of life come from the default models, the same figures as the
     footprint that modelled them (0.0938 and 0.3664). Total 13.6788 + 2.8092 + 0.0938 + 0.3664
-    = 16.9482 kg per cell; per kWh delivered / 105.12 kWh (0.219 × 60 × 8) = 0.16123."""
+    = 16.9482 kg per cell (16.9483 from the unrounded stages); per kWh delivered / 105.12 kWh
+    (0.219 × 60 × 8) = 0.16123."""
     declaration = client.get(f"/v1/footprints/{cradle_to_gate['id']}/declaration").json()
     stages = {s["stage"]: s for s in declaration["stages"]}
     assert declaration["complete"] is True and declaration["not_assessed"] == []
