@@ -275,6 +275,7 @@ cli.add_typer(org_cli, name="org")
 @org_cli.command("create")
 def org_create(name: str) -> None:
     """Create an organisation and print its first admin API key (shown once)."""
+    from app import tables as _tables  # noqa: F401  (api_key's foreign keys name other slices)
     from app.access.keys import create_organisation
     from app.core.db import session_scope
     from app.core.errors import AppError
@@ -301,6 +302,7 @@ def org_key(
     """Create another API key for organisation NAME and print it (shown once)."""
     from sqlmodel import select
 
+    from app import tables as _tables  # noqa: F401  (api_key's foreign keys name other slices)
     from app.access.keys import create_key, expiry
     from app.access.models import Organisation
     from app.core.db import session_scope
