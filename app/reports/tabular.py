@@ -89,17 +89,17 @@ def report_rows(report: FootprintReport) -> Iterator[Row]:
     for item in report.upstream:
         yield ("upstream", item.code, "kg_co2e", item.kg_co2e_per_cell, KG)
     yield ("upstream", "all other activities", "kg_co2e", report.upstream_rest_kg_co2e_per_cell, KG)
-    for entry in report.electricity_rulesets:
-        key = f"{entry.code}/{entry.version}"
-        yield ("electricity_ruleset", key, "status", entry.status, "")
-        yield ("electricity_ruleset", key, "applicable", entry.applicable, "")
-        if entry.kg_co2e_per_cell is not None and entry.kg_co2e_per_kwh is not None:
-            yield ("electricity_ruleset", key, "kg_co2e", entry.kg_co2e_per_cell, KG)
+    for ruleset in report.electricity_rulesets:
+        key = f"{ruleset.code}/{ruleset.version}"
+        yield ("electricity_ruleset", key, "status", ruleset.status, "")
+        yield ("electricity_ruleset", key, "applicable", ruleset.applicable, "")
+        if ruleset.kg_co2e_per_cell is not None and ruleset.kg_co2e_per_kwh is not None:
+            yield ("electricity_ruleset", key, "kg_co2e", ruleset.kg_co2e_per_cell, KG)
             yield (
                 "electricity_ruleset",
                 key,
                 "kg_co2e_per_kwh_nominal",
-                entry.kg_co2e_per_kwh,
+                ruleset.kg_co2e_per_kwh,
                 KWH,
             )
     if report.uncertainty is not None:
