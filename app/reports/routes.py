@@ -318,12 +318,19 @@ class ReportJobIn(BaseModel):
     service_years: float | None = Field(
         default=None, ge=_YEARS.low, le=_YEARS.high, allow_inf_nan=False
     )
+    not_assessed: list[Literal["distribution", "end_of_life_and_recycling"]] = Field(
+        default_factory=list,
+        max_length=2,
+        description="a declaration's stages to leave out (it then says it is incomplete)",
+    )
 
     @model_validator(mode="after")
     def _format_of_kind(self) -> ReportJobIn:
         if self.format not in FORMATS_BY_KIND[self.kind]:
             supported = ", ".join(FORMATS_BY_KIND[self.kind])
             raise ValueError(f"a {self.kind} is rendered as {supported}, not {self.format}")
+        if self.not_assessed and self.kind != "declaration":
+            raise ValueError("not_assessed applies to a declaration only")
         return self
 
 
@@ -349,7 +356,10 @@ def start_report(
     # An unknown application is the caller's mistake: a 422 now, not a failed job later.
     functional_unit(choice, footprint.nominal_energy_kwh, settings.data_dir)
     job = create_job(
-        repo, REPORT, footprint.id, report_job_params(wanted.kind, wanted.format, choice)
+        repo,
+        REPORT,
+        footprint.id,
+        report_job_params(wanted.kind, wanted.format, choice, frozenset(wanted.not_assessed)),
     )
     public = job_public(job)
     submit_after_commit(session, job.id, REPORT, settings)
