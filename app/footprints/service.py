@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,10 @@ from lca.lifecycle import (
     load_lifecycle_data,
 )
 from lca.ranges import range_problem
+
+# data/lifecycle read once per directory: every footprint now prices the default downstream
+# stages, and reading the CSV files was most of that cost.
+_lifecycle_data = lru_cache(maxsize=4)(load_lifecycle_data)
 
 # How many upstream activities a footprint lists (the rest is summed).
 UPSTREAM_TOP = 10
@@ -134,7 +139,7 @@ def _lifecycle(
     data_dir: Path,
 ) -> tuple[list[ForegroundInput], dict[str, ForegroundProcess], dict[str, Any]]:
     """The distribution/end-of-life inputs ``request`` asks for, and the parameters used."""
-    defaults = load_lifecycle_data(data_dir)
+    defaults = _lifecycle_data(data_dir)
     # Without a declared cell mass, the BOM lines in kg are the best estimate of it.
     cell_mass_kg = bom.cell_mass_kg or sum(line.amount for line in lines if line.unit == "kg")
     params: dict[str, Any] = {"cell_mass_kg": cell_mass_kg}
