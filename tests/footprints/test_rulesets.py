@@ -120,3 +120,35 @@ def test_headline_figures_do_not_change(ppa_footprint, org_client) -> None:  # t
     assert location["change_by_stage"] == pytest.approx(
         {stage: 0.0 for stage in location["change_by_stage"]}, abs=1e-12
     )
+
+
+def test_a_ppa_without_cancelled_certificates_counts_in_no_market_ruleset(
+    org_client, example_bom, real_background
+) -> None:  # type: ignore[no-untyped-def]
+    """The same PPA with no certificate ids recorded: not cancelled for the consumer, so the
+    GHG Protocol market method and JRC CFB-EV refuse it (Scope 2 Table 7.1; PEF 4.4.2) and all
+    1 kWh/kg of the CAM takes the German residual mix: market = headline + 1.819 × (0.40992 −
+    g_SRTV) + 0.3309 × (0.7199 − g_DE) = headline − 0.13195 + 0.10301 = headline − 0.02894."""
+    instruments = [{**PPA_REPORT["electricity"]["instruments"][0], "certificate_ids": []}]  # type: ignore[index]
+    report = {**PPA_REPORT, "electricity": {"grid": "1 GWh", "instruments": instruments}}
+    supplier = org_client.post("/v1/suppliers", json={"name": "CAM Werk", "country": "DE"}).json()
+    site = org_client.post(
+        f"/v1/suppliers/{supplier['id']}/sites",
+        json={"name": "Lausitz", "country": "DE", "grid_region": "DE"},
+    ).json()
+    posted = org_client.post(
+        f"/v1/suppliers/{supplier['id']}/energy-reports", json={"site_id": site["id"], **report}
+    )
+    assert posted.status_code == 201, posted.text
+    example_bom["lines"][0]["supplier"] = supplier["id"]
+    bom = org_client.post("/v1/boms", json=example_bom).json()
+    footprint = org_client.post(f"/v1/boms/{bom['id']}/footprints").json()
+    score = real_background.unit_score
+    g_srtv, g_de = score("electricity_grid_us_srtv"), score("electricity_grid_de")
+    headline = footprint["kg_co2e_per_cell"]
+    market = headline + 1.819 * (0.40992 - g_srtv) + 0.3309 * (0.7199 - g_de)
+    assert market - headline == pytest.approx(-0.02894, abs=5e-5)
+    rulesets = _by_code(footprint)
+    for code in ("ghgp-scope2-market", "jrc-cfb-ev"):
+        assert rulesets[code]["kg_co2e_per_cell"] == pytest.approx(market, 1e-9), code
+        assert "not cancelled" in " ".join(rulesets[code]["explanation"]), code

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,38 @@ def test_passport_section_validates_against_the_schema(client, cradle_to_gate) -
     assert any("draft" in note for note in section["notes"])
     missing = "00000000-0000-0000-0000-000000000000"
     assert client.get(f"/v1/footprints/{missing}/passport").status_code == 404
+
+
+def test_a_footprint_stored_before_rulesets_says_what_it_lacks(
+    client, settings, stored_bom
+) -> None:  # type: ignore[no-untyped-def]
+    """A footprint stored by an earlier version (no rulesets, no default stage models in its
+    result): the declaration uses the headline's electricity and says why, marks the downstream
+    stages not assessed, and the passport refuses it naming each stage (409, problem+json)."""
+    from sqlmodel import Session
+
+    from app.core.runtime import get_engine
+    from app.footprints.models import Footprint
+
+    footprint_id = client.post(f"/v1/boms/{stored_bom['id']}/footprints").json()["id"]
+    with Session(get_engine(settings)) as session:
+        row = session.get(Footprint, uuid.UUID(footprint_id))
+        assert row is not None
+        row.result = {
+            k: v
+            for k, v in row.result.items()
+            if k not in ("electricity_rulesets", "default_downstream")
+        }
+        session.add(row)
+        session.commit()
+    footprint = client.get(f"/v1/footprints/{footprint_id}").json()
+    assert footprint["electricity_rulesets"] == []
+    assert footprint["headline_ruleset"] == "ghgp-scope2-location/2015"
+    declaration = client.get(f"/v1/footprints/{footprint_id}/declaration").json()
+    assert declaration["complete"] is False
+    assert declaration["electricity_ruleset"] == "ghgp-scope2-location/2015"
+    assert any("stored before electricity rulesets" in n for n in declaration["notes"])
+    assert declaration["not_assessed"] == ["distribution", "end_of_life_and_recycling"]
+    refused = client.get(f"/v1/footprints/{footprint_id}/passport")
+    assert refused.status_code == 409 and refused.headers["content-type"] == PROBLEM
+    assert len([e for e in refused.json()["errors"] if e["loc"][1] == "stages"]) == 2
