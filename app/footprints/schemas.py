@@ -76,7 +76,9 @@ class FootprintPublic(BaseModel):
     kg_co2e_per_cell_market_based: float
     kg_co2e_per_kwh_market_based: float
     electricity_accounting: str = Field(
-        default="location-based headline figures; market-based (GHG Protocol Scope 2) alongside",
+        default="location-based headline figures (headline_ruleset: GHG Protocol Scope 2 "
+        "location-based); market-based alongside; every electricity ruleset in "
+        "electricity_rulesets",
     )
     primary_data_share: float = Field(description="PACT primary data share, location-based")
     primary_data_share_market_based: float
