@@ -29,6 +29,7 @@ from app.health import routes as health
 from app.jobs import routes as jobs
 from app.jobs.sweeper import Sweeper
 from app.pact import routes as pact_api
+from app.pact import sharing_routes as pact_sharing
 from app.reports import routes as report_routes
 from app.suppliers import routes as suppliers
 from app.ui import routes as ui
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(record_responses(module.router))
     app.include_router(record_responses(report_routes.router))
     app.include_router(pact_api.router)
+    app.include_router(record_responses(pact_sharing.router))
     app.include_router(record_responses(webhooks_api.router))
     app.include_router(ui.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")

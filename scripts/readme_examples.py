@@ -216,7 +216,7 @@ def _run_examples(database_url: str, brightway_dir: Path) -> dict[str, str]:
         blocks["supply-chain"] = _supply_chain_block(app, key)
         # docs/pact.md publishes a fresh cradle-to-gate footprint, the newest of its BOM.
         published = _ok(client.post(f"/v1/boms/{bom_id}/footprints"), 201)["id"]
-        blocks["pact-footprints"] = _pact_block(client, published)
+        blocks["pact-footprints"] = _pact_block(client, bom_id, published)
     return blocks
 
 
@@ -284,9 +284,12 @@ def _cradle_to_grave_block(footprint: dict[str, Any], declaration: dict[str, Any
         for stage, words in _STAGE_WORDS.items()
         if stage in footprint["by_stage"]
     )
+    draft = "" if declaration["electricity_ruleset_status"] == "final" else ", a draft"
     return _prose(
         f"For the example: {footprint['kg_co2e_per_cell']:.4f} kg CO2e per cell = {stages}; "
-        f"{footprint['kg_co2e_per_kwh']:.2f} kg CO2e per kWh nominal; "
+        f"{footprint['kg_co2e_per_kwh']:.2f} kg CO2e per kWh nominal. Its EU declaration prices "
+        f"electricity under {declaration['electricity_ruleset']}{draft}: "
+        f"{declaration['carbon_footprint_kg_co2e_per_cell']:.4f} kg CO2e per cell, "
         f"{declaration['carbon_footprint_kg_co2e_per_kwh']:.4f} kg CO2e per kWh delivered over "
         f"the service life ({unit['energy_capacity_kwh']:g} kWh × "
         f"{unit['full_equivalent_cycles_per_year']:g} cycles/year × "
@@ -329,13 +332,13 @@ def _supply_chain_block(app: Any, key: str) -> str:
     return _fenced("text", f"{command}\n{printed}")
 
 
-def _pact_block(client: Any, footprint_id: str) -> str:
-    created = _command(
-        "pact", "client", "create", "--name", PACT_CUSTOMER, "--organisation", ORGANISATION
-    )
-    client_id = _last_field_of_line_with(created, "client_id")
-    secret = _last_field_of_line_with(created, "client_secret")
-    _command("pact", "share", "--client", client_id, "--footprint", footprint_id)
+def _pact_block(client: Any, bom_id: str, footprint_id: str) -> str:
+    """docs/pact.md's walkthrough through the API: a client, a share, a sharing rule."""
+    created = _ok(client.post("/v1/pact/clients", json={"name": PACT_CUSTOMER}), 201)
+    client_id, secret = created["id"], created["client_secret"]
+    shares = f"/v1/pact/clients/{client_id}/shares"
+    _ok(client.post(shares, json={"footprint_id": footprint_id}), 201)
+    _ok(client.post("/v1/pact/sharing-rules", json={"client_id": client_id, "bom_id": bom_id}), 201)
     token = _ok(
         client.post(
             "https://testserver/auth/token",

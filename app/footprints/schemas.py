@@ -43,6 +43,25 @@ class UpstreamPublic(BaseModel):
     share: float
 
 
+class RulesetFigure(BaseModel):
+    """The footprint with its electricity priced under one named, versioned ruleset."""
+
+    code: str
+    version: str
+    name: str
+    status: Literal["final", "draft"] = Field(description="draft: not an adopted text")
+    status_detail: str = Field(description="the text's own status (draft, consultation draft, …)")
+    applicable: bool = Field(description="false when the ruleset cannot be applied (see why)")
+    kg_co2e_per_cell: float | None
+    kg_co2e_per_kwh: float | None = Field(description="per kWh of the cell's nominal energy")
+    electricity_kwh_per_cell: float = Field(description="plant and supplier kWh it re-priced")
+    electricity_kg_co2e_per_cell: float | None = Field(description="what those kWh cost under it")
+    change_by_stage: dict[str, float] = Field(
+        description="kg CO2e per cell added to each life-cycle stage of the headline figures"
+    )
+    explanation: list[str] = Field(description="which kWh got which factor, and why")
+
+
 class FootprintPublic(BaseModel):
     id: uuid.UUID
     bom_id: uuid.UUID
@@ -57,7 +76,9 @@ class FootprintPublic(BaseModel):
     kg_co2e_per_cell_market_based: float
     kg_co2e_per_kwh_market_based: float
     electricity_accounting: str = Field(
-        default="location-based headline figures; market-based (GHG Protocol Scope 2) alongside",
+        default="location-based headline figures (headline_ruleset: GHG Protocol Scope 2 "
+        "location-based); market-based alongside; every electricity ruleset in "
+        "electricity_rulesets",
     )
     primary_data_share: float = Field(description="PACT primary data share, location-based")
     primary_data_share_market_based: float
@@ -74,6 +95,14 @@ class FootprintPublic(BaseModel):
     )
     upstream_rest_kg_co2e: float = Field(description="all other background activities together")
     notes: list[str] = Field(description="lines on secondary data despite a supplier, and the like")
+    headline_ruleset: str = Field(
+        default="ghgp-scope2-location/2015",
+        description="the electricity ruleset of the headline figures (GHG Protocol location-based)",
+    )
+    electricity_rulesets: list[RulesetFigure] = Field(
+        default_factory=list,
+        description="the footprint under every electricity ruleset (empty for older footprints)",
+    )
 
 
 class ScenarioIn(Strict):

@@ -7,6 +7,8 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,15 @@ from app.core.repository import OrgRepository
 from app.core.schemas import BackgroundVersion
 from app.core.settings import Settings
 from app.footprints.models import Footprint
-from app.footprints.schemas import FootprintLine, FootprintPublic, FootprintRequest, UpstreamPublic
+from app.footprints.rulesets import HEADLINE_KEY, electricity_rulesets
+from app.footprints.schemas import (
+    FootprintLine,
+    FootprintPublic,
+    FootprintRequest,
+    RulesetFigure,
+    UpstreamPublic,
+)
+from app.pact.sharing import apply_sharing_rules
 from app.suppliers.supplier_data import LineSupplierData, supplier_data_for
 from app.webhooks.events import footprint_completed
 from lca.background import Background
@@ -38,6 +48,10 @@ from lca.lifecycle import (
     load_lifecycle_data,
 )
 from lca.ranges import range_problem
+
+# data/lifecycle read once per directory: every footprint now prices the default downstream
+# stages, and reading the CSV files was most of that cost.
+_lifecycle_data = lru_cache(maxsize=4)(load_lifecycle_data)
 
 # How many upstream activities a footprint lists (the rest is summed).
 UPSTREAM_TOP = 10
@@ -125,7 +139,7 @@ def _lifecycle(
     data_dir: Path,
 ) -> tuple[list[ForegroundInput], dict[str, ForegroundProcess], dict[str, Any]]:
     """The distribution/end-of-life inputs ``request`` asks for, and the parameters used."""
-    defaults = load_lifecycle_data(data_dir)
+    defaults = _lifecycle_data(data_dir)
     # Without a declared cell mass, the BOM lines in kg are the best estimate of it.
     cell_mass_kg = bom.cell_mass_kg or sum(line.amount for line in lines if line.unit == "kg")
     params: dict[str, Any] = {"cell_mass_kg": cell_mass_kg}
@@ -172,6 +186,36 @@ def _lifecycle(
     # A LifecycleError is an InputError: the API answers it 422 with its field.
     model = lifecycle_model(cell_mass_kg, distribution, end_of_life)
     return list(model.inputs), model.processes, params
+
+
+def _default_downstream(
+    repo: OrgRepository,
+    bom: Bom,
+    by_stage: dict[str, float],
+    background: Background,
+    data_dir: Path,
+) -> dict[str, Any] | None:
+    """The downstream stages this footprint did not model, priced with the cited default models
+    of data/lifecycle — kept apart from its figures, for the EU declaration's four stages (so
+    that a declaration of a stored footprint never depends on today's background)."""
+    missing = [
+        name
+        for name, stage in (
+            ("distribution", STAGE_DISTRIBUTION),
+            ("end_of_life", STAGE_END_OF_LIFE),
+        )
+        if stage not in by_stage
+    ]
+    if not missing:
+        return None
+    request = FootprintRequest.model_validate({name: {} for name in missing})
+    lines = list(stored_bom_lines(repo, bom.id))
+    try:
+        inputs, processes, params = _lifecycle(bom, lines, background, request, data_dir)
+    except (InvalidInput, KeyError):
+        return None  # no default applies (e.g. an unknown recycling grid region)
+    priced = compute(background, inputs, bom.nominal_energy_kwh, processes)
+    return {"by_stage": priced.by_stage, "lifecycle": params}
 
 
 def stored_request(result: dict[str, Any]) -> FootprintRequest | None:
@@ -257,6 +301,16 @@ def store_footprint(
     figures = (result.kg_co2e, result.kg_co2e_gwp20, result.kg_co2e_per_kwh, market.kg_co2e)
     if not all(math.isfinite(figure) for figure in figures):
         raise InvalidInput(f"the footprint of BOM {bom.id} is not a finite number")
+    rulesets = electricity_rulesets(
+        repo,
+        bom,
+        model.location_inputs,
+        model.supplier_data,
+        background,
+        result.kg_co2e,
+        year=datetime.now(UTC).year,
+        data_dir=data_dir,
+    )
     top_upstream, upstream_rest = upstream(
         background, model.location_inputs, top=UPSTREAM_TOP, processes=model.location_processes
     )
@@ -299,10 +353,15 @@ def store_footprint(
             "upstream_rest_kg_co2e": upstream_rest,
             "notes": model.notes,
             **({"lifecycle": model.lifecycle} if model.lifecycle else {}),
+            "electricity_rulesets": rulesets,
+            "default_downstream": _default_downstream(
+                repo, bom, result.by_stage, background, data_dir
+            ),
         },
     )
     insert_now(repo.session, footprint)  # immutable: one INSERT, no unit-of-work bookkeeping
     repo.audit("create", "footprint", footprint.id, {"input_sha256": footprint.input_sha256})
+    apply_sharing_rules(repo, footprint)
     FOOTPRINTS.inc()
     return footprint
 
@@ -382,4 +441,9 @@ def footprint_public(footprint: Footprint) -> FootprintPublic:
         biogenic_co2_removal_kg=result["biogenic_co2_removal_kg"],
         upstream=[UpstreamPublic(**u) for u in result["upstream"]],
         upstream_rest_kg_co2e=result["upstream_rest_kg_co2e"],
+        electricity_rulesets=[
+            RulesetFigure.model_validate(entry)
+            for entry in result.get("electricity_rulesets", {}).get("rulesets", [])
+        ],
+        headline_ruleset=result.get("electricity_rulesets", {}).get("headline", HEADLINE_KEY),
     )

@@ -74,3 +74,16 @@ class PactEvent(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = _timestamp()
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class PactSharingRule(SQLModel, table=True):
+    """Every footprint of one BOM (cell model) stored from now on is shared with one client."""
+
+    __tablename__ = "pact_sharing_rule"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    client_id: uuid.UUID = Field(foreign_key="pact_client.id", index=True)
+    bom_id: uuid.UUID = Field(foreign_key="bom.id", index=True)
+    created_at: datetime = _timestamp()
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

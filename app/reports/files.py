@@ -24,8 +24,14 @@ from app.webhooks.delivery import REPORT_READY, emit
 from lca.background import Background
 
 
-def report_job_params(kind: str, fmt: str, choice: FunctionalUnitChoice) -> dict[str, Any]:
+def report_job_params(
+    kind: str,
+    fmt: str,
+    choice: FunctionalUnitChoice,
+    not_assessed: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     return {
+        "not_assessed": sorted(not_assessed),
         "report_id": str(uuid.uuid4()),
         "kind": kind,
         "format": fmt,
@@ -62,6 +68,7 @@ def run_report(context: JobContext) -> dict[str, Any]:
                 choice,
                 _background(context),
                 context.settings.data_dir,
+                frozenset(params.get("not_assessed", [])),
             )
             stored = ReportFile(
                 id=report_id,

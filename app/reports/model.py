@@ -7,6 +7,7 @@ gives the same report, byte for byte (the date shown is when the footprint was c
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from app.boms.models import Bom
 from app.core.errors import InvalidInput
 from app.core.schemas import BackgroundVersion
 from app.footprints.models import Footprint
+from app.footprints.rulesets import HEADLINE_KEY
+from app.footprints.schemas import RulesetFigure
 from app.jobs.models import Job
 from app.reports.schemas import (
     ComparisonColumn,
@@ -276,7 +279,16 @@ def build_report(
         data_quality=dict(sorted(quality.items())),
         sources=_sources(bom, result["lines"], background, lifecycle),
         notes=notes,
+        headline_ruleset=_rulesets(footprint).get("headline", HEADLINE_KEY),
+        electricity_rulesets=[
+            RulesetFigure.model_validate(entry)
+            for entry in _rulesets(footprint).get("rulesets", [])
+        ],
     )
+
+
+def _rulesets(footprint: Footprint) -> dict[str, Any]:
+    return dict(footprint.result.get("electricity_rulesets") or {})
 
 
 def _iso(footprint: Footprint) -> str:
@@ -284,23 +296,119 @@ def _iso(footprint: Footprint) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_declaration(report: FootprintReport, public_study: str) -> Declaration:
+# Stages a caller may leave out of a declaration: the downstream ones; the cradle-to-gate part
+# is what the footprint is.
+OPTIONAL_STAGES = (STAGE_DISTRIBUTION, STAGE_END_OF_LIFE)
+DEFAULT_MODELS = (
+    "default model of data/lifecycle (transport.csv legs for the plant's country; "
+    "recycling.csv hydrometallurgical route, cut-off), cited in the report's sources"
+)
+
+
+@dataclass(frozen=True)
+class _Electricity:
+    key: str
+    name: str
+    status: str
+    change_by_stage: dict[str, float]
+    note: str
+
+
+def _regulatory_electricity(footprint: Footprint) -> _Electricity:
+    """The regulatory ruleset's pricing of the footprint's electricity, or the headline's with
+    the reason when it cannot be used (a footprint stored before rulesets, or not applicable)."""
+    rulesets = _rulesets(footprint)
+    key = rulesets.get("regulatory")
+    for entry in rulesets.get("rulesets", []):
+        if f"{entry['code']}/{entry['version']}" != key:
+            continue
+        if entry["applicable"]:
+            draft = entry["status"] != "final"
+            return _Electricity(
+                key,
+                entry["name"],
+                entry["status"],
+                dict(entry["change_by_stage"]),
+                f"Electricity is modelled under {key} ({entry['name']})"
+                + (f", which is a {entry['status_detail']}, not an adopted text" if draft else "")
+                + ". "
+                + " ".join(entry["explanation"]),
+            )
+        reason = "; ".join(entry["explanation"])
+        break
+    else:
+        reason = "this footprint was stored before electricity rulesets were computed"
+    return _Electricity(
+        HEADLINE_KEY,
+        "GHG Protocol Scope 2, location-based method",
+        "final",
+        {},
+        f"Electricity is modelled under {HEADLINE_KEY}, not the regulatory ruleset: {reason}",
+    )
+
+
+def build_declaration(
+    report: FootprintReport,
+    footprint: Footprint,
+    public_study: str,
+    not_assessed: frozenset[str] = frozenset(),
+) -> Declaration:
+    """The declaration of ``footprint``: all four stages of Annex II — the downstream ones from
+    the cited default models stored with it when it did not model them — unless the caller
+    leaves some out (``not_assessed``), with electricity under the regulatory ruleset."""
     ident = report.identification
+    energy = report.functional_unit.total_energy_kwh
+    by_stage = footprint.result["by_stage"]
+    defaults = (footprint.result.get("default_downstream") or {}).get("by_stage", {})
+    electricity = _regulatory_electricity(footprint)
+    stages: list[DeclarationStage] = []
+    for stage, label in STAGES:
+        if stage in not_assessed:
+            kg, assessed, basis = 0.0, False, "not assessed: left out at the caller's request"
+        elif stage in by_stage:
+            kg = by_stage[stage] + electricity.change_by_stage.get(stage, 0.0)
+            assessed, basis = True, "this footprint"
+            if electricity.change_by_stage.get(stage):
+                basis += f", its electricity under {electricity.key}"
+        elif stage in defaults:
+            kg, assessed, basis = defaults[stage], True, DEFAULT_MODELS
+        else:
+            kg, assessed = 0.0, False
+            basis = "not assessed: this footprint was stored without the default stage models"
+        stages.append(
+            DeclarationStage(
+                stage=stage,
+                label=label,
+                kg_co2e_per_kwh=kg / energy,
+                kg_co2e_per_cell=kg,
+                assessed=assessed,
+                basis=basis,
+            )
+        )
+    missing = [s.label for s in stages if not s.assessed]
+    total = math.fsum(s.kg_co2e_per_cell for s in stages)
+    if missing:
+        scope = (
+            f"INCOMPLETE — not assessed: {', '.join(missing)}. The figure covers only the "
+            "other life-cycle stages and is not a full Article 7 carbon footprint."
+        )
+    else:
+        scope = "All four life-cycle stages of Regulation (EU) 2023/1542 Annex II are assessed."
+    used_defaults = [s.label for s in stages if s.basis == DEFAULT_MODELS]
     return Declaration(
         manufacturer=ident.plant_name,
         battery_model=ident.cell_model,
         plant_location=f"{ident.plant_name} (grid region {ident.plant_grid_region}, "
         f"{ident.plant_country or 'country unknown'})",
-        carbon_footprint_kg_co2e_per_kwh=report.results.kg_co2e_per_kwh_delivered,
-        stages=[
-            DeclarationStage(
-                stage=s.stage,
-                label=s.label,
-                kg_co2e_per_kwh=s.kg_co2e_per_kwh_delivered,
-                assessed=s.assessed,
-            )
-            for s in report.stages
-        ],
+        carbon_footprint_kg_co2e_per_kwh=total / energy,
+        carbon_footprint_kg_co2e_per_cell=total,
+        scope=scope,
+        complete=not missing,
+        not_assessed=[s.stage for s in stages if not s.assessed],
+        electricity_ruleset=electricity.key,
+        electricity_ruleset_name=electricity.name,
+        electricity_ruleset_status=electricity.status,
+        stages=stages,
         functional_unit=report.functional_unit,
         performance_class=None,
         performance_class_note=PERFORMANCE_CLASS_NOTE,
@@ -312,6 +420,7 @@ def build_declaration(report: FootprintReport, public_study: str) -> Declaration
             "input_sha256": ident.input_sha256,
             "background": f"{ident.background.name} {ident.background.version}",
             "method": ident.background.method,
+            "electricity_ruleset": electricity.key,
         },
         notes=[
             "Manufacturer: the BOM records the plant, not the legal manufacturer; the plant "
@@ -322,7 +431,15 @@ def build_declaration(report: FootprintReport, public_study: str) -> Declaration
                 if report.functional_unit.overridden
                 else "defaults of the draft delegated act"
             ),
-            *[n for n in report.notes if n.startswith("not assessed")],
+            electricity.note,
+            *(
+                [
+                    f"{', '.join(used_defaults)}: not modelled by the footprint itself; "
+                    f"{DEFAULT_MODELS}, priced on its background when it was computed."
+                ]
+                if used_defaults
+                else []
+            ),
         ],
     )
 

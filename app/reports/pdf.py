@@ -171,6 +171,7 @@ def _waterfall(axes: Axes, report: FootprintReport) -> None:
 def _declaration_rows(declaration: Declaration) -> list[list[str]]:
     rows = [
         ["EU carbon footprint declaration", ""],
+        ["Scope", "all four life-cycle stages" if declaration.complete else "INCOMPLETE"],
         ["Manufacturer", declaration.manufacturer],
         ["Battery model", declaration.battery_model],
         ["Plant location", declaration.plant_location],
@@ -183,7 +184,9 @@ def _declaration_rows(declaration: Declaration) -> list[list[str]]:
         [f"  {s.label}", number(s.kg_co2e_per_kwh) + ("" if s.assessed else " (not assessed)")]
         for s in declaration.stages
     ]
+    status = "" if declaration.electricity_ruleset_status == "final" else " (a draft)"
     rows += [
+        ["Electricity ruleset", declaration.electricity_ruleset + status],
         ["Performance class", declaration.performance_class or "— (not yet defined by law)"],
         ["Public study", declaration.public_study],
         ["Footprint id", declaration.identifiers["footprint_id"]],
@@ -259,13 +262,33 @@ def _report_figures(report: FootprintReport, declaration: Declaration) -> list[F
     _table(second.add_axes((0.06, 0.34, 0.88, 0.19)), rows, [0.50, 0.14, 0.11, 0.25])
     _table(second.add_axes((0.06, 0.03, 0.88, 0.27)), _declaration_rows(declaration), [0.38, 0.62])
 
-    third = _page("Data quality and sources", title)
+    third = _page("Electricity rulesets, data quality and sources", title)
+    _table(third.add_axes((0.06, 0.76, 0.88, 0.15)), _ruleset_rows(report), [0.5, 0.1, 0.2, 0.2])
     text = [f"{quality}: {len(labels)} lines" for quality, labels in report.data_quality.items()]
     text += [""] + [f"{s.used_by}: {s.source}" for s in report.sources]
     text += [""] + [f"Note: {n}" for n in report.notes]
-    for i, line in enumerate(_wrapped(text, 78)):
-        third.text(0.06, 0.905 - i * 0.0112, line, fontsize=7, va="top")
+    for i, line in enumerate(_wrapped(text, 62)):
+        third.text(0.06, 0.74 - i * 0.0112, line, fontsize=7, va="top")
     return [first, second, third]
+
+
+def _ruleset_rows(report: FootprintReport) -> list[list[str]]:
+    """The footprint under each electricity ruleset; the headline's is marked."""
+    rows = [["Electricity ruleset", "status", "kg CO2e/cell", "kg CO2e/kWh nominal"]]
+    for entry in report.electricity_rulesets:
+        key = f"{entry.code}/{entry.version}"
+        mark = " (headline)" if key == report.headline_ruleset else ""
+        rows.append(
+            [
+                _clip(key + mark, 60),
+                entry.status,
+                number(entry.kg_co2e_per_cell) if entry.kg_co2e_per_cell is not None else "n/a",
+                number(entry.kg_co2e_per_kwh) if entry.kg_co2e_per_kwh is not None else "n/a",
+            ]
+        )
+    if len(rows) == 1:
+        rows.append(["(stored before electricity rulesets)", "", "", ""])
+    return rows
 
 
 def declaration_pdf(declaration: Declaration) -> bytes:
@@ -279,6 +302,10 @@ def declaration_pdf(declaration: Declaration) -> bytes:
         )
         unit = declaration.functional_unit
         notes = [
+            f"Scope: {declaration.scope}",
+            f"Electricity: {declaration.electricity_ruleset} "
+            f"({declaration.electricity_ruleset_name})"
+            + ("" if declaration.electricity_ruleset_status == "final" else ", a draft"),
             f"Functional unit: {number(unit.total_energy_kwh)} kWh = "
             f"{number(unit.energy_capacity_kwh)} kWh × "
             f"{unit.full_equivalent_cycles_per_year:g} cycles/year × {unit.service_years:g} years.",
@@ -288,8 +315,8 @@ def declaration_pdf(declaration: Declaration) -> bytes:
             *declaration.notes,
             *[f"{key}: {value}" for key, value in declaration.identifiers.items()],
         ]
-        for i, line in enumerate(_wrapped(notes, 40)):
-            page.text(0.06, 0.66 - i * 0.0125, line, fontsize=7.5, va="top")
+        for i, line in enumerate(_wrapped(notes, 44)):
+            page.text(0.06, 0.58 - i * 0.0125, line, fontsize=7.5, va="top")
         return _render([page])
 
 

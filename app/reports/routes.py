@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -28,10 +28,12 @@ from app.reports.files import report_job_params
 from app.reports.model import (
     APPLICATIONS,
     DEFAULT_APPLICATION,
+    OPTIONAL_STAGES,
     FunctionalUnitChoice,
     functional_unit,
 )
 from app.reports.models import ReportFile
+from app.reports.passport import passport_section
 from app.reports.schemas import ComparisonReport, Declaration, FootprintReport
 from app.reports.service import (
     DECLARATION_FORMATS,
@@ -191,6 +193,32 @@ def get_report(
     return _download(body, fmt, f"footprint-{footprint_id}")
 
 
+NotAssessedQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="leave these stages out of the declaration (repeat, or comma-separate): "
+        f"{', '.join(OPTIONAL_STAGES)}; it then says on its face that it is incomplete",
+    ),
+]
+
+
+def _not_assessed(values: list[str] | None) -> frozenset[str]:
+    given = [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+    errors = [
+        {
+            "loc": ["query", "not_assessed", index],
+            "msg": f"{value!r} is not a stage that may be left out; use "
+            f"{' or '.join(OPTIONAL_STAGES)} (the cradle-to-gate stages are always assessed)",
+            "type": "value_error",
+        }
+        for index, value in enumerate(given)
+        if value not in OPTIONAL_STAGES
+    ]
+    if errors:
+        raise InvalidInput("unknown stages to leave out", errors)
+    return frozenset(given)
+
+
 @router.get(
     "/footprints/{footprint_id}/declaration",
     response_model=Declaration,
@@ -203,13 +231,43 @@ def get_declaration(
     choice: FunctionalUnitDep,
     request: Request,
     format_: DeclarationFormatQuery = None,
+    not_assessed: NotAssessedQuery = None,
 ) -> Response:
-    """The EU Battery Regulation carbon footprint declaration fields, as JSON or PDF."""
+    """The EU Battery Regulation carbon footprint declaration: all four life-cycle stages, with
+    electricity under the regulatory ruleset (a draft), as JSON or PDF."""
     fmt = negotiate(format_, request.headers.get("accept"), DECLARATION_FORMATS)
+    left_out = _not_assessed(not_assessed)
     body = render(
-        repo, footprint_id, "declaration", fmt, choice, _background(settings), settings.data_dir
+        repo,
+        footprint_id,
+        "declaration",
+        fmt,
+        choice,
+        _background(settings),
+        settings.data_dir,
+        left_out,
     )
     return _download(body, fmt, f"declaration-{footprint_id}")
+
+
+@router.get("/footprints/{footprint_id}/passport")
+def get_passport(
+    footprint_id: uuid.UUID,
+    repo: RepoDep,
+    settings: SettingsDep,
+    choice: FunctionalUnitDep,
+    request: Request,
+) -> dict[str, Any]:
+    """The battery passport's carbon-footprint section (Regulation (EU) 2023/1542 Annex XIII),
+    from the footprint's four-stage declaration; schema in data/passport/."""
+    return passport_section(
+        repo,
+        footprint_id,
+        choice,
+        _background(settings),
+        settings.data_dir,
+        str(request.base_url),
+    )
 
 
 _UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
@@ -288,12 +346,19 @@ class ReportJobIn(BaseModel):
     service_years: float | None = Field(
         default=None, ge=_YEARS.low, le=_YEARS.high, allow_inf_nan=False
     )
+    not_assessed: list[Literal["distribution", "end_of_life_and_recycling"]] = Field(
+        default_factory=list,
+        max_length=2,
+        description="a declaration's stages to leave out (it then says it is incomplete)",
+    )
 
     @model_validator(mode="after")
     def _format_of_kind(self) -> ReportJobIn:
         if self.format not in FORMATS_BY_KIND[self.kind]:
             supported = ", ".join(FORMATS_BY_KIND[self.kind])
             raise ValueError(f"a {self.kind} is rendered as {supported}, not {self.format}")
+        if self.not_assessed and self.kind != "declaration":
+            raise ValueError("not_assessed applies to a declaration only")
         return self
 
 
@@ -322,7 +387,9 @@ def start_report(
         repo,
         REPORT,
         footprint.id,
-        report_job_params(wanted.kind, wanted.format, choice),
+        report_job_params(
+            wanted.kind, wanted.format, choice, frozenset(wanted.not_assessed)
+        ),
         settings,
     )
     public = job_public(job)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.core.schemas import BackgroundVersion
+from app.footprints.schemas import RulesetFigure
 
 # --- reports ------------------------------------------------------------------------------------
 
@@ -133,13 +134,19 @@ class FootprintReport(BaseModel):
     data_quality: dict[str, list[str]] = Field(description="line labels by data quality")
     sources: list[SourceEntry]
     notes: list[str]
+    headline_ruleset: str = Field(description="the electricity ruleset of the results above")
+    electricity_rulesets: list[RulesetFigure] = Field(
+        description="the footprint under every electricity ruleset, side by side"
+    )
 
 
 class DeclarationStage(BaseModel):
     stage: str
     label: str
     kg_co2e_per_kwh: float
+    kg_co2e_per_cell: float
     assessed: bool
+    basis: str = Field(description="where the figure comes from, or why it is not assessed")
 
 
 class Declaration(BaseModel):
@@ -152,6 +159,13 @@ class Declaration(BaseModel):
     battery_model: str
     plant_location: str
     carbon_footprint_kg_co2e_per_kwh: float = Field(description="per kWh of the functional unit")
+    carbon_footprint_kg_co2e_per_cell: float = Field(description="the stages' sum per cell")
+    scope: str = Field(description="which life-cycle stages the figure covers, on its face")
+    complete: bool = Field(description="false when a stage was left out at the caller's request")
+    not_assessed: list[str] = Field(description="stages left out at the caller's request")
+    electricity_ruleset: str = Field(description="code/version of the electricity ruleset used")
+    electricity_ruleset_name: str
+    electricity_ruleset_status: str = Field(description="final, or draft: not an adopted text")
     stages: list[DeclarationStage]
     functional_unit: FunctionalUnit
     performance_class: str | None = None

@@ -65,9 +65,12 @@ def footprint_report(
     return build_report(footprint, bom, unit, latest_uncertainty_job(repo, footprint.id), own)
 
 
-def declaration(report: FootprintReport) -> Declaration:
+def declaration(
+    repo: OrgRepository, report: FootprintReport, not_assessed: frozenset[str] = frozenset()
+) -> Declaration:
+    footprint = repo.get(Footprint, report.identification.footprint_id, "footprint")
     study = f"/v1/footprints/{report.identification.footprint_id}/report?format=pdf"
-    return build_declaration(report, study)
+    return build_declaration(report, footprint, study, not_assessed)
 
 
 def comparison(
@@ -94,6 +97,7 @@ def render(
     choice: FunctionalUnitChoice,
     background: Background | None,
     data_dir: Path,
+    not_assessed: frozenset[str] = frozenset(),
 ) -> bytes:
     """The bytes of a footprint's report or declaration in ``fmt``: what the report routes
     answer, and what a report job stores."""
@@ -101,12 +105,12 @@ def render(
         raise ValueError(f"a {kind} is not rendered as {fmt}")
     report = footprint_report(repo, footprint_id, choice, background, data_dir)
     if kind == "declaration":
-        fields = declaration(report)
+        fields = declaration(repo, report, not_assessed)
         return as_json(fields) if fmt == "json" else pdf.declaration_pdf(fields)
     renderers: dict[str, Callable[[], bytes]] = {
         "json": lambda: as_json(report),
         "csv": lambda: tabular.report_csv(report),
         "xlsx": lambda: tabular.report_xlsx(report),
-        "pdf": lambda: pdf.report_pdf(report, declaration(report)),
+        "pdf": lambda: pdf.report_pdf(report, declaration(repo, report)),
     }
     return renderers[fmt]()

@@ -96,6 +96,19 @@ def report_rows(report: FootprintReport) -> Iterator[Row]:
     for item in report.upstream:
         yield ("upstream", item.code, "kg_co2e", item.kg_co2e_per_cell, KG)
     yield ("upstream", "all other activities", "kg_co2e", report.upstream_rest_kg_co2e_per_cell, KG)
+    for ruleset in report.electricity_rulesets:
+        key = f"{ruleset.code}/{ruleset.version}"
+        yield ("electricity_ruleset", key, "status", ruleset.status, "")
+        yield ("electricity_ruleset", key, "applicable", ruleset.applicable, "")
+        if ruleset.kg_co2e_per_cell is not None and ruleset.kg_co2e_per_kwh is not None:
+            yield ("electricity_ruleset", key, "kg_co2e", ruleset.kg_co2e_per_cell, KG)
+            yield (
+                "electricity_ruleset",
+                key,
+                "kg_co2e_per_kwh_nominal",
+                ruleset.kg_co2e_per_kwh,
+                KWH,
+            )
     if report.uncertainty is not None:
         mc = report.uncertainty
         for name in ("mean", "sd", "p2_5", "p97_5"):
@@ -293,6 +306,23 @@ def report_xlsx(report: FootprintReport) -> bytes:
         ["activity", "name", "location", KG, "share (1)"],
         [[u.code, u.name, u.location, u.kg_co2e_per_cell, u.share] for u in report.upstream]
         + [["(all other activities)", "", "", report.upstream_rest_kg_co2e_per_cell, ""]],
+    )
+    _sheet(
+        book,
+        "rulesets",
+        ["electricity ruleset", "status", "applicable", KG, f"{KWH} nominal", "explanation"],
+        [
+            [
+                f"{e.code}/{e.version}"
+                + (" (headline)" if f"{e.code}/{e.version}" == report.headline_ruleset else ""),
+                e.status,
+                e.applicable,
+                e.kg_co2e_per_cell,
+                e.kg_co2e_per_kwh,
+                " | ".join(e.explanation),
+            ]
+            for e in report.electricity_rulesets
+        ],
     )
     _sheet(
         book,

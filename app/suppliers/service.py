@@ -254,6 +254,20 @@ def _report_data(
     return data, reader.problems
 
 
+def stored_report_data(
+    repo: OrgRepository, report: EnergyReport, background: Background
+) -> EnergyReportData | None:
+    """A stored report read again into the core's terms (its totals for the period), for the
+    electricity rulesets of a footprint; None when it no longer reads cleanly."""
+    site = repo.session.get(SupplierSite, report.site_id)
+    if site is None or site.organisation_id != repo.organisation_id:
+        return None
+    data, problems = _report_data(
+        EnergyReportCreate.model_validate(report.payload), site, background
+    )
+    return None if problems else data
+
+
 def create_energy_report(
     repo: OrgRepository, supplier_id: uuid.UUID, payload: EnergyReportCreate, background: Background
 ) -> EnergyReport:

@@ -46,7 +46,17 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
     key = client.post("/v1/api-keys", json={"name": "victim", "scopes": ["read"]}).json()
     webhook = _loopback_webhook(client)
     rendered = _rendered_report(client, footprint["id"])
+    pact_client = client.post("/v1/pact/clients", json={"name": "Isolated customer"}).json()
+    client.post(
+        f"/v1/pact/clients/{pact_client['id']}/shares", json={"footprint_id": footprint["id"]}
+    )
+    rule = client.post(
+        "/v1/pact/sharing-rules",
+        json={"client_id": pact_client["id"], "bom_id": bom["id"], "share_latest": False},
+    ).json()
     return {
+        "client_id": pact_client["id"],
+        "rule_id": rule["id"],
         "report_file_id": rendered["report_id"],
         "webhook_id": webhook["id"],
         "bom_id": bom["id"],
@@ -114,6 +124,7 @@ def _bodies(ids: dict[str, str]) -> dict[tuple[str, str], Any]:
             "footprint": {"pcf": {}},
         },
         ("POST", "/v1/suppliers/{supplier_id}/invitations"): {"name": "x"},
+        ("POST", "/v1/pact/clients/{client_id}/shares"): {"footprint_id": ids["footprint_id"]},
     }
 
 
@@ -142,7 +153,14 @@ def test_another_organisation_sees_404_everywhere(app, client, other, resources)
         checked += 1
     assert checked >= 15
     # Lists show only the caller's own rows.
-    for listing in ("/v1/boms", "/v1/suppliers", "/v1/api-keys", "/v1/audit"):
+    for listing in (
+        "/v1/boms",
+        "/v1/suppliers",
+        "/v1/api-keys",
+        "/v1/audit",
+        "/v1/pact/clients",
+        "/v1/pact/sharing-rules",
+    ):
         ids = {row["id"] for row in other.get(listing).json()["data"]}
         assert not ids & set(resources.values()), listing
     # And the owner still sees everything.

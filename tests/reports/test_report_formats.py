@@ -92,6 +92,7 @@ def test_xlsx_holds_the_json_numbers_as_numbers(client, report, four_stage_footp
         "suppliers",
         "gases",
         "upstream",
+        "rulesets",
         "sources",
     ]
     stages = list(book["stages"].iter_rows(values_only=True))
@@ -182,3 +183,33 @@ def test_accept_negotiation_and_unknown_formats(client, four_stage_footprint) ->
     response = client.get(url, headers={"Accept": "image/png"})
     assert response.status_code == 406
     assert "application/pdf" in response.json()["detail"]
+
+
+def test_rulesets_side_by_side_in_every_format(client, report, four_stage_footprint) -> None:  # type: ignore[no-untyped-def]
+    """JSON lists the five rulesets as the footprint stores them; CSV, XLSX and PDF the same
+    numbers; the headline's ruleset gives the headline figure."""
+    url = f"/v1/footprints/{four_stage_footprint['id']}/report"
+    rulesets = {f"{e['code']}/{e['version']}": e for e in report["electricity_rulesets"]}
+    assert rulesets == {
+        f"{e['code']}/{e['version']}": e for e in four_stage_footprint["electricity_rulesets"]
+    }
+    assert len(rulesets) == 5 and report["headline_ruleset"] == "ghgp-scope2-location/2015"
+    assert rulesets["ghgp-scope2-location/2015"]["kg_co2e_per_cell"] == pytest.approx(
+        report["results"]["kg_co2e_per_cell"], rel=1e-12
+    )
+    rows = list(csv.DictReader(io.StringIO(_get(client, f"{url}?format=csv").decode())))
+    value = {(r["section"], r["item"], r["quantity"]): r["value"] for r in rows}
+    book = load_workbook(io.BytesIO(_get(client, f"{url}?format=xlsx")), read_only=True)
+    sheet = {row[0]: row for row in book["rulesets"].iter_rows(min_row=2, values_only=True)}
+    text = "\n".join(
+        page.extract_text()
+        for page in PdfReader(io.BytesIO(_get(client, f"{url}?format=pdf"))).pages
+    )
+    for key, entry in rulesets.items():
+        if not entry["applicable"]:
+            assert ("electricity_ruleset", key, "kg_co2e") not in value
+            continue
+        assert float(value[("electricity_ruleset", key, "kg_co2e")]) == entry["kg_co2e_per_cell"]
+        name = key + (" (headline)" if key == report["headline_ruleset"] else "")
+        assert sheet[name][3] == pytest.approx(entry["kg_co2e_per_cell"], **XLSX)
+        assert number(entry["kg_co2e_per_cell"]) in text

@@ -48,8 +48,12 @@ def _rendered(client, footprint_id: str, body: dict[str, Any]) -> tuple[dict[str
             {"format": "csv", "application": "ev_l", "service_years": 12},
         ),
         ({"format": "json", "kind": "declaration"}, {"format": "json"}),
+        (
+            {"format": "pdf", "kind": "declaration", "not_assessed": ["distribution"]},
+            {"format": "pdf", "not_assessed": "distribution"},
+        ),
     ],
-    ids=["json", "csv", "csv-ev_l-12y", "declaration-json"],
+    ids=["json", "csv", "csv-ev_l-12y", "declaration-json", "declaration-pdf-partial"],
 )
 def test_the_stored_report_is_the_on_request_rendering(
     client, four_stage_footprint, body, query
@@ -94,6 +98,11 @@ def test_pdf_download_and_conditional_get(client, four_stage_footprint) -> None:
     ("body", "status"),
     [
         ({"kind": "declaration", "format": "csv"}, 422),
+        (
+            {"kind": "declaration", "format": "pdf", "not_assessed": ["main_product_production"]},
+            422,
+        ),
+        ({"kind": "report", "format": "pdf", "not_assessed": ["distribution"]}, 422),
         ({"format": "docx"}, 422),
         ({"application": "bicycle"}, 422),
         ({"service_years": 0}, 422),
