@@ -8,24 +8,21 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field, SQLModel
 
-from app.core.models import _timestamp
+from app.core.models import OrgRow, _timestamp
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(OrgRow, table=True):
     """An organisation's API key. Only a salted SHA-256 of the secret is kept; the prefix finds
     the row without revealing the secret."""
 
     __tablename__ = "api_key"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=16, unique=True)
     salt: str = Field(max_length=64)
     secret_sha256: str = Field(max_length=64)
     scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))
     supplier_id: uuid.UUID | None = Field(default=None, foreign_key="supplier.id")
-    created_at: datetime = _timestamp()
     expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 

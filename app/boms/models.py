@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import _timestamp
+from app.core.models import OrgRow
 
 
-class Bom(SQLModel, table=True):
+class Bom(OrgRow, table=True):
     """A cell's bill of materials as posted, plus its canonical (converted) cell and plant data."""
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     name: str = Field(max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     chemistry: str = Field(max_length=40)
@@ -31,7 +28,6 @@ class Bom(SQLModel, table=True):
     heat_mj: float
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     payload_sha256: str = Field(max_length=64)
-    created_at: datetime = _timestamp()
 
 
 class BomLine(SQLModel, table=True):

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.models import _timestamp
+from app.core.models import OrgRow
 
 
-class Footprint(SQLModel, table=True):
+class Footprint(OrgRow, table=True):
     """A computed footprint of one BOM on one background version. Immutable."""
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     bom_id: uuid.UUID = Field(foreign_key="bom.id", index=True)
     background_name: str = Field(max_length=100)
     background_version: str = Field(max_length=64)
@@ -30,4 +27,3 @@ class Footprint(SQLModel, table=True):
     primary_data_share: float
     nominal_energy_kwh: float
     result: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime = _timestamp()

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.models import _timestamp
+from app.core.models import OrgRow
 
 
-class Job(SQLModel, table=True):
+class Job(OrgRow, table=True):
     """Work done outside the request: its state, progress and outcome."""
 
     # The sweeper's one query per tick: queued jobs that are due, running ones gone quiet; and
@@ -22,8 +22,6 @@ class Job(SQLModel, table=True):
         Index("ix_job_organisation_started", "organisation_id", "started_at"),
     )
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     kind: str = Field(max_length=40)
     status: str = Field(default="queued", max_length=16)  # queued|running|succeeded|failed
     progress: float = 0.0
@@ -31,7 +29,6 @@ class Job(SQLModel, table=True):
     params: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     error: str | None = Field(default=None, max_length=2000)
-    created_at: datetime = _timestamp()
     started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # Execution bookkeeping: a worker claims the job atomically (claim_token), proves it is alive

@@ -13,20 +13,17 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import _timestamp
+from app.core.models import OrgRow, _timestamp
 
 
-class PactClient(SQLModel, table=True):
+class PactClient(OrgRow, table=True):
     """OAuth2 client credentials of one customer. Only a SHA-256 of the secret is stored."""
 
     __tablename__ = "pact_client"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     customer_organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     name: str = Field(max_length=200)
     secret_sha256: str = Field(max_length=64)
-    created_at: datetime = _timestamp()
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
@@ -55,13 +52,11 @@ class PactShare(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
-class PactEvent(SQLModel, table=True):
+class PactEvent(OrgRow, table=True):
     """A CloudEvent received on /3/events and, for requests, the reply and its delivery."""
 
     __tablename__ = "pact_event"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     client_id: uuid.UUID = Field(foreign_key="pact_client.id", index=True)
     event_id: str = Field(max_length=200)
     event_type: str = Field(max_length=200)
@@ -72,18 +67,14 @@ class PactEvent(SQLModel, table=True):
     reply: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=2000)
-    created_at: datetime = _timestamp()
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
-class PactSharingRule(SQLModel, table=True):
+class PactSharingRule(OrgRow, table=True):
     """Every footprint of one BOM (cell model) stored from now on is shared with one client."""
 
     __tablename__ = "pact_sharing_rule"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     client_id: uuid.UUID = Field(foreign_key="pact_client.id", index=True)
     bom_id: uuid.UUID = Field(foreign_key="bom.id", index=True)
-    created_at: datetime = _timestamp()
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import Column, LargeBinary
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.models import _timestamp
+from app.core.models import OrgRow
 
 
-class ReportFile(SQLModel, table=True):
+class ReportFile(OrgRow, table=True):
     """A report rendered by a job and kept for download: the exact bytes, and their SHA-256
     (the download's ETag). Immutable."""
 
     __tablename__ = "report_file"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     footprint_id: uuid.UUID = Field(foreign_key="footprint.id", index=True)
     kind: str = Field(max_length=20)  # report | declaration
     format: str = Field(max_length=10)  # json | csv | xlsx | pdf
@@ -26,4 +23,3 @@ class ReportFile(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     size: int
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: datetime = _timestamp()

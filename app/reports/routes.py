@@ -387,9 +387,7 @@ def start_report(
         repo,
         REPORT,
         footprint.id,
-        report_job_params(
-            wanted.kind, wanted.format, choice, frozenset(wanted.not_assessed)
-        ),
+        report_job_params(wanted.kind, wanted.format, choice, frozenset(wanted.not_assessed)),
         settings,
     )
     public = job_public(job)

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import _timestamp
+from app.core.models import OrgRow, _timestamp
 
 
-class WebhookEndpoint(SQLModel, table=True):
+class WebhookEndpoint(OrgRow, table=True):
     """A URL that receives the organisation's events of the listed types.
 
     The signing secret is kept in clear: the service must produce HMACs with it on every
@@ -22,30 +22,24 @@ class WebhookEndpoint(SQLModel, table=True):
 
     __tablename__ = "webhook_endpoint"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     url: str = Field(max_length=2000)
     event_types: list[str] = Field(sa_column=Column(JSON, nullable=False))
     description: str | None = Field(default=None, max_length=200)
     secret: str = Field(max_length=100)
-    created_at: datetime = _timestamp()
     deleted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
-class WebhookDelivery(SQLModel, table=True):
+class WebhookDelivery(OrgRow, table=True):
     """One event sent (or to be sent) to one endpoint; its body is fixed when the event happens."""
 
     __tablename__ = "webhook_delivery"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     endpoint_id: uuid.UUID = Field(foreign_key="webhook_endpoint.id", index=True)
     event_id: uuid.UUID
     event_type: str = Field(max_length=60)
     body: str
     status: str = Field(default="pending", max_length=16)  # pending|succeeded|failed
     attempts: int = 0
-    created_at: datetime = _timestamp()
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
