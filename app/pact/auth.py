@@ -48,7 +48,7 @@ def _sha256(text: str) -> str:
 
 
 def create_client(
-    session: Session, owner: Organisation, customer_name: str
+    session: Session, owner: Organisation, customer_name: str, actor: str = CLI_ACTOR
 ) -> tuple[PactClient, str]:
     """A new client for the customer organisation ``customer_name`` (created if new); returns
     it with its secret, which is shown once and stored only as a SHA-256 (the secret is 256
@@ -61,7 +61,7 @@ def create_client(
         record(
             session,
             customer.id,
-            CLI_ACTOR,
+            actor,
             "create",
             "organisation",
             customer.id,
@@ -79,7 +79,7 @@ def create_client(
     record(
         session,
         owner.id,
-        CLI_ACTOR,
+        actor,
         "create",
         "pact_client",
         client.id,

@@ -25,9 +25,8 @@ def new_client(repo: OrgRepository, customer: str) -> tuple[PactClient, str]:
     """Client credentials for ``customer``; the secret is returned once."""
     owner = repo.session.get(Organisation, repo.organisation_id)
     assert owner is not None  # the caller's own organisation
-    client, secret = create_client(repo.session, owner, customer)
-    repo.audit("create", "pact_client", client.id, {"name": client.name})
-    return client, secret
+    # Audited there, once, as the caller's action.
+    return create_client(repo.session, owner, customer, actor=repo.actor)
 
 
 def clients(repo: OrgRepository) -> list[PactClient]:

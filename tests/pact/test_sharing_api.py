@@ -15,7 +15,7 @@ PROBLEM = "application/problem+json"
 
 
 def _token(app, client_id: str, secret: str) -> str:  # type: ignore[no-untyped-def]
-    with TestClient(app) as anonymous:
+    with TestClient(app, base_url="https://testserver") as anonymous:  # PACT is HTTPS only
         basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
         response = anonymous.post(
             "/auth/token",
@@ -30,7 +30,7 @@ def _token(app, client_id: str, secret: str) -> str:  # type: ignore[no-untyped-
 
 
 def _published(app, token: str) -> list[str]:  # type: ignore[no-untyped-def]
-    with TestClient(app) as anonymous:
+    with TestClient(app, base_url="https://testserver") as anonymous:  # PACT is HTTPS only
         response = anonymous.get("/3/footprints", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
     return [pf["id"] for pf in response.json()["data"]]
@@ -116,7 +116,7 @@ def test_a_revoked_client_gets_no_token_and_no_shares(app, org_client, bom) -> N
     client = org_client.post("/v1/pact/clients", json={"name": "Former customer"}).json()
     token = _token(app, client["id"], client["client_secret"])
     assert org_client.delete(f"/v1/pact/clients/{client['id']}").status_code == 204
-    with TestClient(app) as anonymous:
+    with TestClient(app, base_url="https://testserver") as anonymous:  # PACT is HTTPS only
         refused = anonymous.get("/3/footprints", headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 401
     footprint_id = _footprint(org_client, bom["id"])
