@@ -28,6 +28,8 @@ from app.jobs import routes as jobs
 from app.jobs.sweeper import Sweeper
 from app.pact import routes as pact_api
 from app.reports import routes as report_routes
+from app.signing import routes as signing
+from app.signing.service import warn_if_unencrypted
 from app.suppliers import routes as suppliers
 from app.webhooks import routes as webhooks_api
 
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _warm_up(settings)
+        warn_if_unencrypted(settings)
         # Resubmits jobs a restart left queued or running (see app.services.sweeper).
         sweeper = Sweeper(settings)
         sweeper.start()
@@ -73,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(report_routes.router)
     app.include_router(pact_api.router)
     app.include_router(webhooks_api.router)
+    app.include_router(signing.router)
+    app.include_router(signing.public_router)
     app.add_middleware(
         IdempotencyMiddleware, settings=settings, creator=creating_organisation
     )  # inside the body limit

@@ -6,6 +6,7 @@ Rendered on request (GET …/report, …/declaration), or by a job whose file is
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Literal
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.access.deps import RepoDep
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import AppError, InvalidInput
+from app.core.repository import OrgRepository
 from app.core.runtime import get_background
 from app.core.settings import Settings
 from app.footprints.models import Footprint
@@ -36,6 +38,8 @@ from app.reports.service import (
     comparison,
     render,
 )
+from app.signing.negotiation import jose_response, wants_jose, without_jose
+from app.signing.service import sign_bytes, sign_document
 from lca.background import Background
 from lca.ranges import PLAUSIBLE_RANGES
 
@@ -102,6 +106,26 @@ def _download(body: bytes, fmt: str, name: str) -> Response:
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
+# The cty of a signed JSON output: the media type, and which document it is.
+JSON_PROFILES = {
+    "report": 'application/json; profile="cellcarbon-footprint-report"',
+    "declaration": 'application/json; profile="eu-battery-carbon-footprint-declaration"',
+}
+
+
+def _signed(
+    repo: OrgRepository, settings: Settings, body: bytes, kind: str, fmt: str, name: str
+) -> Response:
+    """``body`` as a compact JWS by the organisation's key: a JSON document over its RFC 8785
+    form, a file over its exact bytes."""
+    if fmt == "json":
+        token = sign_document(repo, settings, json.loads(body), JSON_PROFILES[kind])
+    else:
+        token = sign_bytes(repo, settings, body, MEDIA_TYPES[fmt])
+    disposition = f'attachment; filename="{name}.{fmt}.jws"'
+    return jose_response(token, {"Content-Disposition": disposition})
+
+
 FormatQuery = Annotated[
     str | None, Query(alias="format", description="json, csv, xlsx or pdf (overrides Accept)")
 ]
@@ -165,11 +189,15 @@ def get_report(
     format_: FormatQuery = None,
     accept: AcceptHeader = None,
 ) -> Response:
-    """The emission report of a stored footprint as JSON, CSV, XLSX or PDF."""
-    fmt = negotiate(format_, accept, REPORT_FORMATS)
+    """The emission report of a stored footprint as JSON, CSV, XLSX or PDF; signed (a compact
+    JWS of it) with ``Accept: application/jose``."""
+    signed = wants_jose(accept)
+    fmt = negotiate(format_, without_jose(accept) if signed else accept, REPORT_FORMATS)
     body = render(
         repo, footprint_id, "report", fmt, choice, _background(settings), settings.data_dir
     )
+    if signed:
+        return _signed(repo, settings, body, "report", fmt, f"footprint-{footprint_id}")
     return _download(body, fmt, f"footprint-{footprint_id}")
 
 
@@ -186,11 +214,15 @@ def get_declaration(
     format_: FormatQuery = None,
     accept: AcceptHeader = None,
 ) -> Response:
-    """The EU Battery Regulation carbon footprint declaration fields, as JSON or PDF."""
-    fmt = negotiate(format_, accept, DECLARATION_FORMATS)
+    """The EU Battery Regulation carbon footprint declaration fields, as JSON or PDF; signed
+    (a compact JWS of it) with ``Accept: application/jose``."""
+    signed = wants_jose(accept)
+    fmt = negotiate(format_, without_jose(accept) if signed else accept, DECLARATION_FORMATS)
     body = render(
         repo, footprint_id, "declaration", fmt, choice, _background(settings), settings.data_dir
     )
+    if signed:
+        return _signed(repo, settings, body, "declaration", fmt, f"declaration-{footprint_id}")
     return _download(body, fmt, f"declaration-{footprint_id}")
 
 
@@ -320,10 +352,16 @@ def start_report(
 def download_report(
     report_file_id: uuid.UUID,
     repo: RepoDep,
+    settings: SettingsDep,
     if_none_match: Annotated[str | None, Header()] = None,
+    accept: AcceptHeader = None,
 ) -> Response:
-    """A report rendered by a job (the URL in the job's result and in report.ready)."""
+    """A report rendered by a job (the URL in the job's result and in report.ready); signed
+    (a compact JWS of it) with ``Accept: application/jose``."""
     stored = repo.get(ReportFile, report_file_id, "report")
+    if wants_jose(accept):
+        name = f"{stored.kind}-{stored.footprint_id}"
+        return _signed(repo, settings, stored.content, stored.kind, stored.format, name)
     etag = f'"{stored.sha256}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"}
     if if_none_match is not None:
@@ -334,3 +372,18 @@ def download_report(
         name = f"{stored.kind}-{stored.footprint_id}.{stored.format}"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return Response(stored.content, media_type=stored.media_type, headers=headers)
+
+
+@router.get(
+    "/reports/{report_file_id}/signature",
+    response_class=Response,
+    responses={200: {"content": {"application/jose": {}}}},
+)
+def report_signature(report_file_id: uuid.UUID, repo: RepoDep, settings: SettingsDep) -> Response:
+    """A detached JWS of a rendered report file's exact bytes, to keep beside the file
+    (``cellcarbon verify FILE --signature SIG``)."""
+    stored = repo.get(ReportFile, report_file_id, "report")
+    media_type = JSON_PROFILES[stored.kind] if stored.format == "json" else stored.media_type
+    token = sign_bytes(repo, settings, stored.content, media_type, detached=True)
+    name = f"{stored.kind}-{stored.footprint_id}.{stored.format}.jws"
+    return jose_response(token, {"Content-Disposition": f'attachment; filename="{name}"'})
