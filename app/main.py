@@ -15,6 +15,7 @@ from app.access import routes as access
 from app.access.keys import creating_organisation
 from app.boms import materials
 from app.boms import routes as boms
+from app.bundles import routes as bundles
 from app.core.body_limit import BodySizeLimit
 from app.core.errors import AppError, document_problems, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(report_routes.router)
     app.include_router(pact_api.router)
     app.include_router(webhooks_api.router)
+    app.include_router(bundles.router)
     app.include_router(signing.router)
     app.include_router(signing.public_router)
     app.add_middleware(
