@@ -37,7 +37,22 @@ def decode_content(value: str | dict[str, Any] | list[Any] | None) -> bytes | No
 
 def verify_submission(session: Session, payload: VerifyIn) -> VerificationPublic:
     """Verify ``payload`` against the published keys; 422 naming the failed check otherwise."""
-    content = decode_content(payload.content)
+    problems = []
+    content = None
+    try:
+        content = decode_content(payload.content)
+    except InvalidInput as exc:
+        problems += exc.errors
+    if payload.jws.strip().count(".") != 2:
+        problems.append(
+            {
+                "loc": ["jws"],
+                "msg": "not a compact JWS (three dot-separated parts)",
+                "type": "value_error",
+            }
+        )
+    if problems:
+        raise InvalidInput("cannot verify: " + "; ".join(p["msg"] for p in problems), problems)
     try:
         verified = jose.verify(payload.jws, all_public_keys(session), content)
     except jose.VerificationError as exc:

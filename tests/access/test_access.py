@@ -46,7 +46,9 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
     key = client.post("/v1/api-keys", json={"name": "victim", "scopes": ["read"]}).json()
     webhook = _loopback_webhook(client)
     rendered = _rendered_report(client, footprint["id"])
+    signing_key = client.get("/v1/signing-keys").json()["data"][0]
     return {
+        "kid": signing_key["kid"],
         "report_file_id": rendered["report_id"],
         "webhook_id": webhook["id"],
         "bom_id": bom["id"],
