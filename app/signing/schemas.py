@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.schemas import UtcDatetime
 
 
 class SigningKeyPublic(BaseModel):
@@ -14,8 +15,8 @@ class SigningKeyPublic(BaseModel):
 
     kid: str = Field(description="RFC 7638 thumbprint of the public key")
     status: Literal["active", "retired"]
-    created_at: datetime
-    retired_at: datetime | None
+    created_at: UtcDatetime
+    retired_at: UtcDatetime | None
     public_jwk: dict[str, Any]
 
 

@@ -10,6 +10,7 @@ import base64
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC
 from functools import lru_cache
 from typing import Any
 
@@ -111,7 +112,9 @@ def public_jwk(row: OrganisationSigningKey) -> dict[str, Any]:
         "cellcarbon:status": _status(row),
     }
     if row.retired_at is not None:
-        jwk["cellcarbon:retired_at"] = row.retired_at.isoformat()
+        # SQLite gives back naive datetimes for timezone-aware columns; they are UTC.
+        retired = row.retired_at if row.retired_at.tzinfo else row.retired_at.replace(tzinfo=UTC)
+        jwk["cellcarbon:retired_at"] = retired.isoformat()
     return jwk
 
 

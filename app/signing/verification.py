@@ -24,7 +24,13 @@ def decode_content(value: str | dict[str, Any] | list[Any] | None) -> bytes | No
     if value is None:
         return None
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+        try:
+            return json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+        except ValueError:
+            raise InvalidInput(
+                "content is not a finite JSON document",
+                [{"loc": ["content"], "msg": "NaN or Infinity", "type": "value_error"}],
+            ) from None
     text = "".join(value.split())
     try:
         return base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
@@ -55,8 +61,8 @@ def verify_submission(session: Session, payload: VerifyIn) -> VerificationPublic
         raise InvalidInput("cannot verify: " + "; ".join(p["msg"] for p in problems), problems)
     try:
         verified = jose.verify(payload.jws, all_public_keys(session), content)
-    except jose.VerificationError as exc:
-        reason = str(exc)
+    except ValueError as exc:  # jose.VerificationError, or base64/JSON a forger garbled
+        reason = str(exc) if isinstance(exc, jose.VerificationError) else "malformed JWS"
         field = "content" if any(p in reason for p in _CONTENT_PROBLEMS) else "jws"
         raise InvalidInput(
             f"the signature does not verify: {reason}",
