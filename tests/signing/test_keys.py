@@ -230,3 +230,52 @@ def test_another_organisation_cannot_see_or_rotate_our_keys(app, settings, org_c
     after = {k["kid"]: k["status"] for k in org_client.get("/v1/signing-keys").json()["data"]}
     assert after == {ours: "active"}
     assert theirs not in after
+
+
+def test_concurrent_first_uses_make_one_key(settings) -> None:  # type: ignore[no-untyped-def]
+    """Two transactions that both find no key and both make one: the one-active-key constraint
+    keeps the first, the second reads it (no error, one row, one audit row)."""
+    import threading
+
+    from app.access.keys import create_organisation
+    from app.core.audit import AuditEvent
+    from app.core.db import session_scope
+    from app.core.repository import OrgRepository
+    from app.core.runtime import get_engine
+    from app.signing.service import active_key
+
+    engine = get_engine(settings)
+    with session_scope(engine) as session:
+        organisation, _, _ = create_organisation(session, f"race {uuid.uuid4().hex[:8]}")
+        organisation_id = organisation.id
+    barrier = threading.Barrier(2)
+    kids: list[str] = []
+    errors: list[BaseException] = []
+
+    def first_use() -> None:
+        try:
+            with session_scope(engine) as session:
+                repo = OrgRepository(session, organisation_id, "race")
+                session.execute(select(AuditEvent.id).limit(1))  # both transactions open
+                barrier.wait(timeout=10)
+                kids.append(active_key(repo, settings).kid)
+        except BaseException as exc:  # reported below, with the thread's own traceback
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_use) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    rows = _rows(settings, str(organisation_id))
+    assert len(rows) == 1
+    assert kids == [rows[0].kid, rows[0].kid]
+    with session_scope(engine) as session:
+        audit = session.exec(
+            select(AuditEvent).where(
+                col(AuditEvent.organisation_id) == organisation_id,
+                col(AuditEvent.resource) == "signing_key",
+            )
+        ).all()
+    assert len(audit) == 1
