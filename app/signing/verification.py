@@ -12,8 +12,9 @@ from sqlmodel import Session
 
 from app.core.errors import InvalidInput
 from app.signing import jose
+from app.signing.models import OrganisationSigningKey
 from app.signing.schemas import SignerPublic, VerificationPublic, VerifyIn
-from app.signing.service import all_public_keys, key_holder
+from app.signing.service import key_holder, public_jwk
 
 # Messages of jose.VerificationError that are about the supplied content, not the token.
 _CONTENT_PROBLEMS = ("supplied content", "signed content must be supplied")
@@ -41,6 +42,19 @@ def decode_content(value: str | dict[str, Any] | list[Any] | None) -> bytes | No
         ) from None
 
 
+def _candidate_keys(session: Session, token: str) -> list[dict[str, Any]]:
+    """The published key the token's header names, if there is one (jose.verify then checks
+    the header properly and says what is wrong with it)."""
+    head = token.strip().split(".")[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except ValueError:
+        return []
+    kid = header.get("kid") if isinstance(header, dict) else None
+    row = session.get(OrganisationSigningKey, kid) if isinstance(kid, str) else None
+    return [public_jwk(row)] if row is not None else []
+
+
 def verify_submission(session: Session, payload: VerifyIn) -> VerificationPublic:
     """Verify ``payload`` against the published keys; 422 naming the failed check otherwise."""
     problems = []
@@ -60,7 +74,7 @@ def verify_submission(session: Session, payload: VerifyIn) -> VerificationPublic
     if problems:
         raise InvalidInput("cannot verify: " + "; ".join(p["msg"] for p in problems), problems)
     try:
-        verified = jose.verify(payload.jws, all_public_keys(session), content)
+        verified = jose.verify(payload.jws, _candidate_keys(session, payload.jws), content)
     except ValueError as exc:  # jose.VerificationError, or base64/JSON a forger garbled
         reason = str(exc) if isinstance(exc, jose.VerificationError) else "malformed JWS"
         field = "content" if any(p in reason for p in _CONTENT_PROBLEMS) else "jws"
