@@ -146,7 +146,14 @@ def _secrets_of(row: Any) -> list[str]:
     body = "".join(pem.strip().splitlines()[1:-1])
     raw = OKPKey.import_key(row.private_key).as_dict(private=True)["d"]
     raw_bytes = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
-    return [pem, body, raw, raw_bytes.hex(), base64.b64encode(raw_bytes).decode().rstrip("=")]
+    return [
+        pem,
+        body,
+        raw,
+        raw_bytes.hex(),
+        base64.b64encode(raw_bytes).decode().rstrip("="),
+        repr(raw_bytes)[2:-1],
+    ]
 
 
 def test_private_keys_never_reach_a_log_or_an_answer(  # type: ignore[no-untyped-def]
