@@ -47,14 +47,28 @@ def _stored(footprint: dict[str, Any]) -> dict[tuple[str, str], float]:
     }
 
 
+SUPPLY_CHAIN = Path(__file__).resolve().parents[2] / "data/examples/suppliers"
+
+
 @pytest.mark.parametrize(
-    "stages", [None, {"distribution": {}, "end_of_life": {}}], ids=["cradle-to-gate", "to-grave"]
+    ("stages", "suppliers"),
+    [(None, False), ({"distribution": {}, "end_of_life": {}}, False), (None, True)],
+    ids=["cradle-to-gate", "to-grave", "with-supplier-data"],
 )
 def test_bundle_of_the_example_recomputes_every_stored_figure(  # type: ignore[no-untyped-def]
-    org_client, example_bom, verifier_python: Path, tmp_path: Path, stages
+    org_client, example_bom, verifier_python: Path, tmp_path: Path, stages, suppliers
 ) -> None:
+    if suppliers:
+        # The example supply chain: supplier-specific processes, a green tariff and a PCF make
+        # the market-based figure differ from the location-based one.
+        from app.example_loader import bom_with_suppliers, post_supply_chain
+
+        chain = json.loads((SUPPLY_CHAIN / "nmc811_supply_chain.json").read_text())
+        example_bom = bom_with_suppliers(example_bom, chain, post_supply_chain(org_client, chain))
     bom = org_client.post("/v1/boms", json=example_bom).json()
     footprint = org_client.post(f"/v1/boms/{bom['id']}/footprints", json=stages).json()
+    if suppliers:
+        assert footprint["kg_co2e_per_cell_market_based"] < footprint["kg_co2e_per_cell"]
     response = org_client.get(f"/v1/footprints/{footprint['id']}/bundle")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/zip"
@@ -84,23 +98,35 @@ def test_bundle_of_the_example_recomputes_every_stored_figure(  # type: ignore[n
     assert manifest["background"]["included"] is True
 
 
-def test_bundle_is_refused_for_another_background(org_client, settings, example_bom) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("column", "said"),
+    [("background_version", "000000000000"), ("input_sha256", "have changed since")],
+)
+def test_bundle_is_refused_when_the_data_would_not_give_the_figures(  # type: ignore[no-untyped-def]
+    org_client, settings, example_bom, column: str, said: str
+) -> None:
+    """Computed on another background, or on inputs (supplier data) that have changed since:
+    409, and nothing half-written."""
     from app.core.runtime import get_engine
 
     bom = org_client.post("/v1/boms", json=example_bom).json()
     footprint = org_client.post(f"/v1/boms/{bom['id']}/footprints").json()
-    # As if computed on an older background: footprints are immutable, so only the test can.
+    # Footprints are immutable, so only the test can make one look like that.
+    footprint_id = uuid.UUID(footprint["id"])
     with get_engine(settings).begin() as connection:
         connection.execute(
-            text("UPDATE footprint SET background_version = :v WHERE id = :id"),
-            {"v": "0" * 64, "id": uuid.UUID(footprint["id"]).hex}
-            if settings.database_url.startswith("sqlite")
-            else {"v": "0" * 64, "id": footprint["id"]},
+            text(f"UPDATE footprint SET {column} = :v WHERE id = :id"),
+            {
+                "v": "0" * 64,
+                "id": footprint_id.hex
+                if settings.database_url.startswith("sqlite")
+                else footprint_id,
+            },
         )
     refused = org_client.get(f"/v1/footprints/{footprint['id']}/bundle")
     assert refused.status_code == 409, refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")
-    assert "000000000000" in refused.json()["detail"]
+    assert said in refused.json()["detail"]
 
 
 def test_another_organisation_gets_404_for_our_bundle(
