@@ -345,6 +345,77 @@ def org_key(
     typer.echo(token)
 
 
+@cli.command()
+def bundle(
+    footprint_id: str,
+    output: Annotated[Path, typer.Option("--output", "-o", help="the zip to write")],
+) -> None:
+    """Write the verification bundle of a stored footprint (any organisation's) to a zip."""
+    import uuid
+
+    from app.bundles.service import footprint_bundle
+    from app.core.db import session_scope
+    from app.core.errors import AppError
+    from app.core.repository import OrgRepository
+    from app.core.runtime import get_background, get_engine
+    from app.footprints.models import Footprint
+
+    settings = get_settings()
+    try:
+        wanted = uuid.UUID(footprint_id)
+    except ValueError:
+        typer.echo(f"error: {footprint_id!r} is not a footprint id (a UUID)", err=True)
+        raise typer.Exit(2) from None
+    try:
+        with session_scope(get_engine(settings)) as session:
+            stored = session.get(Footprint, wanted)
+            if stored is None:
+                typer.echo(f"error: no footprint {footprint_id}", err=True)
+                raise typer.Exit(1)
+            repo = OrgRepository(session, stored.organisation_id, "cli")
+            data = footprint_bundle(repo, wanted, get_background(settings), settings.data_dir)
+    except AppError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    output.write_bytes(data)
+    typer.echo(f"{output}: {len(data)} bytes; unzip it and run recompute.py (see its README.md)")
+
+
+@cli.command()
+def verify(
+    file: Annotated[
+        Path, typer.Argument(help="a compact JWS, or the signed file with --signature")
+    ],
+    signature: Annotated[
+        Path | None, typer.Option(help="a detached JWS of FILE (e.g. from …/signature)")
+    ] = None,
+    jwks: Annotated[
+        str | None,
+        typer.Option(
+            help="JWK Set: a URL (…/.well-known/jwks.json) or a file; default: the "
+            "keys in this server's database"
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write the signed content here")
+    ] = None,
+) -> None:
+    """Check a signed output: signature, key and content; say who signed it and what it is."""
+    from app.signing.cli import load_jwks, verify_file
+
+    try:
+        keys = load_jwks(jwks, get_settings())
+        verified, holder = verify_file(file, signature, keys)
+    except ValueError as exc:
+        typer.echo(f"invalid: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"valid: signed by organisation {holder} with key {verified.kid}")
+    typer.echo(f"content type: {verified.content_type}")
+    if output is not None:
+        output.write_bytes(verified.content)
+        typer.echo(f"content written to {output} ({len(verified.content)} bytes)")
+
+
 def main() -> None:
     cli(prog_name="cellcarbon")
 

@@ -16,6 +16,7 @@ from app.access import routes as access
 from app.access.keys import creating_organisation
 from app.boms import materials
 from app.boms import routes as boms
+from app.bundles import routes as bundles
 from app.core.body_limit import BodySizeLimit
 from app.core.errors import AppError, document_problems, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware, record_responses
@@ -31,6 +32,8 @@ from app.jobs.sweeper import Sweeper
 from app.pact import routes as pact_api
 from app.pact import sharing_routes as pact_sharing
 from app.reports import routes as report_routes
+from app.signing import routes as signing
+from app.signing.service import warn_if_unencrypted
 from app.suppliers import routes as suppliers
 from app.ui import routes as ui
 from app.ui.pages import STATIC_DIR
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _warm_up(settings)
+        warn_if_unencrypted(settings)
         # Resubmits jobs a restart left queued or running (see app.services.sweeper).
         sweeper = Sweeper(settings)
         sweeper.start()
@@ -79,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pact_api.router)
     app.include_router(record_responses(pact_sharing.router))
     app.include_router(record_responses(webhooks_api.router))
+    app.include_router(bundles.router)
+    app.include_router(record_responses(signing.router))
+    app.include_router(signing.public_router)
     app.include_router(ui.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     # Inside the body limit.

@@ -31,6 +31,33 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(scope="session")
+def verifier_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with only bw2calc and bw_processing (and what they need), at
+    the versions installed here, as a verifier would make from a bundle's requirements.txt;
+    one per test session, for every test that runs a bundle's recompute.py."""
+    import subprocess
+    import venv
+    from importlib import metadata
+
+    directory = tmp_path_factory.mktemp("verifier") / "venv"
+    venv.EnvBuilder(with_pip=True).create(directory)
+    python = directory / "bin" / "python"
+    pins = [f"{name}=={metadata.version(name)}" for name in ("bw2calc", "bw_processing")]
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *pins],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if install.returncode != 0:
+        message = f"could not install {pins} into a fresh venv: {install.stderr[-2000:]}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return python
+
+
+@pytest.fixture(scope="session")
 def toy_background_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from lca.build import build_background
 

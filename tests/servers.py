@@ -61,3 +61,17 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def run_recompute(python: Path, bundle_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Run an unpacked verification bundle's recompute.py (``--json``) with ``python``, in a
+    clean environment: nothing of this project on the path, from another directory."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(bundle_dir)}
+    return subprocess.run(
+        [str(python), str(bundle_dir / "recompute.py"), "--json"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        env=env,
+        timeout=600,
+    )

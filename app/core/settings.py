@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lca.catalogue import DEFAULT_DATA_DIR
@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     pact_callback_attempts: int = Field(default=6, ge=1)
     pact_callback_backoff_s: float = Field(
         default=2.0, ge=0, description="first retry delay; doubles on every further attempt"
+    )
+    # Signed outputs (app/signing).
+    signing_secret: SecretStr | None = Field(
+        default=None,
+        description="encrypts organisations' private signing keys at rest (a long random "
+        "string; keep it: keys encrypted with it cannot sign without it); unset: stored plain",
     )
 
     # Access and fair use: supplier keys, and how much queued work one organisation may hold.

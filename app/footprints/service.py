@@ -322,7 +322,7 @@ def store_footprint(
         background_version=result.background_version,
         method=result.method,
         software_version=__version__,
-        input_sha256=_input_hash(model, background),
+        input_sha256=input_hash(model, background),
         kg_co2e=result.kg_co2e,
         kg_co2e_per_kwh=result.kg_co2e_per_kwh,
         kg_co2e_gwp20=result.kg_co2e_gwp20,
@@ -386,7 +386,7 @@ def _fields(record: Any) -> dict[str, Any]:
     return dict(vars(record))
 
 
-def _input_hash(model: CellModel, background: Background) -> str:
+def input_hash(model: CellModel, background: Background) -> str:
     """SHA-256 of everything the numbers depend on: same hash, same numbers."""
     payload = {
         "inputs": [_fields(i) for i in model.location_inputs],

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.core.deps import SessionDep, SettingsDep
+from app.core.repository import OrgRepository
 from app.core.settings import Settings
 from app.jobs.queue import PACT_FULFIL
 from app.jobs.submit import submit_after_commit
@@ -32,6 +33,11 @@ from app.pact.service import (
     shared_footprints,
     validate_event,
 )
+from app.signing.negotiation import jose_response, wants_jose
+from app.signing.service import sign_document
+
+# The cty of a signed ProductFootprint (PACT Technical Specification v3 data model).
+PACT_PROFILE = 'application/json; profile="pact-productfootprint-v3"'
 
 
 def pact_error(status: int, code: str, message: str) -> JSONResponse:
@@ -190,9 +196,15 @@ def list_footprints(
 
 @router.get("/3/footprints/{footprint_id}")
 def get_footprint(
-    footprint_id: str, caller: CallerDep, session: SessionDep, settings: SettingsDep
-) -> JSONResponse:
-    """GetFootprint: one footprint shared with the caller; 404 NotFound otherwise."""
+    footprint_id: str,
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """GetFootprint: one footprint shared with the caller; 404 NotFound otherwise. With
+    ``Accept: application/jose``, the ProductFootprint alone as a compact JWS by the data
+    owner's key (over its RFC 8785 form)."""
     try:
         wanted = str(uuid.UUID(footprint_id))
     except ValueError:
@@ -201,6 +213,9 @@ def get_footprint(
         session, caller, domain=settings.pact_issuer_domain, unit=settings.pact_declared_unit
     ):
         if document["id"] == wanted:
+            if wants_jose(request.headers.get("accept")):
+                owner = OrgRepository(session, caller.organisation_id, f"pact:{caller.client_id}")
+                return jose_response(sign_document(owner, settings, document, PACT_PROFILE))
             return JSONResponse({"data": document})
     return pact_error(404, "NotFound", f"no footprint {footprint_id} is shared with you")
 

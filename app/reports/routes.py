@@ -6,6 +6,7 @@ Rendered on request (GET …/report, …/declaration), or by a job whose file is
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.access.deps import RepoDep
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import AppError, InvalidInput
+from app.core.repository import OrgRepository
 from app.core.runtime import get_background
 from app.core.settings import Settings
 from app.footprints.models import Footprint
@@ -44,6 +46,8 @@ from app.reports.service import (
     comparison,
     render,
 )
+from app.signing.negotiation import jose_response, wants_jose, without_jose
+from app.signing.service import sign_bytes, sign_document
 from lca.background import Background
 from lca.ranges import PLAUSIBLE_RANGES
 
@@ -123,6 +127,26 @@ ReportFormatQuery = Annotated[str | None, _format_query(REPORT_FORMATS)]
 DeclarationFormatQuery = Annotated[str | None, _format_query(DECLARATION_FORMATS)]
 # Accept is read from the request, not declared: OpenAPI ignores a header parameter named
 # Accept (3.1, Parameter Object), and content negotiation is what the 200 content map shows.
+
+
+# The cty of a signed JSON output: the media type, and which document it is.
+JSON_PROFILES = {
+    "report": 'application/json; profile="cellcarbon-footprint-report"',
+    "declaration": 'application/json; profile="eu-battery-carbon-footprint-declaration"',
+}
+
+
+def _signed(
+    repo: OrgRepository, settings: Settings, body: bytes, kind: str, fmt: str, name: str
+) -> Response:
+    """``body`` as a compact JWS by the organisation's key: a JSON document over its RFC 8785
+    form, a file over its exact bytes."""
+    if fmt == "json":
+        token = sign_document(repo, settings, json.loads(body), JSON_PROFILES[kind])
+    else:
+        token = sign_bytes(repo, settings, body, MEDIA_TYPES[fmt])
+    disposition = f'attachment; filename="{name}.{fmt}.jws"'
+    return jose_response(token, {"Content-Disposition": disposition})
 ApplicationQuery = Annotated[
     str,
     Query(
@@ -185,11 +209,16 @@ def get_report(
     request: Request,
     format_: ReportFormatQuery = None,
 ) -> Response:
-    """The emission report of a stored footprint as JSON, CSV, XLSX or PDF."""
-    fmt = negotiate(format_, request.headers.get("accept"), REPORT_FORMATS)
+    """The emission report of a stored footprint as JSON, CSV, XLSX or PDF; signed (a compact
+    JWS of it) with ``Accept: application/jose``."""
+    accept = request.headers.get("accept")
+    signed = wants_jose(accept)
+    fmt = negotiate(format_, without_jose(accept) if signed else accept, REPORT_FORMATS)
     body = render(
         repo, footprint_id, "report", fmt, choice, _background(settings), settings.data_dir
     )
+    if signed:
+        return _signed(repo, settings, body, "report", fmt, f"footprint-{footprint_id}")
     return _download(body, fmt, f"footprint-{footprint_id}")
 
 
@@ -234,8 +263,11 @@ def get_declaration(
     not_assessed: NotAssessedQuery = None,
 ) -> Response:
     """The EU Battery Regulation carbon footprint declaration: all four life-cycle stages, with
-    electricity under the regulatory ruleset (a draft), as JSON or PDF."""
-    fmt = negotiate(format_, request.headers.get("accept"), DECLARATION_FORMATS)
+    electricity under the regulatory ruleset (a draft), as JSON or PDF; signed (a compact JWS of
+    it) with ``Accept: application/jose``."""
+    accept = request.headers.get("accept")
+    signed = wants_jose(accept)
+    fmt = negotiate(format_, without_jose(accept) if signed else accept, DECLARATION_FORMATS)
     left_out = _not_assessed(not_assessed)
     body = render(
         repo,
@@ -247,6 +279,8 @@ def get_declaration(
         settings.data_dir,
         left_out,
     )
+    if signed:
+        return _signed(repo, settings, body, "declaration", fmt, f"declaration-{footprint_id}")
     return _download(body, fmt, f"declaration-{footprint_id}")
 
 
@@ -422,10 +456,16 @@ def start_report(
 def download_report(
     report_file_id: uuid.UUID,
     repo: RepoDep,
+    settings: SettingsDep,
+    request: Request,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """A report rendered by a job (the URL in the job's result and in report.ready)."""
+    """A report rendered by a job (the URL in the job's result and in report.ready); signed
+    (a compact JWS of it) with ``Accept: application/jose``."""
     stored = repo.get(ReportFile, report_file_id, "report")
+    if wants_jose(request.headers.get("accept")):
+        name = f"{stored.kind}-{stored.footprint_id}"
+        return _signed(repo, settings, stored.content, stored.kind, stored.format, name)
     etag = f'"{stored.sha256}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"}
     if if_none_match is not None:
@@ -436,3 +476,18 @@ def download_report(
         name = f"{stored.kind}-{stored.footprint_id}.{stored.format}"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return Response(stored.content, media_type=stored.media_type, headers=headers)
+
+
+@router.get(
+    "/reports/{report_file_id}/signature",
+    response_class=Response,
+    responses={200: {"content": {"application/jose": {}}}},
+)
+def report_signature(report_file_id: uuid.UUID, repo: RepoDep, settings: SettingsDep) -> Response:
+    """A detached JWS of a rendered report file's exact bytes, to keep beside the file
+    (``cellcarbon verify FILE --signature SIG``)."""
+    stored = repo.get(ReportFile, report_file_id, "report")
+    media_type = JSON_PROFILES[stored.kind] if stored.format == "json" else stored.media_type
+    token = sign_bytes(repo, settings, stored.content, media_type, detached=True)
+    name = f"{stored.kind}-{stored.footprint_id}.{stored.format}.jws"
+    return jose_response(token, {"Content-Disposition": f'attachment; filename="{name}"'})

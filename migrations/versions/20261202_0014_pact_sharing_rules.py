@@ -1,7 +1,7 @@
 """pact sharing rules: every footprint of a BOM stored from then on is shared with a client
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-02 11:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "0014"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

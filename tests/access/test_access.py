@@ -54,7 +54,9 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
         "/v1/pact/sharing-rules",
         json={"client_id": pact_client["id"], "bom_id": bom["id"], "share_latest": False},
     ).json()
+    signing_key = client.get("/v1/signing-keys").json()["data"][0]
     return {
+        "kid": signing_key["kid"],
         "client_id": pact_client["id"],
         "rule_id": rule["id"],
         "report_file_id": rendered["report_id"],

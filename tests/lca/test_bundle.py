@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import venv
 import zipfile
-from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -17,50 +13,15 @@ import pytest
 from lca.bom import normalise_bom
 from lca.bundle import BundleCase, bundle_bytes
 from lca.footprint import ForegroundInput, ForegroundProcess, compute, reference_score
+from tests.servers import run_recompute
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "examples" / "nmc811_pouch.json"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-@pytest.fixture(scope="session")
-def verifier_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment with only bw2calc and bw_processing (and what they need), at
-    the versions installed here, as a verifier would make from the bundle's requirements.txt."""
-    directory = tmp_path_factory.mktemp("verifier") / "venv"
-    venv.EnvBuilder(with_pip=True).create(directory)
-    python = directory / "bin" / "python"
-    pins = [f"{name}=={metadata.version(name)}" for name in ("bw2calc", "bw_processing")]
-    install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", *pins],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if install.returncode != 0:
-        message = f"could not install {pins} into a fresh venv: {install.stderr[-2000:]}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return python
 
 
 def _unpack(data: bytes, directory: Path) -> Path:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         archive.extractall(directory)
     return directory
-
-
-def _run(python: Path, bundle_dir: Path) -> subprocess.CompletedProcess[str]:
-    # A clean environment: nothing of this project on the path, run from another directory.
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(bundle_dir)}
-    return subprocess.run(
-        [str(python), str(bundle_dir / "recompute.py"), "--json"],
-        capture_output=True,
-        text=True,
-        cwd="/",
-        env=env,
-        timeout=600,
-    )
 
 
 def test_bundle_of_the_example_recomputes_in_a_fresh_venv(  # type: ignore[no-untyped-def]
@@ -78,7 +39,7 @@ def test_bundle_of_the_example_recomputes_in_a_fresh_venv(  # type: ignore[no-un
         documents={"bom/posted.json": bom},
     )
     bundle_dir = _unpack(data, tmp_path / "bundle")
-    run = _run(verifier_python, bundle_dir)
+    run = run_recompute(verifier_python, bundle_dir)
     assert run.returncode == 0, run.stderr + run.stdout
     rows = {(r["case"], r["method"]): r for r in json.loads(run.stdout)}
     assert set(rows) == {("location_based", "gwp100"), ("location_based", "gwp20")}
@@ -135,7 +96,7 @@ def test_aggregated_and_supplier_processes_recompute_exactly(  # type: ignore[no
         nominal_energy_kwh=0.2,
     )
     bundle_dir = _unpack(data, tmp_path / "bundle")
-    run = _run(verifier_python, bundle_dir)
+    run = run_recompute(verifier_python, bundle_dir)
     assert run.returncode == 0, run.stderr + run.stdout
     for row_out in json.loads(run.stdout):
         assert row_out["recomputed_kg_co2e_per_cell"] == pytest.approx(
@@ -159,7 +120,7 @@ def test_a_changed_byte_or_figure_fails_verification(  # type: ignore[no-untyped
     raw = bytearray(target.read_bytes())
     raw[len(raw) // 2] ^= 0x01
     target.write_bytes(bytes(raw))
-    run = _run(verifier_python, tampered)
+    run = run_recompute(verifier_python, tampered)
     assert run.returncode == 2
     assert "location_based.zip" in run.stderr
     # A stored figure that is not what the data gives: recomputed, and reported as different.
@@ -167,7 +128,7 @@ def test_a_changed_byte_or_figure_fails_verification(  # type: ignore[no-untyped
     manifest = json.loads((lying / "manifest.json").read_text())
     manifest["cases"][0]["stored_kg_co2e"]["gwp100"] *= 1.000001
     (lying / "manifest.json").write_text(json.dumps(manifest))
-    run = _run(verifier_python, lying)
+    run = run_recompute(verifier_python, lying)
     assert run.returncode == 1
     assert json.loads(run.stdout)[0]["match"] is False
 
@@ -191,6 +152,6 @@ def test_licensed_background_is_left_out_and_named(  # type: ignore[no-untyped-d
     for name in manifest["background"]["datapackages"]:
         assert f"`{name}`" in readme
     assert "Licensed background not included" in readme
-    run = _run(verifier_python, _unpack(data, tmp_path / "bundle"))
+    run = run_recompute(verifier_python, _unpack(data, tmp_path / "bundle"))
     assert run.returncode == 2
     assert "missing" in run.stderr and "README.md" in run.stderr
