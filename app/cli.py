@@ -196,10 +196,14 @@ def footprint(
             "run `cellcarbon background build` to use the current data",
             err=True,
         )
-    inputs = bom.foreground_inputs()
-    result = compute(background, inputs, bom.nominal_energy_kwh)
-    top, rest = upstream(background, inputs, top=5)
-    uncertainty = monte_carlo(background, inputs, iterations=mc, seed=seed) if mc else None
+    inputs, processes = bom.footprint_model(background)
+    result = compute(background, inputs, bom.nominal_energy_kwh, processes)
+    top, rest = upstream(background, inputs, top=5, processes=processes)
+    uncertainty = (
+        monte_carlo(background, inputs, iterations=mc, seed=seed, processes=processes)
+        if mc
+        else None
+    )
     if as_json:
         output = asdict(result)
         output["upstream"] = [asdict(u) for u in top]

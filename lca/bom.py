@@ -7,12 +7,13 @@ at once. Canonical units: see :mod:`lca.units`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from lca.background import Background
-from lca.footprint import STAGE_MATERIALS, STAGE_PRODUCTION, ForegroundInput
+from lca.footprint import STAGE_MATERIALS, STAGE_PRODUCTION, ForegroundInput, ForegroundProcess
 from lca.ranges import range_problem
+from lca.regionalise import RegionaliseError, check_regionalisable, regionalise
 from lca.units import UnitError, convert, parse_quantity
 
 # Plant heat is counted as the natural gas the plant burns (MJ of fuel, lower heating value), as
@@ -45,6 +46,7 @@ class NormalisedLine:
     unit: str
     supplier: str | None
     source: str | None
+    made_in: str | None = None  # grid region where the material is made, when not the data's
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,32 @@ class NormalisedBom:
             electricity_kwh=self.electricity_kwh,
             heat_mj=self.heat_mj,
         )
+
+    def regionalised_processes(self, background: Background) -> dict[int, ForegroundProcess]:
+        """Line position → the process of its material made in the line's ``made_in`` region."""
+        return regionalised_processes(background, self.lines)
+
+    def footprint_model(
+        self, background: Background
+    ) -> tuple[list[ForegroundInput], dict[str, ForegroundProcess]]:
+        """The cell's inputs with every ``made_in`` line priced by its regionalised process."""
+        inputs = self.foreground_inputs()
+        processes: dict[str, ForegroundProcess] = {}
+        for position, process in self.regionalised_processes(background).items():
+            inputs[position] = replace(inputs[position], product=process.code)
+            processes[process.code] = process
+        return inputs, processes
+
+
+def regionalised_processes(
+    background: Background, lines: Iterable[NormalisedLine]
+) -> dict[int, ForegroundProcess]:
+    """Line position → regionalised process, for every line with a ``made_in`` region."""
+    return {
+        line.position: regionalise(background, line.material, line.made_in).process
+        for line in lines
+        if line.made_in is not None
+    }
 
 
 class LineLike(Protocol):
@@ -260,6 +288,7 @@ def _normalise_lines(
             density_kg_per_l=product.density_kg_per_l,
             what=f"material {product.code}",
         )
+        made_in = _made_in(raw.get("made_in"), product.code, position, background, check)
         lines.append(
             NormalisedLine(
                 position=position,
@@ -270,6 +299,26 @@ def _normalise_lines(
                 unit=product.unit,
                 supplier=raw.get("supplier"),
                 source=raw.get("source"),
+                made_in=made_in,
             )
         )
     return lines
+
+
+def _made_in(
+    region: Any, material: str, position: int, background: Background, check: _Collector
+) -> str | None:
+    """The line's ``made_in`` region, or None after recording why it cannot be used."""
+    if region is None:
+        return None
+    loc: Location = ("lines", position, "made_in")
+    if not isinstance(region, str) or region not in background.grid_regions:
+        known = ", ".join(sorted(background.grid_regions))
+        check.problems.append(FieldProblem(loc, f"unknown grid region '{region}'; known: {known}"))
+        return None
+    try:
+        check_regionalisable(background, material, region)
+    except RegionaliseError as exc:
+        check.problems.append(FieldProblem(loc, str(exc)))
+        return None
+    return region

@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from lca.background import Background
+from lca.background import Background, Product
 from lca.footprint import ForegroundProcess
 
 # A precursor is copied when its own electricity and heat make at least this share of its
@@ -89,6 +89,22 @@ def regionalise(
     background: Background, material: str, region: str, *, depth: int = DEFAULT_DEPTH
 ) -> Regionalised:
     """``material``'s production chain with its electricity and heat from ``region``."""
+    product = check_regionalisable(background, material, region)
+    chain = _Chain(background, region, depth)
+    chain.add(material, 1.0, level=0)
+    process = ForegroundProcess(
+        code=process_code(material, region),
+        product=material,
+        inputs=tuple(sorted(chain.inputs.items())),
+        emissions=tuple(sorted(chain.emissions.items())),
+        unit=product.unit,
+        made_in=region,
+    )
+    return Regionalised(material, region, process, tuple(chain.copied))
+
+
+def check_regionalisable(background: Background, material: str, region: str) -> Product:
+    """``material``'s product if it can be made in ``region``; else :class:`RegionaliseError`."""
     if region not in background.grid_regions:
         raise RegionaliseError(f"unknown grid region '{region}'")
     product = background.products.get(material)
@@ -99,16 +115,7 @@ def regionalise(
             f"'{material}' is a {product.category or 'background'} product, not a material made "
             "at a site; only materials and chemicals can be made in a region"
         )
-    chain = _Chain(background, region, depth)
-    chain.add(material, 1.0, level=0)
-    process = ForegroundProcess(
-        code=process_code(material, region),
-        product=material,
-        inputs=tuple(sorted(chain.inputs.items())),
-        emissions=tuple(sorted(chain.emissions.items())),
-        unit=product.unit,
-    )
-    return Regionalised(material, region, process, tuple(chain.copied))
+    return product
 
 
 def energy_share(background: Background, code: str) -> float:

@@ -20,6 +20,7 @@ from lca.background import Background
 from lca.bom import NormalisedBom
 from lca.engine import MatrixEngine
 from lca.footprint import FootprintResult, ForegroundProcess, compute
+from lca.regionalise import RegionaliseError
 
 # Virgin products and the recycled product that may replace them, by element. Pairs whose codes
 # the background lacks are skipped (the recycled routes live in data/…/recycling.csv).
@@ -108,6 +109,14 @@ def _footprint(
 ) -> FootprintResult:
     inputs = bom.foreground_inputs()
     processes = {}
+    try:
+        regionalised = bom.regionalised_processes(background)
+    except RegionaliseError as exc:  # a substituted material that cannot be made in a region
+        raise ScenarioError(str(exc)) from exc
+    for position, copy in regionalised.items():
+        if line_processes.get(position) is None:
+            inputs[position] = replace(inputs[position], product=copy.code)
+            processes[copy.code] = copy
     for position, process in line_processes.items():
         if process is not None:
             inputs[position] = replace(inputs[position], product=process.code)

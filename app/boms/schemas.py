@@ -35,6 +35,13 @@ class LineIn(Strict):
     amount: QuantityText
     supplier: Code | None = Field(default=None, description="id of one of your suppliers")
     supplier_site: Code | None = Field(default=None, description="id of that supplier's site")
+    made_in: Code | None = Field(
+        default=None,
+        examples=["KR"],
+        description="grid region where the material is made (GET /health lists none; see "
+        "data/grid/regions.csv): its production chain's electricity and heat are taken from "
+        "there. A supplier site implies its own region.",
+    )
     source: str | None = Field(default=None, max_length=1000)
 
 
@@ -72,6 +79,7 @@ class LinePublic(BaseModel):
     unit: str
     supplier: str | None
     supplier_site: str | None
+    made_in: str | None = None
     source: str | None
 
 

@@ -31,6 +31,11 @@ class FootprintLine(BaseModel):
     )
     primary_kg_co2e: float = 0.0
     supplier_data: SupplierDataRef | None = None
+    made_in: str | None = Field(
+        default=None,
+        description="grid region whose electricity and heat the material's production chain "
+        "was re-linked to (the line's made_in or its supplier site), if any",
+    )
 
 
 class UpstreamPublic(BaseModel):

@@ -67,7 +67,9 @@ def cell_model(
     data for its material, background products elsewhere (location- and market-based); plus
     the distribution and end-of-life stages that ``request`` asks for."""
     lines = stored_bom_lines(repo, bom.id)
-    inputs = normalised_bom(repo, bom, background, lines).foreground_inputs()
+    normalised = normalised_bom(repo, bom, background, lines)
+    inputs = normalised.foreground_inputs()
+    regionalised = normalised.regionalised_processes(background)
     data = supplier_data_for(repo, lines, background)
     location, market = [], []
     location_processes: dict[str, ForegroundProcess] = {}
@@ -75,6 +77,12 @@ def cell_model(
     notes = []
     for index, item in enumerate(inputs):
         line = lines[index] if index < len(lines) else None
+        made_in = regionalised.get(index)
+        if made_in is not None and (line is None or data.get(line.position) is None):
+            # Secondary data of the material's chain, re-linked to where it is made.
+            item = replace(item, product=made_in.code)
+            location_processes[made_in.code] = made_in
+            market_processes[made_in.code] = made_in
         if line is None or line.supplier is None:
             location.append(item)
             market.append(item)

@@ -191,9 +191,17 @@ def build_report(
     lifecycle = result.get("lifecycle", {})
     grid = background.grid_regions.get(bom.grid_region) if background else None
     quality: dict[str, list[str]] = {}
+    regionalised: dict[str, list[str]] = {}
     for line in result["lines"]:
         quality.setdefault(line["data_quality"], []).append(line["label"])
+        if line.get("made_in"):
+            regionalised.setdefault(line["made_in"], []).append(line["label"])
     notes = list(result.get("notes", []))
+    for region, labels in sorted(regionalised.items()):
+        notes.append(
+            f"made in {region}: {', '.join(labels)} — the electricity and heat of the "
+            "material's own process and energy-intensive precursors are those of that region"
+        )
     missing = [label for stage, label in STAGES if stage not in result["by_stage"]]
     if missing:
         notes.append(
@@ -240,6 +248,7 @@ def build_report(
                 kg_co2e_per_cell_market_based=line.get("kg_co2e_market_based"),
                 share=line["share"],
                 data_quality=line["data_quality"],
+                made_in=line.get("made_in"),
             )
             for line in result["lines"]
         ],
@@ -271,6 +280,7 @@ def build_report(
         uncertainty=_uncertainty(job, footprint),
         lifecycle_parameters=lifecycle,
         data_quality=dict(sorted(quality.items())),
+        regionalised=dict(sorted(regionalised.items())),
         sources=_sources(bom, result["lines"], background, lifecycle),
         notes=notes,
     )

@@ -88,6 +88,9 @@ class LineEntry(BaseModel):
     kg_co2e_per_cell_market_based: float | None
     share: float
     data_quality: str
+    made_in: str | None = Field(
+        default=None, description="grid region the material's chain was re-linked to, if any"
+    )
 
 
 class UpstreamEntry(BaseModel):
@@ -131,6 +134,11 @@ class FootprintReport(BaseModel):
         description="distribution legs and end-of-life route used (empty when not modelled)"
     )
     data_quality: dict[str, list[str]] = Field(description="line labels by data quality")
+    regionalised: dict[str, list[str]] = Field(
+        default={},
+        description="line labels by the grid region their material's production chain was "
+        "re-linked to (made_in, or the supplier site's region)",
+    )
     sources: list[SourceEntry]
     notes: list[str]
 

@@ -111,6 +111,25 @@ BAD_INPUTS = [
     ),
     ("unknown field", ("plant", "colour"), "blue", ["plant", "colour"], "not permitted"),
     (
+        "made in an unknown region",
+        ("lines", 0, "made_in"),
+        "ATLANTIS",
+        ["lines", 0, "made_in"],
+        "unknown grid region 'ATLANTIS'",
+    ),
+    (
+        "made in a region, but not a material",
+        ("lines", 0),
+        {
+            "component": "cathode",
+            "material": "electricity_grid_cn",
+            "amount": "1 kWh",
+            "made_in": "KR",
+        },
+        ["lines", 0, "made_in"],
+        "only materials and chemicals",
+    ),
+    (
         "volume without density",
         ("lines", 0, "amount"),
         "100 mL",
