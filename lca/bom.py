@@ -13,12 +13,15 @@ from typing import Any, Protocol
 from lca.background import Background
 from lca.footprint import STAGE_MATERIALS, STAGE_PRODUCTION, ForegroundInput, ForegroundProcess
 from lca.ranges import range_problem
-from lca.regionalise import RegionaliseError, check_regionalisable, regionalise
+from lca.regionalise import LNG, RegionaliseError, check_regionalisable, gas_supply, regionalise
 from lca.units import UnitError, convert, parse_quantity
 
 # Plant heat is counted as the natural gas the plant burns (MJ of fuel, lower heating value), as
-# a gas meter or bill reports it and as GREET and Degen et al. give cell-plant energy.
+# a gas meter or bill reports it and as GREET and Degen et al. give cell-plant energy. The gas
+# comes through the plant region's supply chain: regasified LNG in Japan and Korea
+# (lca.regionalise.NATURAL_GAS_SUPPLY), pipeline gas elsewhere.
 HEAT_PRODUCT = "natural_gas_burned_industrial"
+HEAT_PRODUCT_LNG = "natural_gas_burned_industrial_lng"
 Location = tuple[str | int, ...]
 
 
@@ -64,6 +67,7 @@ class NormalisedBom:
     electricity_kwh: float
     heat_mj: float
     lines: tuple[NormalisedLine, ...]
+    heat_product: str = HEAT_PRODUCT
 
     def foreground_inputs(self) -> list[ForegroundInput]:
         """The cell's inputs: every BOM line, then plant electricity and heat."""
@@ -73,6 +77,7 @@ class NormalisedBom:
             electricity_product=self.electricity_product,
             electricity_kwh=self.electricity_kwh,
             heat_mj=self.heat_mj,
+            heat_product=self.heat_product,
         )
 
     def regionalised_processes(self, background: Background) -> dict[int, ForegroundProcess]:
@@ -89,6 +94,13 @@ class NormalisedBom:
             inputs[position] = replace(inputs[position], product=process.code)
             processes[process.code] = process
         return inputs, processes
+
+
+def plant_heat_product(background: Background, region: str) -> str:
+    """The gas burned for plant heat in grid region ``region``, through that region's supply."""
+    if gas_supply(background, region) == LNG and HEAT_PRODUCT_LNG in background.products:
+        return HEAT_PRODUCT_LNG
+    return HEAT_PRODUCT
 
 
 def regionalised_processes(
@@ -122,6 +134,7 @@ def cell_foreground(
     electricity_product: str,
     electricity_kwh: float,
     heat_mj: float,
+    heat_product: str = HEAT_PRODUCT,
 ) -> list[ForegroundInput]:
     """Foreground inputs of one cell: its material lines, then the plant's electricity and heat."""
     inputs = [
@@ -148,7 +161,7 @@ def cell_foreground(
         inputs.append(
             ForegroundInput(
                 label="plant heat (natural gas burned)",
-                product=HEAT_PRODUCT,
+                product=heat_product,
                 amount=heat_mj,
                 component="cell manufacturing",
                 stage=STAGE_PRODUCTION,
@@ -260,6 +273,7 @@ def normalise_bom(bom: Mapping[str, Any], background: Background) -> NormalisedB
         electricity_kwh=electricity,
         heat_mj=heat,
         lines=tuple(lines),
+        heat_product=plant_heat_product(background, grid.region),
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from lca.background import Background
-from lca.bom import NormalisedBom
+from lca.bom import NormalisedBom, plant_heat_product
 from lca.engine import MatrixEngine
 from lca.footprint import FootprintResult, ForegroundProcess, compute
 from lca.regionalise import RegionaliseError
@@ -156,7 +156,12 @@ def apply_foreground(
     changed = bom
     if scenario.grid_region is not None:
         grid = background.grid_regions[scenario.grid_region]
-        changed = replace(changed, grid_region=grid.region, electricity_product=grid.activity)
+        changed = replace(
+            changed,
+            grid_region=grid.region,
+            electricity_product=grid.activity,
+            heat_product=plant_heat_product(background, grid.region),
+        )
     for old, new in scenario.substitutions.items():
         changed = replace(
             changed,

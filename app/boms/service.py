@@ -26,7 +26,7 @@ from app.core.repository import OrgRepository
 from app.suppliers.models import SupplierSite
 from app.suppliers.service import Problems, check_bom_suppliers
 from lca.background import Background
-from lca.bom import BomError, NormalisedBom, NormalisedLine, normalise_bom
+from lca.bom import BomError, NormalisedBom, NormalisedLine, normalise_bom, plant_heat_product
 from lca.regionalise import RegionaliseError, check_regionalisable
 
 
@@ -243,6 +243,7 @@ def normalised_bom(
         electricity_product=grid.activity,
         electricity_kwh=bom.electricity_kwh,
         heat_mj=bom.heat_mj,
+        heat_product=plant_heat_product(background, bom.grid_region),
         lines=tuple(
             NormalisedLine(
                 position=line.position,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from lca.bom import normalise_bom, plant_heat_product
 from lca.footprint import ForegroundInput, compute, process_row, reference_score
 from lca.regionalise import RegionaliseError, regionalise
+from lca.scenarios import Scenario, apply_foreground
+
+EXAMPLES = Path(__file__).parents[2] / "data" / "examples"
 
 
 def test_nmc811_cam_made_in_kr_against_cn(real_background) -> None:  # type: ignore[no-untyped-def]
@@ -90,3 +97,22 @@ def test_regionalised_equals_the_edited_matrix(real_background) -> None:  # type
 def test_what_cannot_be_regionalised(real_background, material, region, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(RegionaliseError, match=message):
         regionalise(real_background, material, region)
+
+
+def test_plant_heat_comes_through_the_regions_gas_chain(real_background) -> None:  # type: ignore[no-untyped-def]
+    """A plant in KR burns regasified LNG: per MJ burned the same combustion (56.1 g CO2/MJ
+    and the CH4/N2O defaults) plus the LNG chain (0.019556 kg CO2e/MJ) instead of pipeline gas
+    (0.010662): 0.008894 kg CO2e more per MJ. A plant in SE (or US-SRTV) burns pipeline gas."""
+    example = json.loads((EXAMPLES / "nmc622_pouch.json").read_text())
+    assert example["plant"]["grid_region"] == "KR"
+    bom = normalise_bom(example, real_background)
+    heat = next(i for i in bom.foreground_inputs() if i.label.startswith("plant heat"))
+    assert heat.product == "natural_gas_burned_industrial_lng"
+    lng = real_background.unit_score("natural_gas_burned_industrial_lng")
+    pipeline = real_background.unit_score("natural_gas_burned_industrial")
+    assert lng - pipeline == pytest.approx(0.008894, abs=1e-6)
+    assert plant_heat_product(real_background, "SE") == "natural_gas_burned_industrial"
+    assert plant_heat_product(real_background, "JP") == "natural_gas_burned_industrial_lng"
+    # Moving the plant to SE in a scenario moves its heat to pipeline gas too.
+    moved = apply_foreground(real_background, bom, Scenario("SE", grid_region="SE"))
+    assert moved.heat_product == "natural_gas_burned_industrial"
