@@ -50,6 +50,9 @@ class NormalisedLine:
     supplier: str | None
     source: str | None
     made_in: str | None = None  # grid region where the material is made, when not the data's
+    # "material": part of the cell; "process": consumed in making it and leaving it (a solvent
+    # such as NMP) — in the footprint, outside the cell's mass balance.
+    kind: str = "material"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,11 @@ class NormalisedBom:
             heat_product=self.heat_product,
         )
 
+    @property
+    def material_mass_kg(self) -> float:
+        """Mass of the lines that end up in the cell (kg lines of kind "material")."""
+        return sum(line.amount for line in self.lines if is_cell_material(line.kind, line.unit))
+
     def regionalised_processes(self, background: Background) -> dict[int, ForegroundProcess]:
         """Line position → the process of its material made in the line's ``made_in`` region."""
         return regionalised_processes(background, self.lines)
@@ -94,6 +102,14 @@ class NormalisedBom:
             inputs[position] = replace(inputs[position], product=process.code)
             processes[process.code] = process
         return inputs, processes
+
+
+LINE_KINDS = ("material", "process")
+
+
+def is_cell_material(kind: str | None, unit: str) -> bool:
+    """Whether a line's mass is part of the cell (its mass balance): kg, and not a process line."""
+    return unit == "kg" and (kind or "material") != "process"
 
 
 def plant_heat_product(background: Background, region: str) -> str:
@@ -303,6 +319,14 @@ def _normalise_lines(
             what=f"material {product.code}",
         )
         made_in = _made_in(raw.get("made_in"), product.code, position, background, check)
+        kind = raw.get("kind") or "material"
+        if kind not in LINE_KINDS:
+            check.problems.append(
+                FieldProblem(
+                    ("lines", position, "kind"),
+                    f"unknown line kind '{kind}'; one of {', '.join(LINE_KINDS)}",
+                )
+            )
         lines.append(
             NormalisedLine(
                 position=position,
@@ -314,6 +338,7 @@ def _normalise_lines(
                 supplier=raw.get("supplier"),
                 source=raw.get("source"),
                 made_in=made_in,
+                kind=str(kind),
             )
         )
     return lines

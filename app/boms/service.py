@@ -129,6 +129,14 @@ def made_in_regions(repo: OrgRepository, bom: Bom, lines: Sequence[BomLine]) -> 
     return regions
 
 
+def line_kinds(bom: Bom) -> dict[int, str]:
+    """Line position → kind ("material" or "process"), as posted (older BOMs: all material)."""
+    return {
+        position: str(raw.get("kind") or "material")
+        for position, raw in enumerate(bom.payload.get("lines", []))
+    }
+
+
 def bom_lines(repo: OrgRepository, bom_id: uuid.UUID) -> list[BomLine]:
     return repo.children(BomLine, col(BomLine.bom_id), bom_id, col(BomLine.position))
 
@@ -185,7 +193,13 @@ def bom_public(repo: OrgRepository, bom: Bom) -> BomPublic:
             heat_mj=bom.heat_mj,
         ),
         lines=[
-            LinePublic.model_validate({**line.model_dump(), "made_in": regions.get(line.position)})
+            LinePublic.model_validate(
+                {
+                    **line.model_dump(),
+                    "made_in": regions.get(line.position),
+                    "kind": line_kinds(bom).get(line.position, "material"),
+                }
+            )
             for line in lines
         ],
         sources=list(bom.payload.get("sources", [])),
@@ -225,6 +239,7 @@ def normalised_bom(
             f"grid region {bom.grid_region} is not in background {background.version[:12]}"
         )
     lines = bom_lines(repo, bom.id) if lines is None else lines
+    kinds = line_kinds(bom)
     regions = {
         position: region
         for position, region in made_in_regions(repo, bom, lines).items()
@@ -255,6 +270,7 @@ def normalised_bom(
                 supplier=line.supplier,
                 source=line.source,
                 made_in=regions.get(line.position),
+                kind=kinds.get(line.position, "material"),
             )
             for line in lines
         ),

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from app import __version__
 from app.boms.models import Bom
-from app.boms.service import canonical_json, normalised_bom, stored_bom_lines
+from app.boms.service import canonical_json, line_kinds, normalised_bom, stored_bom_lines
 from app.core.db import insert_now, session_scope
 from app.core.errors import InvalidInput
 from app.core.observability import FOOTPRINTS
@@ -24,6 +24,7 @@ from app.footprints.schemas import FootprintLine, FootprintPublic, FootprintRequ
 from app.suppliers.supplier_data import LineSupplierData, supplier_data_for
 from app.webhooks.events import footprint_completed
 from lca.background import Background
+from lca.bom import is_cell_material
 from lca.catalogue import DEFAULT_DATA_DIR
 from lca.footprint import ForegroundInput, ForegroundProcess, compute, upstream
 from lca.lifecycle import (
@@ -134,7 +135,10 @@ def _lifecycle(
     """The distribution/end-of-life inputs ``request`` asks for, and the parameters used."""
     defaults = load_lifecycle_data(data_dir)
     # Without a declared cell mass, the BOM lines in kg are the best estimate of it.
-    cell_mass_kg = bom.cell_mass_kg or sum(line.amount for line in lines if line.unit == "kg")
+    kinds = line_kinds(bom)
+    cell_mass_kg = bom.cell_mass_kg or sum(
+        line.amount for line in lines if is_cell_material(kinds.get(line.position), line.unit)
+    )
     params: dict[str, Any] = {"cell_mass_kg": cell_mass_kg}
     distribution = end_of_life = None
     if request.distribution is not None:
