@@ -66,6 +66,14 @@ class FootprintPublic(BaseModel):
     )
     primary_data_share: float = Field(description="PACT primary data share, location-based")
     primary_data_share_market_based: float
+    data_quality_rating: float | None = Field(
+        default=None,
+        description="PEF data quality rating (1 best … 5 worst) of the data behind the "
+        "footprint, weighted by contribution; from derived pedigree scores (data/quality)",
+    )
+    data_quality_level: str | None = Field(
+        default=None, description="excellent, very good, good, fair or poor (PEF levels)"
+    )
     lines: list[FootprintLine]
     by_component: dict[str, float]
     by_stage: dict[str, float]

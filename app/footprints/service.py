@@ -37,6 +37,7 @@ from lca.lifecycle import (
     lifecycle_model,
     load_lifecycle_data,
 )
+from lca.quality import exchange_quality, rate
 from lca.ranges import range_problem
 
 # How many upstream activities a footprint lists (the rest is summed).
@@ -272,6 +273,12 @@ def store_footprint(
     top_upstream, upstream_rest = upstream(
         background, model.location_inputs, top=UPSTREAM_TOP, processes=model.location_processes
     )
+    rating = rate(
+        background,
+        exchange_quality(background, data_dir),
+        model.location_inputs,
+        model.location_processes,
+    )
     footprint = Footprint(
         id=footprint_id or uuid.uuid4(),
         organisation_id=repo.organisation_id,
@@ -305,6 +312,7 @@ def store_footprint(
             "by_supplier": result.by_supplier,
             "by_supplier_market_based": market.by_supplier,
             "primary_data_share_market_based": market.primary_data_share,
+            "data_quality_rating": {"dqr": rating.dqr, "level": rating.level},
             "biogenic_co2_emission_kg": result.biogenic_co2_emission_kg,
             "biogenic_co2_removal_kg": result.biogenic_co2_removal_kg,
             "upstream": [_fields(u) for u in top_upstream],
@@ -376,6 +384,8 @@ def footprint_public(footprint: Footprint) -> FootprintPublic:
         primary_data_share_market_based=result.get(
             "primary_data_share_market_based", footprint.primary_data_share
         ),
+        data_quality_rating=result.get("data_quality_rating", {}).get("dqr"),
+        data_quality_level=result.get("data_quality_rating", {}).get("level"),
         lines=[
             FootprintLine(
                 material=line["product"],

@@ -115,6 +115,7 @@ def _results(footprint: Footprint, unit: FunctionalUnit) -> Results:
         primary_data_share_market_based=result.get(
             "primary_data_share_market_based", footprint.primary_data_share
         ),
+        data_quality_rating=result.get("data_quality_rating", {}).get("dqr"),
         biogenic_co2_emission_kg=result["biogenic_co2_emission_kg"],
         biogenic_co2_removal_kg=result["biogenic_co2_removal_kg"],
     )
@@ -280,6 +281,7 @@ def build_report(
         uncertainty=_uncertainty(job, footprint),
         lifecycle_parameters=lifecycle,
         data_quality=dict(sorted(quality.items())),
+        data_quality_level=result.get("data_quality_rating", {}).get("level"),
         regionalised=dict(sorted(regionalised.items())),
         sources=_sources(bom, result["lines"], background, lifecycle),
         notes=notes,

@@ -49,6 +49,10 @@ class Results(BaseModel):
     kg_co2e_per_kwh_nominal_market_based: float
     primary_data_share: float
     primary_data_share_market_based: float
+    data_quality_rating: float | None = Field(
+        default=None,
+        description="PEF data quality rating weighted by contribution (1 best … 5 worst)",
+    )
     biogenic_co2_emission_kg: float
     biogenic_co2_removal_kg: float
 
@@ -134,6 +138,9 @@ class FootprintReport(BaseModel):
         description="distribution legs and end-of-life route used (empty when not modelled)"
     )
     data_quality: dict[str, list[str]] = Field(description="line labels by data quality")
+    data_quality_level: str | None = Field(
+        default=None, description="PEF level of results.data_quality_rating"
+    )
     regionalised: dict[str, list[str]] = Field(
         default={},
         description="line labels by the grid region their material's production chain was "

@@ -7,6 +7,7 @@ import pytest
 
 from lca.bom import normalise_bom
 from lca.footprint import reference_score
+from lca.quality import exchange_quality, rate
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "data" / "examples").glob("*.json"))
 
@@ -98,6 +99,23 @@ def test_a_supplier_site_implies_where_the_material_is_made(  # type: ignore[no-
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert [e["loc"] for e in refused.json()["errors"]] == [["lines", cam, "made_in"]]
     assert org_client.get("/v1/boms").json()["count"] == count
+
+
+def test_footprint_carries_its_data_quality_rating(  # type: ignore[no-untyped-def]
+    client, real_background, example_bom
+) -> None:
+    """The stored rating is lca.quality's for the same inputs, shown beside the primary data
+    share in the footprint and in its report."""
+    bom = client.post("/v1/boms", json=example_bom).json()
+    footprint = client.post(f"/v1/boms/{bom['id']}/footprints").json()
+    inputs, processes = normalise_bom(example_bom, real_background).footprint_model(real_background)
+    expected = rate(real_background, exchange_quality(real_background), inputs, processes)
+    assert footprint["data_quality_rating"] == pytest.approx(expected.dqr, rel=1e-12)
+    assert footprint["data_quality_level"] == expected.level
+    assert 1.0 <= footprint["data_quality_rating"] <= 5.0
+    report = client.get(f"/v1/footprints/{footprint['id']}/report", params={"format": "json"})
+    assert report.json()["results"]["data_quality_rating"] == footprint["data_quality_rating"]
+    assert report.json()["data_quality_level"] == expected.level
 
 
 def test_footprint_of_unknown_bom_is_404(client) -> None:  # type: ignore[no-untyped-def]
