@@ -24,7 +24,7 @@ from lca.brightway import (
 )
 from lca.catalogue import BACKGROUND_NAME, DEFAULT_DATA_DIR, Catalogue, load_catalogue
 from lca.data_check import convert_exchanges, lint
-from lca.pedigree import basic_uncertainty, derive
+from lca.pedigree import basic_uncertainty, derive, is_estimate
 
 MANIFEST_NAME = "cellcarbon-background.json"
 # stats_arrays uncertainty type ids (stats_arrays.LognormalUncertainty.id == 2).
@@ -197,10 +197,10 @@ def _database_dict(catalogue: Catalogue) -> dict[tuple[str, str], dict[str, Any]
         (e.activity, e.kind, e.input): e.source for e in catalogue.exchanges if e.gsd is None
     }
     for exchange in converted:
-        # An exchange without its own spread gets the one its pedigree implies (lca.pedigree).
+        # An estimate without its own spread gets the one its pedigree implies (lca.pedigree).
         gsd = exchange.gsd
-        if gsd is None:
-            source = unsized.get((exchange.activity, exchange.kind, exchange.input), "")
+        source = unsized.get((exchange.activity, exchange.kind, exchange.input), "")
+        if gsd is None and is_estimate(source):
             pedigree = derive(source, location.get(exchange.activity, ""))
             basic = basic_uncertainty(exchange.kind, exchange.input, category.get(exchange.input))
             gsd = pedigree.gsd(basic)

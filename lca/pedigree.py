@@ -30,7 +30,8 @@ The geometric standard deviation of an exchange without one (an empty ``gsd`` co
 from its pedigree by the ecoinvent v2 formula (Frischknecht et al. 2007, ecoinvent report no. 1,
 Overview and Methodology, section on uncertainty: basic uncertainty and pedigree factors):
 GSD² = exp(√(ln²U_b + Σ ln²U_i)), with the basic uncertainty U_b of the exchange type and the
-uncertainty factors U_i of its five scores; :func:`lca.build` uses it.
+uncertainty factors U_i of its five scores; the build uses it for estimates (an empty ``gsd``
+on any other row still means no uncertainty).
 """
 
 from __future__ import annotations
@@ -109,9 +110,7 @@ def derive(source: str, location: str) -> Pedigree:
     stoichiometric = "stoichiometr" in text and "estimate" not in text and not years
     if stoichiometric:
         return Pedigree(1, 1, 1, 1, 1)
-    estimate = text.startswith("estimate") or (
-        "estimate" in text and not text.startswith("derived")
-    )
+    estimate = is_estimate(source)
     if estimate:
         reliability = 4
     elif text.startswith("derived") or years:
@@ -126,6 +125,12 @@ def derive(source: str, location: str) -> Pedigree:
         geographical=geographical,
         technological=3 if estimate or reliability == 5 else 2,
     )
+
+
+def is_estimate(source: str) -> bool:
+    """Whether an exchange's ``source`` calls its amount an estimate (a ``gsd`` note aside)."""
+    text = re.split(r"\bgsd\b", source, maxsplit=1, flags=re.IGNORECASE)[0].lower().strip()
+    return text.startswith("estimate") or ("estimate" in text and not text.startswith("derived"))
 
 
 def basic_uncertainty(kind: str, input_code: str, category: str | None) -> float:

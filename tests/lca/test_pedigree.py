@@ -90,3 +90,27 @@ def test_rating_of_gas_burned_by_hand(real_background) -> None:  # type: ignore[
         [ForegroundInput("gas", "natural_gas_burned_industrial", 2.0, "plant")],
     )
     assert double.dqr == pytest.approx(rating.dqr, rel=1e-12)
+
+
+def test_an_estimate_without_gsd_gets_its_pedigree_gsd(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An estimate with an empty gsd (steel's 3 kWh of wind power, no year, GLO: pedigree
+    4 4 5 3 3, basic 1.05) gets GSD 1.2793 (see test_dqr_and_gsd_by_hand); a non-estimate with
+    an empty gsd keeps no uncertainty, as before."""
+    from lca.build import _database_dict
+    from tests.toy import write_toy_data
+
+    data = write_toy_data(tmp_path / "data")
+    with (data / "background/exchanges/toy.csv").open("a", encoding="utf-8") as handle:
+        handle.write("steel,technosphere,electricity_wind,3,kWh,,estimate: toy rolling mill\n")
+    exchanges = [
+        e
+        for key, activity in _database_dict(load_catalogue(data)).items()
+        if key[1] == "steel"
+        for e in activity["exchanges"]
+        if e["type"] == "technosphere"
+    ]
+    estimated = [e for e in exchanges if e["amount"] == 3.0]
+    assert len(estimated) == 1
+    assert math.exp(estimated[0]["scale"]) == pytest.approx(1.2793, abs=1e-4)
+    heat = [e for e in exchanges if e["input"][1] == "heat_natural_gas"]  # toy, no gsd
+    assert len(heat) == 1 and "scale" not in heat[0]
