@@ -386,7 +386,12 @@ def upstream(
     listed = [
         UpstreamContribution(
             code=code,
-            name=f"supplier-specific process {code} (direct emissions)",
+            name=(
+                f"{processes[code].product} made in {processes[code].made_in} "
+                "(direct emissions of its regionalised chain)"
+                if processes[code].made_in
+                else f"supplier-specific process {code} (direct emissions)"
+            ),
             location="",
             amount=0.0,
             unit="",
