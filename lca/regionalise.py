@@ -30,6 +30,11 @@ precursor's input. Its score is therefore a dot product with the background's ca
 scores — exact, with no new factorisation — and a plain ``bw2calc`` run on the background plus
 the copy as a foreground datapackage (:func:`lca.footprint.reference_score`) gives the same
 number (tests hold them equal to 1e-9).
+
+Not covered yet: a recycled-content scenario (:func:`lca.scenarios.with_recycled_content`)
+substitutes virgin salts at every background consumer, but not inside a copy, whose flattened
+inputs (e.g. the lithium hydroxide of a copied CAM) stay virgin; and :mod:`lca.batch` prices
+BOM lines without their ``made_in``.
 """
 
 from __future__ import annotations
