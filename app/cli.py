@@ -179,6 +179,7 @@ def footprint(
     from lca.catalogue import content_hash
     from lca.footprint import compute, upstream
     from lca.montecarlo import monte_carlo
+    from lca.quality import exchange_quality, rate
 
     settings = get_settings()
     try:
@@ -197,15 +198,21 @@ def footprint(
             "run `cellcarbon background build` to use the current data",
             err=True,
         )
-    inputs = bom.foreground_inputs()
-    result = compute(background, inputs, bom.nominal_energy_kwh)
-    top, rest = upstream(background, inputs, top=5)
-    uncertainty = monte_carlo(background, inputs, iterations=mc, seed=seed) if mc else None
+    inputs, processes = bom.footprint_model(background)
+    result = compute(background, inputs, bom.nominal_energy_kwh, processes)
+    top, rest = upstream(background, inputs, top=5, processes=processes)
+    rating = rate(background, exchange_quality(background, settings.data_dir), inputs, processes)
+    uncertainty = (
+        monte_carlo(background, inputs, iterations=mc, seed=seed, processes=processes)
+        if mc
+        else None
+    )
     if as_json:
         output = asdict(result)
         output["upstream"] = [asdict(u) for u in top]
         output["upstream_rest_kg_co2e"] = rest
         output["monte_carlo"] = asdict(uncertainty) if uncertainty else None
+        output["data_quality_rating"] = asdict(rating)
         typer.echo(json.dumps(output, indent=2))
         return
     typer.echo(f"{bom.name} — plant {bom.plant_name} ({bom.grid_region})")
@@ -232,6 +239,7 @@ def footprint(
             f"95 % interval {p['p2.5']:.4f}–{p['p97.5']:.4f} "
             f"(N={uncertainty.iterations}, seed {uncertainty.seed})"
         )
+    typer.echo(f"data quality       PEF DQR {rating.dqr:.2f} ({rating.level}), by contribution")
     typer.echo(f"nominal energy     {result.nominal_energy_kwh * 1000:.1f} Wh")
     typer.echo(f"per kWh            {result.kg_co2e_per_kwh:.2f} kg CO2e/kWh")
 

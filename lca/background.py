@@ -22,8 +22,21 @@ from lca.build import Manifest, read_manifest
 from lca.engine import MatrixEngine, characterisation_factors
 from lca.errors import LcaError
 
-# "unspecified" holds aggregated data whose split by gas is unknown (an imported supplier PCF).
-GAS_GROUPS = ("co2_fossil", "co2_land_use", "ch4", "n2o", "sf6", "pfc", "hfc", "nf3", "unspecified")
+# "unspecified" holds aggregated data whose split by gas is unknown (an imported supplier PCF); it
+# stays last. HCFCs (ozone-depleting, controlled by the Montreal Protocol rather than the Kyoto
+# basket, but with AR6 GWPs) are a group of their own, not counted as HFCs.
+GAS_GROUPS = (
+    "co2_fossil",
+    "co2_land_use",
+    "ch4",
+    "n2o",
+    "sf6",
+    "pfc",
+    "hfc",
+    "hcfc",
+    "nf3",
+    "unspecified",
+)
 # Indicator columns of the unit-score matrix, in order.
 INDICATORS = (
     "gwp100",

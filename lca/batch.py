@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from lca.background import INDICATORS, Background
-from lca.bom import NormalisedBom
+from lca.bom import NormalisedBom, plant_heat_product
 from lca.footprint import ForegroundProcess, process_row
 from lca.scenarios import Scenario, ScenarioError, check_scenario, with_recycled_content
 
@@ -181,6 +181,11 @@ class _Template:
             ),
             None,
         )
+        # Plant heat: the input after the BOM lines that names the region's gas burned.
+        self.heat = next(
+            (i for i in range(self.n_lines, len(inputs)) if inputs[i].product == base.heat_product),
+            None,
+        )
         self.line_materials = frozenset(line.material for line in base.lines)
         self.processes = {basis: dict(line_processes.get(basis, {})) for basis in BASES}
 
@@ -199,6 +204,8 @@ class _Template:
                     substituted.add(i)
         if scenario.grid_region is not None and self.electricity is not None:
             materials[self.electricity] = background.grid_regions[scenario.grid_region].activity
+        if scenario.grid_region is not None and self.heat is not None:
+            materials[self.heat] = plant_heat_product(background, scenario.grid_region)
         swaps = {
             "location_based": scenario.supplier_swaps,
             "market_based": {**scenario.supplier_swaps, **variant.market_swaps},

@@ -7,18 +7,22 @@ at once. Canonical units: see :mod:`lca.units`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from lca.background import Background
 from lca.errors import FieldProblem, InputError, joined
-from lca.footprint import STAGE_MATERIALS, STAGE_PRODUCTION, ForegroundInput
+from lca.footprint import STAGE_MATERIALS, STAGE_PRODUCTION, ForegroundInput, ForegroundProcess
 from lca.ranges import range_problem
+from lca.regionalise import LNG, RegionaliseError, check_regionalisable, gas_supply, regionalise
 from lca.units import UnitError, convert, parse_quantity
 
 # Plant heat is counted as the natural gas the plant burns (MJ of fuel, lower heating value), as
-# a gas meter or bill reports it and as GREET and Degen et al. give cell-plant energy.
+# a gas meter or bill reports it and as GREET and Degen et al. give cell-plant energy. The gas
+# comes through the plant region's supply chain: regasified LNG in Japan and Korea
+# (lca.regionalise.NATURAL_GAS_SUPPLY), pipeline gas elsewhere.
 HEAT_PRODUCT = "natural_gas_burned_industrial"
+HEAT_PRODUCT_LNG = "natural_gas_burned_industrial_lng"
 Location = tuple[str | int, ...]
 
 
@@ -40,6 +44,10 @@ class NormalisedLine:
     unit: str
     supplier: str | None
     source: str | None
+    made_in: str | None = None  # grid region where the material is made, when not the data's
+    # "material": part of the cell; "process": consumed in making it and leaving it (a solvent
+    # such as NMP) — in the footprint, outside the cell's mass balance.
+    kind: str = "material"
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class NormalisedBom:
     electricity_kwh: float
     heat_mj: float
     lines: tuple[NormalisedLine, ...]
+    heat_product: str = HEAT_PRODUCT
 
     def foreground_inputs(self) -> list[ForegroundInput]:
         """The cell's inputs: every BOM line, then plant electricity and heat."""
@@ -66,7 +75,54 @@ class NormalisedBom:
             electricity_product=self.electricity_product,
             electricity_kwh=self.electricity_kwh,
             heat_mj=self.heat_mj,
+            heat_product=self.heat_product,
         )
+
+    @property
+    def material_mass_kg(self) -> float:
+        """Mass of the lines that end up in the cell (kg lines of kind "material")."""
+        return sum(line.amount for line in self.lines if is_cell_material(line.kind, line.unit))
+
+    def regionalised_processes(self, background: Background) -> dict[int, ForegroundProcess]:
+        """Line position → the process of its material made in the line's ``made_in`` region."""
+        return regionalised_processes(background, self.lines)
+
+    def footprint_model(
+        self, background: Background
+    ) -> tuple[list[ForegroundInput], dict[str, ForegroundProcess]]:
+        """The cell's inputs with every ``made_in`` line priced by its regionalised process."""
+        inputs = self.foreground_inputs()
+        processes: dict[str, ForegroundProcess] = {}
+        for position, process in self.regionalised_processes(background).items():
+            inputs[position] = replace(inputs[position], product=process.code)
+            processes[process.code] = process
+        return inputs, processes
+
+
+LINE_KINDS = ("material", "process")
+
+
+def is_cell_material(kind: str | None, unit: str) -> bool:
+    """Whether a line's mass is part of the cell (its mass balance): kg, and not a process line."""
+    return unit == "kg" and (kind or "material") != "process"
+
+
+def plant_heat_product(background: Background, region: str) -> str:
+    """The gas burned for plant heat in grid region ``region``, through that region's supply."""
+    if gas_supply(background, region) == LNG and HEAT_PRODUCT_LNG in background.products:
+        return HEAT_PRODUCT_LNG
+    return HEAT_PRODUCT
+
+
+def regionalised_processes(
+    background: Background, lines: Iterable[NormalisedLine]
+) -> dict[int, ForegroundProcess]:
+    """Line position → regionalised process, for every line with a ``made_in`` region."""
+    return {
+        line.position: regionalise(background, line.material, line.made_in).process
+        for line in lines
+        if line.made_in is not None
+    }
 
 
 class LineLike(Protocol):
@@ -89,6 +145,7 @@ def cell_foreground(
     electricity_product: str,
     electricity_kwh: float,
     heat_mj: float,
+    heat_product: str = HEAT_PRODUCT,
 ) -> list[ForegroundInput]:
     """Foreground inputs of one cell: its material lines, then the plant's electricity and heat."""
     inputs = [
@@ -115,7 +172,7 @@ def cell_foreground(
         inputs.append(
             ForegroundInput(
                 label="plant heat (natural gas burned)",
-                product=HEAT_PRODUCT,
+                product=heat_product,
                 amount=heat_mj,
                 component="cell manufacturing",
                 stage=STAGE_PRODUCTION,
@@ -227,6 +284,7 @@ def normalise_bom(bom: Mapping[str, Any], background: Background) -> NormalisedB
         electricity_kwh=electricity,
         heat_mj=heat,
         lines=tuple(lines),
+        heat_product=plant_heat_product(background, grid.region),
     )
 
 
@@ -255,6 +313,15 @@ def _normalise_lines(
             density_kg_per_l=product.density_kg_per_l,
             what=f"material {product.code}",
         )
+        made_in = _made_in(raw.get("made_in"), product.code, position, background, check)
+        kind = raw.get("kind") or "material"
+        if kind not in LINE_KINDS:
+            check.problems.append(
+                FieldProblem(
+                    ("lines", position, "kind"),
+                    f"unknown line kind '{kind}'; one of {', '.join(LINE_KINDS)}",
+                )
+            )
         lines.append(
             NormalisedLine(
                 position=position,
@@ -265,6 +332,27 @@ def _normalise_lines(
                 unit=product.unit,
                 supplier=raw.get("supplier"),
                 source=raw.get("source"),
+                made_in=made_in,
+                kind=str(kind),
             )
         )
     return lines
+
+
+def _made_in(
+    region: Any, material: str, position: int, background: Background, check: _Collector
+) -> str | None:
+    """The line's ``made_in`` region, or None after recording why it cannot be used."""
+    if region is None:
+        return None
+    loc: Location = ("lines", position, "made_in")
+    if not isinstance(region, str) or region not in background.grid_regions:
+        known = ", ".join(sorted(background.grid_regions))
+        check.problems.append(FieldProblem(loc, f"unknown grid region '{region}'; known: {known}"))
+        return None
+    try:
+        check_regionalisable(background, material, region)
+    except RegionaliseError as exc:
+        check.problems.append(FieldProblem(loc, str(exc)))
+        return None
+    return region

@@ -25,6 +25,7 @@ from lca.brightway import (
 from lca.catalogue import BACKGROUND_NAME, DEFAULT_DATA_DIR, Catalogue, load_catalogue
 from lca.data_check import convert_exchanges, lint
 from lca.errors import LcaError
+from lca.pedigree import basic_uncertainty, derive, is_estimate
 
 MANIFEST_NAME = "cellcarbon-background.json"
 # stats_arrays uncertainty type ids (stats_arrays.LognormalUncertainty.id == 2).
@@ -195,7 +196,19 @@ def _database_dict(catalogue: Catalogue) -> dict[tuple[str, str], dict[str, Any]
                 }
             ],
         }
+    location = {a.code: a.location for a in catalogue.activities}
+    category = {a.code: a.category for a in catalogue.activities}
+    unsized = {
+        (e.activity, e.kind, e.input): e.source for e in catalogue.exchanges if e.gsd is None
+    }
     for exchange in converted:
+        # An estimate without its own spread gets the one its pedigree implies (lca.pedigree).
+        gsd = exchange.gsd
+        source = unsized.get((exchange.activity, exchange.kind, exchange.input), "")
+        if gsd is None and is_estimate(source):
+            pedigree = derive(source, location.get(exchange.activity, ""))
+            basic = basic_uncertainty(exchange.kind, exchange.input, category.get(exchange.input))
+            gsd = pedigree.gsd(basic)
         if exchange.kind == "technosphere":
             input_key = (DATABASE_NAME, exchange.input)
         else:
@@ -205,7 +218,7 @@ def _database_dict(catalogue: Catalogue) -> dict[tuple[str, str], dict[str, Any]
                 "input": input_key,
                 "amount": exchange.amount,
                 "type": exchange.kind,
-                **_uncertainty(exchange.amount, exchange.gsd),
+                **_uncertainty(exchange.amount, gsd),
             }
         )
     return data

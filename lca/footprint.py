@@ -50,6 +50,9 @@ class ForegroundProcess:
     unit: str = "kg"
     # Aggregated data (an imported supplier PCF): a fixed score row instead of inputs.
     aggregated_row: tuple[float, ...] | None = None
+    # A background material's chain re-linked to this grid region (lca.regionalise): secondary
+    # data, not the supplier's.
+    made_in: str | None = None
 
 
 Processes = Mapping[str, ForegroundProcess]
@@ -68,6 +71,7 @@ class LineResult:
     supplier: str | None = None
     data_quality: str = "secondary"  # "secondary" | "primary" | "primary (aggregated)"
     primary_kg_co2e: float = 0.0
+    made_in: str | None = None  # the grid region its material's chain was re-linked to
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,8 @@ def compute(
         process = processes.get(item.product)
         if process is None:
             unit, quality, primary = background.product(item.product).unit, "secondary", 0.0
+        elif process.made_in is not None:
+            unit, quality, primary = process.unit, "secondary", 0.0
         else:
             unit = process.unit
             quality = "primary (aggregated)" if process.aggregated_row else "primary"
@@ -172,6 +178,7 @@ def compute(
                 supplier=item.supplier,
                 data_quality=quality,
                 primary_kg_co2e=primary,
+                made_in=process.made_in if process else None,
             )
         )
     line_tuple = tuple(lines)
@@ -379,7 +386,12 @@ def upstream(
     listed = [
         UpstreamContribution(
             code=code,
-            name=f"supplier-specific process {code} (direct emissions)",
+            name=(
+                f"{processes[code].product} made in {processes[code].made_in} "
+                "(direct emissions of its regionalised chain)"
+                if processes[code].made_in
+                else f"supplier-specific process {code} (direct emissions)"
+            ),
             location="",
             amount=0.0,
             unit="",

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from lca.background import Background
-from lca.bom import NormalisedBom
+from lca.bom import NormalisedBom, plant_heat_product
 from lca.engine import MatrixEngine
 from lca.errors import InputError
 from lca.footprint import FootprintResult, ForegroundProcess, compute
+from lca.regionalise import RegionaliseError
 
 # Virgin products and the recycled product that may replace them, by element. Pairs whose codes
 # the background lacks are skipped (the recycled routes live in data/…/recycling.csv).
@@ -109,6 +110,14 @@ def _footprint(
 ) -> FootprintResult:
     inputs = bom.foreground_inputs()
     processes = {}
+    try:
+        regionalised = bom.regionalised_processes(background)
+    except RegionaliseError as exc:  # a substituted material that cannot be made in a region
+        raise ScenarioError(str(exc)) from exc
+    for position, copy in regionalised.items():
+        if line_processes.get(position) is None:
+            inputs[position] = replace(inputs[position], product=copy.code)
+            processes[copy.code] = copy
     for position, process in line_processes.items():
         if process is not None:
             inputs[position] = replace(inputs[position], product=process.code)
@@ -148,7 +157,12 @@ def apply_foreground(
     changed = bom
     if scenario.grid_region is not None:
         grid = background.grid_regions[scenario.grid_region]
-        changed = replace(changed, grid_region=grid.region, electricity_product=grid.activity)
+        changed = replace(
+            changed,
+            grid_region=grid.region,
+            electricity_product=grid.activity,
+            heat_product=plant_heat_product(background, grid.region),
+        )
     for old, new in scenario.substitutions.items():
         changed = replace(
             changed,

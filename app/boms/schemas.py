@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -35,6 +35,18 @@ class LineIn(Strict):
     amount: QuantityText
     supplier: Code | None = Field(default=None, description="id of one of your suppliers")
     supplier_site: Code | None = Field(default=None, description="id of that supplier's site")
+    made_in: Code | None = Field(
+        default=None,
+        examples=["KR"],
+        description="grid region where the material is made (GET /health lists none; see "
+        "data/grid/regions.csv): its production chain's electricity and heat are taken from "
+        "there. A supplier site implies its own region.",
+    )
+    kind: Literal["material", "process"] = Field(
+        default="material",
+        description="material: part of the cell; process: consumed in making the cell and "
+        "leaving it (a solvent such as NMP): counted in the footprint, not in the cell's mass",
+    )
     source: str | None = Field(default=None, max_length=1000)
 
 
@@ -72,6 +84,8 @@ class LinePublic(BaseModel):
     unit: str
     supplier: str | None
     supplier_site: str | None
+    made_in: str | None = None
+    kind: str = "material"
     source: str | None
 
 

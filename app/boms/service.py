@@ -21,11 +21,13 @@ from app.boms.schemas import (
     LinePublic,
     PlantPublic,
 )
-from app.core.errors import InvalidInput, problems_of
+from app.core.errors import InvalidInput, NotFound, problems_of
 from app.core.repository import OrgRepository
-from app.suppliers.service import check_bom_suppliers
+from app.suppliers.models import SupplierSite
+from app.suppliers.service import Problems, check_bom_suppliers
 from lca.background import Background
-from lca.bom import BomError, NormalisedBom, NormalisedLine, normalise_bom
+from lca.bom import BomError, NormalisedBom, NormalisedLine, normalise_bom, plant_heat_product
+from lca.regionalise import RegionaliseError, check_regionalisable
 
 
 def canonical_json(payload: object) -> str:
@@ -39,6 +41,7 @@ def create_bom(repo: OrgRepository, payload: BomCreate, background: Background) 
     errors = check_bom_suppliers(
         repo, [(line.supplier, line.supplier_site) for line in payload.lines]
     )
+    errors += _made_in_problems(repo, payload)
     try:
         normalised = normalise_bom(raw, background)
     except BomError as exc:
@@ -85,6 +88,55 @@ def create_bom(repo: OrgRepository, payload: BomCreate, background: Background) 
     return bom
 
 
+def _made_in_problems(repo: OrgRepository, payload: BomCreate) -> Problems:
+    """A line's ``made_in`` must agree with the region of the supplier site it names."""
+    problems: Problems = []
+    for position, line in enumerate(payload.lines):
+        if line.made_in is None or line.supplier_site is None:
+            continue
+        region = _site_region(repo, line.supplier_site)
+        if region is not None and region != line.made_in:
+            problems.append(
+                {
+                    "loc": ["lines", position, "made_in"],
+                    "msg": f"the line's supplier site is in grid region {region}, not "
+                    f"{line.made_in}; leave made_in out to use the site's region",
+                    "type": "value_error",
+                }
+            )
+    return problems
+
+
+def _site_region(repo: OrgRepository, site_id: str) -> str | None:
+    try:
+        return repo.get(SupplierSite, uuid.UUID(site_id), "site").grid_region
+    except (ValueError, NotFound):
+        return None  # check_bom_suppliers reports an unknown site
+
+
+def made_in_regions(repo: OrgRepository, bom: Bom, lines: Sequence[BomLine]) -> dict[int, str]:
+    """Line position → where its material is made: the line's ``made_in``, else its supplier
+    site's grid region."""
+    raw_lines = bom.payload.get("lines", [])
+    regions: dict[int, str] = {}
+    for line in lines:
+        raw = raw_lines[line.position] if line.position < len(raw_lines) else {}
+        region = raw.get("made_in")
+        if region is None and line.supplier_site is not None:
+            region = _site_region(repo, line.supplier_site)
+        if region is not None:
+            regions[line.position] = region
+    return regions
+
+
+def line_kinds(bom: Bom) -> dict[int, str]:
+    """Line position → kind ("material" or "process"), as posted (older BOMs: all material)."""
+    return {
+        position: str(raw.get("kind") or "material")
+        for position, raw in enumerate(bom.payload.get("lines", []))
+    }
+
+
 def bom_lines(repo: OrgRepository, bom_id: uuid.UUID) -> list[BomLine]:
     return repo.children(BomLine, col(BomLine.bom_id), bom_id, col(BomLine.position))
 
@@ -119,6 +171,8 @@ def stored_bom_lines(repo: OrgRepository, bom_id: uuid.UUID) -> tuple[BomLine, .
 
 
 def bom_public(repo: OrgRepository, bom: Bom) -> BomPublic:
+    lines = bom_lines(repo, bom.id)
+    regions = made_in_regions(repo, bom, lines)
     return BomPublic(
         id=bom.id,
         name=bom.name,
@@ -139,8 +193,14 @@ def bom_public(repo: OrgRepository, bom: Bom) -> BomPublic:
             heat_mj=bom.heat_mj,
         ),
         lines=[
-            LinePublic.model_validate(line, from_attributes=True)
-            for line in bom_lines(repo, bom.id)
+            LinePublic.model_validate(
+                {
+                    **line.model_dump(),
+                    "made_in": regions.get(line.position),
+                    "kind": line_kinds(bom).get(line.position, "material"),
+                }
+            )
+            for line in lines
         ],
         sources=list(bom.payload.get("sources", [])),
     )
@@ -178,6 +238,13 @@ def normalised_bom(
         raise InvalidInput(
             f"grid region {bom.grid_region} is not in background {background.version[:12]}"
         )
+    lines = bom_lines(repo, bom.id) if lines is None else lines
+    kinds = line_kinds(bom)
+    regions = {
+        position: region
+        for position, region in made_in_regions(repo, bom, lines).items()
+        if _regionalisable(background, lines[position].material, region)
+    }
     return NormalisedBom(
         name=bom.name,
         chemistry=bom.chemistry,
@@ -191,6 +258,7 @@ def normalised_bom(
         electricity_product=grid.activity,
         electricity_kwh=bom.electricity_kwh,
         heat_mj=bom.heat_mj,
+        heat_product=plant_heat_product(background, bom.grid_region),
         lines=tuple(
             NormalisedLine(
                 position=line.position,
@@ -201,7 +269,19 @@ def normalised_bom(
                 unit=line.unit,
                 supplier=line.supplier,
                 source=line.source,
+                made_in=regions.get(line.position),
+                kind=kinds.get(line.position, "material"),
             )
-            for line in (bom_lines(repo, bom.id) if lines is None else lines)
+            for line in lines
         ),
     )
+
+
+def _regionalisable(background: Background, material: str, region: str) -> bool:
+    # A site's region applies only where the line's material can be made in a region (a line
+    # of a supplier's electricity, say, cannot), and only regions this background knows.
+    try:
+        check_regionalisable(background, material, region)
+    except RegionaliseError:
+        return False
+    return True

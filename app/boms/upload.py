@@ -135,7 +135,7 @@ def lines_from_table(
             "material": material,
             "amount": amount,
         }
-        for optional in ("supplier", "supplier_site", "source"):
+        for optional in ("supplier", "supplier_site", "made_in", "kind", "source"):
             if cell(cells, optional):
                 line[optional] = cell(cells, optional)
         result.lines.append(line)
@@ -356,6 +356,8 @@ class BomImportForm(BaseModel):
     component_column: str | None = None
     supplier_column: str | None = None
     supplier_site_column: str | None = None
+    made_in_column: str | None = None
+    kind_column: str | None = None
     source_column: str | None = None
 
     def explicit_columns(self, query: Mapping[str, str]) -> dict[str, str | None]:

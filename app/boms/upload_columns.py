@@ -9,7 +9,17 @@ from typing import Any
 from app.boms.upload_table import Table, file_problem
 from app.core.errors import InvalidInput
 
-FIELDS = ("material", "quantity", "unit", "component", "supplier", "supplier_site", "source")
+FIELDS = (
+    "material",
+    "quantity",
+    "unit",
+    "component",
+    "supplier",
+    "supplier_site",
+    "made_in",
+    "kind",
+    "source",
+)
 REQUIRED = ("material", "quantity", "component")
 
 # Header names used by common exports (SAP, Oracle, Odoo, Excel BOM templates). Compared after
@@ -66,6 +76,8 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "supplier": ("supplier", "supplier id", "vendor", "vendor id", "supplier uuid"),
     "supplier_site": ("supplier site", "site", "vendor site", "supplier site id", "site id"),
+    "made_in": ("made in", "made in region", "production region", "origin region"),
+    "kind": ("kind", "line kind"),
     "source": (
         "source",
         "reference",

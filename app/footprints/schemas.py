@@ -31,6 +31,11 @@ class FootprintLine(BaseModel):
     )
     primary_kg_co2e: float = 0.0
     supplier_data: SupplierDataRef | None = None
+    made_in: str | None = Field(
+        default=None,
+        description="grid region whose electricity and heat the material's production chain "
+        "was re-linked to (the line's made_in or its supplier site), if any",
+    )
 
 
 class UpstreamPublic(BaseModel):
@@ -82,6 +87,14 @@ class FootprintPublic(BaseModel):
     )
     primary_data_share: float = Field(description="PACT primary data share, location-based")
     primary_data_share_market_based: float
+    data_quality_rating: float | None = Field(
+        default=None,
+        description="PEF data quality rating (1 best … 5 worst) of the data behind the "
+        "footprint, weighted by contribution; from derived pedigree scores (data/quality)",
+    )
+    data_quality_level: str | None = Field(
+        default=None, description="excellent, very good, good, fair or poor (PEF levels)"
+    )
     lines: list[FootprintLine]
     by_component: dict[str, float]
     by_stage: dict[str, float]

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from app import __version__
 from app.boms.models import Bom
-from app.boms.service import canonical_json, normalised_bom, stored_bom_lines
+from app.boms.service import canonical_json, line_kinds, normalised_bom, stored_bom_lines
 from app.core.db import insert_now, session_scope
 from app.core.errors import InvalidInput
 from app.core.observability import FOOTPRINTS
@@ -36,6 +36,7 @@ from app.pact.sharing import apply_sharing_rules
 from app.suppliers.supplier_data import LineSupplierData, supplier_data_for
 from app.webhooks.events import footprint_completed
 from lca.background import Background
+from lca.bom import is_cell_material
 from lca.catalogue import DEFAULT_DATA_DIR
 from lca.footprint import ForegroundInput, ForegroundProcess, compute, upstream
 from lca.lifecycle import (
@@ -47,6 +48,7 @@ from lca.lifecycle import (
     lifecycle_model,
     load_lifecycle_data,
 )
+from lca.quality import exchange_quality, rate
 from lca.ranges import range_problem
 
 # data/lifecycle read once per directory: every footprint now prices the default downstream
@@ -82,7 +84,9 @@ def cell_model(
     data for its material, background products elsewhere (location- and market-based); plus
     the distribution and end-of-life stages that ``request`` asks for."""
     lines = stored_bom_lines(repo, bom.id)
-    inputs = normalised_bom(repo, bom, background, lines).foreground_inputs()
+    normalised = normalised_bom(repo, bom, background, lines)
+    inputs = normalised.foreground_inputs()
+    regionalised = normalised.regionalised_processes(background)
     data = supplier_data_for(repo, lines, background)
     location, market = [], []
     location_processes: dict[str, ForegroundProcess] = {}
@@ -90,6 +94,12 @@ def cell_model(
     notes = []
     for index, item in enumerate(inputs):
         line = lines[index] if index < len(lines) else None
+        made_in = regionalised.get(index)
+        if made_in is not None and (line is None or data.get(line.position) is None):
+            # Secondary data of the material's chain, re-linked to where it is made.
+            item = replace(item, product=made_in.code)
+            location_processes[made_in.code] = made_in
+            market_processes[made_in.code] = made_in
         if line is None or line.supplier is None:
             location.append(item)
             market.append(item)
@@ -141,7 +151,10 @@ def _lifecycle(
     """The distribution/end-of-life inputs ``request`` asks for, and the parameters used."""
     defaults = _lifecycle_data(data_dir)
     # Without a declared cell mass, the BOM lines in kg are the best estimate of it.
-    cell_mass_kg = bom.cell_mass_kg or sum(line.amount for line in lines if line.unit == "kg")
+    kinds = line_kinds(bom)
+    cell_mass_kg = bom.cell_mass_kg or sum(
+        line.amount for line in lines if is_cell_material(kinds.get(line.position), line.unit)
+    )
     params: dict[str, Any] = {"cell_mass_kg": cell_mass_kg}
     distribution = end_of_life = None
     if request.distribution is not None:
@@ -314,6 +327,12 @@ def store_footprint(
     top_upstream, upstream_rest = upstream(
         background, model.location_inputs, top=UPSTREAM_TOP, processes=model.location_processes
     )
+    rating = rate(
+        background,
+        exchange_quality(background, data_dir),
+        model.location_inputs,
+        model.location_processes,
+    )
     footprint = Footprint(
         id=footprint_id or uuid.uuid4(),
         organisation_id=repo.organisation_id,
@@ -347,6 +366,7 @@ def store_footprint(
             "by_supplier": result.by_supplier,
             "by_supplier_market_based": market.by_supplier,
             "primary_data_share_market_based": market.primary_data_share,
+            "data_quality_rating": {"dqr": rating.dqr, "level": rating.level},
             "biogenic_co2_emission_kg": result.biogenic_co2_emission_kg,
             "biogenic_co2_removal_kg": result.biogenic_co2_removal_kg,
             "upstream": [_fields(u) for u in top_upstream],
@@ -423,6 +443,8 @@ def footprint_public(footprint: Footprint) -> FootprintPublic:
         primary_data_share_market_based=result.get(
             "primary_data_share_market_based", footprint.primary_data_share
         ),
+        data_quality_rating=result.get("data_quality_rating", {}).get("dqr"),
+        data_quality_level=result.get("data_quality_rating", {}).get("level"),
         lines=[
             FootprintLine(
                 material=line["product"],

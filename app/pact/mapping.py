@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from app.access.models import Organisation
 from app.boms.models import Bom
+from app.boms.service import line_kinds
 from app.footprints.models import Footprint
+from lca.bom import is_cell_material
 
 SPEC_VERSION = "3.0.0"
 DeclaredUnit = Literal["piece", "kilowatt hour"]
@@ -92,8 +94,11 @@ def product_footprint(
     # Fossil: the GWP total without land-use CO2 (biogenic CO2 is already 0 in it; biogenic
     # CH4, not split out by gas, stays in — a small overstatement).
     fossil = max(total - land_use, 0.0)
+    kinds = line_kinds(bom)  # process lines (a solvent) leave the cell: not in its mass
     mass_kg = bom.cell_mass_kg or sum(
-        float(line["amount"]) for line in result["lines"] if line.get("unit") == "kg"
+        float(line["amount"])
+        for position, line in enumerate(result["lines"])
+        if is_cell_material(kinds.get(position), str(line.get("unit")))
     )
     fossil_carbon_kg = sum(
         float(line["amount"])

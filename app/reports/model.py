@@ -121,6 +121,7 @@ def _results(footprint: Footprint, unit: FunctionalUnit) -> Results:
         primary_data_share_market_based=result.get(
             "primary_data_share_market_based", footprint.primary_data_share
         ),
+        data_quality_rating=result.get("data_quality_rating", {}).get("dqr"),
         biogenic_co2_emission_kg=result["biogenic_co2_emission_kg"],
         biogenic_co2_removal_kg=result["biogenic_co2_removal_kg"],
     )
@@ -197,9 +198,17 @@ def build_report(
     lifecycle = result.get("lifecycle", {})
     grid = background.grid_regions.get(bom.grid_region) if background else None
     quality: dict[str, list[str]] = {}
+    regionalised: dict[str, list[str]] = {}
     for line in result["lines"]:
         quality.setdefault(line["data_quality"], []).append(line["label"])
+        if line.get("made_in"):
+            regionalised.setdefault(line["made_in"], []).append(line["label"])
     notes = list(result.get("notes", []))
+    for region, labels in sorted(regionalised.items()):
+        notes.append(
+            f"made in {region}: {', '.join(labels)} — the electricity and heat of the "
+            "material's own process and energy-intensive precursors are those of that region"
+        )
     missing = [label for stage, label in STAGES if stage not in result["by_stage"]]
     if missing:
         notes.append(
@@ -246,6 +255,7 @@ def build_report(
                 kg_co2e_per_cell_market_based=line.get("kg_co2e_market_based"),
                 share=line["share"],
                 data_quality=line["data_quality"],
+                made_in=line.get("made_in"),
             )
             for line in result["lines"]
         ],
@@ -277,6 +287,8 @@ def build_report(
         uncertainty=_uncertainty(job, footprint),
         lifecycle_parameters=lifecycle,
         data_quality=dict(sorted(quality.items())),
+        data_quality_level=result.get("data_quality_rating", {}).get("level"),
+        regionalised=dict(sorted(regionalised.items())),
         sources=_sources(bom, result["lines"], background, lifecycle),
         notes=notes,
         headline_ruleset=_rulesets(footprint).get("headline", HEADLINE_KEY),

@@ -103,6 +103,17 @@ def _summary_rows(report: FootprintReport) -> list[list[str]]:
         ],
         ["per cell, GWP20", number(results.kg_co2e_per_cell_gwp20), "kg CO2e"],
         ["Primary data share", number(results.primary_data_share), "1"],
+        *(
+            [
+                [
+                    f"Data quality rating (PEF DQR, {report.data_quality_level})",
+                    number(results.data_quality_rating),
+                    "1 best - 5 worst",
+                ]
+            ]
+            if results.data_quality_rating is not None
+            else []
+        ),
         ["Biogenic CO2 emission (apart)", number(results.biogenic_co2_emission_kg), "kg CO2"],
     ]
     mc = report.uncertainty

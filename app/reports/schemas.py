@@ -50,6 +50,10 @@ class Results(BaseModel):
     kg_co2e_per_kwh_nominal_market_based: float
     primary_data_share: float
     primary_data_share_market_based: float
+    data_quality_rating: float | None = Field(
+        default=None,
+        description="PEF data quality rating weighted by contribution (1 best … 5 worst)",
+    )
     biogenic_co2_emission_kg: float
     biogenic_co2_removal_kg: float
 
@@ -89,6 +93,9 @@ class LineEntry(BaseModel):
     kg_co2e_per_cell_market_based: float | None
     share: float
     data_quality: str
+    made_in: str | None = Field(
+        default=None, description="grid region the material's chain was re-linked to, if any"
+    )
 
 
 class UpstreamEntry(BaseModel):
@@ -132,6 +139,14 @@ class FootprintReport(BaseModel):
         description="distribution legs and end-of-life route used (empty when not modelled)"
     )
     data_quality: dict[str, list[str]] = Field(description="line labels by data quality")
+    data_quality_level: str | None = Field(
+        default=None, description="PEF level of results.data_quality_rating"
+    )
+    regionalised: dict[str, list[str]] = Field(
+        default={},
+        description="line labels by the grid region their material's production chain was "
+        "re-linked to (made_in, or the supplier site's region)",
+    )
     sources: list[SourceEntry]
     notes: list[str]
     headline_ruleset: str = Field(description="the electricity ruleset of the results above")

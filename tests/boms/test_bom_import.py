@@ -108,6 +108,34 @@ def test_explicit_column_mapping_semicolons_decimal_commas_and_erp_unit_codes(
     assert response.json()["lines"][0]["unit"] == "kg"
 
 
+def test_made_in_and_kind_columns(org_client: Any) -> None:
+    """'Made in' and 'Kind' columns carry a line's region and its process kind; a bad region is
+    a problem at its cell of the file (row 2, column 'Made in')."""
+    bom = example("nmc811_pouch")
+    rows = [
+        [c, m, q, u, "KR" if m == "nmc811_cam" else "", "process" if m == "nmp" else ""]
+        for c, m, q, u, _ in table_rows(bom)
+    ]
+    header = ["Component", "Part number", "Qty", "UoM", "Made in", "Kind"]
+    response = org_client.post(
+        "/v1/boms/import",
+        files={"file": ("bom.csv", csv_bytes(header, rows), "text/csv")},
+        data={"metadata": metadata(bom)},
+    )
+    assert response.status_code == 201, response.text
+    lines = response.json()["lines"]
+    assert [(x["material"], x["made_in"]) for x in lines if x["made_in"]] == [("nmc811_cam", "KR")]
+    assert [x["material"] for x in lines if x["kind"] == "process"] == ["nmp"]
+    rows[0][4] = "ATLANTIS"
+    refused = org_client.post(
+        "/v1/boms/import",
+        files={"file": ("bom.csv", csv_bytes(header, rows), "text/csv")},
+        data={"metadata": metadata(bom)},
+    )
+    assert refused.status_code == 422
+    assert ["file", 2, "Made in"] in [e["loc"] for e in refused.json()["errors"]]
+
+
 def test_every_row_problem_is_reported_at_once_and_nothing_is_stored(org_client: Any) -> None:
     bom = example("nmc811_pouch")
     rows = table_rows(bom)[:6]

@@ -34,6 +34,34 @@ def test_post_bom_normalises_every_line(client, example_bom) -> None:  # type: i
     assert fetched.json() == body
 
 
+def test_process_lines_count_in_the_footprint_not_in_the_cell_mass(  # type: ignore[no-untyped-def]
+    client, example_bom
+) -> None:
+    """The example's NMP make-up (0.78 g) is a process line: shown as such, priced in the
+    footprint, and left out of the mass estimated from the lines when no cell mass is given."""
+    del example_bom["cell"]["mass"]
+    nmp = next(i for i, line in enumerate(example_bom["lines"]) if line["material"] == "nmp")
+    assert example_bom["lines"][nmp]["kind"] == "process"
+    body = client.post("/v1/boms", json=example_bom).json()
+    assert [line["kind"] for line in body["lines"]].count("process") == 1
+    assert body["lines"][nmp]["kind"] == "process"
+    footprint = client.post(
+        f"/v1/boms/{body['id']}/footprints", json={"distribution": {}, "end_of_life": {}}
+    ).json()
+    assert footprint["lines"][nmp]["kg_co2e"] > 0
+    report = client.get(f"/v1/footprints/{footprint['id']}/report", params={"format": "json"})
+    materials_kg = sum(
+        line["amount"]
+        for line in body["lines"]
+        if line["unit"] == "kg" and line["kind"] != "process"
+    )
+    mass = report.json()["lifecycle_parameters"]["cell_mass_kg"]
+    assert mass == pytest.approx(materials_kg, rel=1e-12)
+    all_kg = sum(line["amount"] for line in body["lines"] if line["unit"] == "kg")
+    assert all_kg - mass == pytest.approx(0.00078, rel=1e-9)
+    assert body["lines"][nmp]["amount"] == pytest.approx(0.00078)
+
+
 def test_list_boms_is_paginated(client, example_bom) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
         assert client.post("/v1/boms", json=example_bom).status_code == 201
@@ -110,6 +138,26 @@ BAD_INPUTS = [
         "expected a electric charge",
     ),
     ("unknown field", ("plant", "colour"), "blue", ["plant", "colour"], "not permitted"),
+    (
+        "made in an unknown region",
+        ("lines", 0, "made_in"),
+        "ATLANTIS",
+        ["lines", 0, "made_in"],
+        "unknown grid region 'ATLANTIS'",
+    ),
+    (
+        "made in a region, but not a material",
+        ("lines", 0),
+        {
+            "component": "cathode",
+            "material": "electricity_grid_cn",
+            "amount": "1 kWh",
+            "made_in": "KR",
+        },
+        ["lines", 0, "made_in"],
+        "only materials and chemicals",
+    ),
+    ("unknown line kind", ("lines", 0, "kind"), "solvent", ["lines", 0, "kind"], "'material'"),
     (
         "volume without density",
         ("lines", 0, "amount"),

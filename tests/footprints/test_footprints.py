@@ -7,6 +7,7 @@ import pytest
 
 from lca.bom import normalise_bom
 from lca.footprint import reference_score
+from lca.quality import exchange_quality, rate
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "data" / "examples").glob("*.json"))
 
@@ -39,6 +40,82 @@ def test_footprint_of_each_example_equals_plain_bw2calc(  # type: ignore[no-unty
     stored = client.get(f"/v1/footprints/{footprint['id']}")
     assert stored.status_code == 200
     assert stored.json() == footprint
+
+
+def test_a_line_made_in_another_region_is_regionalised(  # type: ignore[no-untyped-def]
+    client, real_background, example_bom
+) -> None:
+    """The CAM line made in KR: stored and shown on the BOM, priced by its chain re-linked to
+    KR's grid and LNG, equal to a plain bw2calc run, and marked on the footprint line."""
+    cam = next(i for i, line in enumerate(example_bom["lines"]) if line["material"] == "nmc811_cam")
+    plain = client.post("/v1/boms", json=example_bom).json()
+    example_bom["lines"][cam]["made_in"] = "KR"
+    created = client.post("/v1/boms", json=example_bom)
+    assert created.status_code == 201, created.text
+    assert created.json()["lines"][cam]["made_in"] == "KR"
+    assert created.json()["lines"][cam + 1]["made_in"] is None
+    footprint = client.post(f"/v1/boms/{created.json()['id']}/footprints").json()
+    before = client.post(f"/v1/boms/{plain['id']}/footprints").json()
+
+    normalised = normalise_bom(example_bom, real_background)
+    inputs, processes = normalised.footprint_model(real_background)
+    assert list(processes) == ["nmc811_cam@KR"]
+    expected = reference_score(real_background, inputs, processes=processes)
+    assert footprint["kg_co2e_per_cell"] == pytest.approx(expected, rel=1e-9)
+    line = footprint["lines"][cam]
+    assert (line["material"], line["made_in"], line["data_quality"]) == (
+        "nmc811_cam",
+        "KR",
+        "secondary",
+    )
+    assert [x["made_in"] for x in footprint["lines"]].count(None) == len(footprint["lines"]) - 1
+    # Korea's grid is cleaner than China's: the CAM line, and only it, goes down.
+    assert line["kg_co2e"] < before["lines"][cam]["kg_co2e"]
+    assert footprint["lines"][cam + 1]["kg_co2e"] == before["lines"][cam + 1]["kg_co2e"]
+
+
+def test_a_supplier_site_implies_where_the_material_is_made(  # type: ignore[no-untyped-def]
+    org_client, example_bom
+) -> None:
+    """A line of a supplier site in KR, with no supplier data: priced as made in KR. A made_in
+    that contradicts the site is refused, with its path, and nothing is stored."""
+    supplier = org_client.post("/v1/suppliers", json={"name": "CAM maker", "country": "KR"}).json()
+    site = org_client.post(
+        f"/v1/suppliers/{supplier['id']}/sites",
+        json={"name": "Gwangyang", "country": "KR", "grid_region": "KR"},
+    ).json()
+    cam = next(i for i, line in enumerate(example_bom["lines"]) if line["material"] == "nmc811_cam")
+    example_bom["lines"][cam].update(supplier=supplier["id"], supplier_site=site["id"])
+    created = org_client.post("/v1/boms", json=example_bom)
+    assert created.status_code == 201, created.text
+    assert created.json()["lines"][cam]["made_in"] == "KR"
+    footprint = org_client.post(f"/v1/boms/{created.json()['id']}/footprints").json()
+    assert footprint["lines"][cam]["made_in"] == "KR"
+
+    count = org_client.get("/v1/boms").json()["count"]
+    example_bom["lines"][cam]["made_in"] = "CN"
+    refused = org_client.post("/v1/boms", json=example_bom)
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert [e["loc"] for e in refused.json()["errors"]] == [["lines", cam, "made_in"]]
+    assert org_client.get("/v1/boms").json()["count"] == count
+
+
+def test_footprint_carries_its_data_quality_rating(  # type: ignore[no-untyped-def]
+    client, real_background, example_bom
+) -> None:
+    """The stored rating is lca.quality's for the same inputs, shown beside the primary data
+    share in the footprint and in its report."""
+    bom = client.post("/v1/boms", json=example_bom).json()
+    footprint = client.post(f"/v1/boms/{bom['id']}/footprints").json()
+    inputs, processes = normalise_bom(example_bom, real_background).footprint_model(real_background)
+    expected = rate(real_background, exchange_quality(real_background), inputs, processes)
+    assert footprint["data_quality_rating"] == pytest.approx(expected.dqr, rel=1e-12)
+    assert footprint["data_quality_level"] == expected.level
+    assert 1.0 <= footprint["data_quality_rating"] <= 5.0
+    report = client.get(f"/v1/footprints/{footprint['id']}/report", params={"format": "json"})
+    assert report.json()["results"]["data_quality_rating"] == footprint["data_quality_rating"]
+    assert report.json()["data_quality_level"] == expected.level
 
 
 def test_footprint_of_unknown_bom_is_404(client) -> None:  # type: ignore[no-untyped-def]
