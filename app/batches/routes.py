@@ -1,0 +1,43 @@
+"""``POST /v1/footprints/batch``: thousands of variants of one cell, answered as NDJSON."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import StreamingResponse
+
+from app.access.deps import RepoDep
+from app.batches.schemas import BatchIn
+from app.batches.service import prepare_batch, result_lines
+from app.core.deps import BackgroundDep
+
+BATCH_PATH = "/v1/footprints/batch"
+NDJSON = "application/x-ndjson"
+
+router = APIRouter(tags=["batches"])
+
+
+@router.post(
+    BATCH_PATH,
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {NDJSON: {}},
+            "description": "one JSON object per line and variant, in the order of the request: "
+            "`{key, kg_co2e_per_cell, kg_co2e_per_kwh, kg_co2e_per_cell_market_based, "
+            "kg_co2e_per_kwh_market_based, kg_co2e_per_cell_gwp20, nominal_energy_kwh, top}`, "
+            "or `{key, problem}` (problem details) for a variant that cannot be applied",
+        }
+    },
+)
+def price_batch(
+    payload: BatchIn, repo: RepoDep, background: BackgroundDep, response: Response
+) -> StreamingResponse:
+    """Price up to 10,000 variants of one BOM (grid region, substitutions, supplier swaps,
+    recycled content, or whole BOMs); results stream as they are computed."""
+    batch = prepare_batch(repo, payload, background)
+    # The session commits (audit row) when this returns, before the first line is sent; the
+    # stream itself only computes.
+    answer = StreamingResponse(result_lines(batch, background), media_type=NDJSON)
+    answer.headers.raw.extend(response.headers.raw)  # RateLimit-*
+    answer.headers["X-Batch-Id"] = str(batch.batch_id)
+    return answer

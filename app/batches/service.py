@@ -1,0 +1,350 @@
+"""Design-space batches: one base BOM under thousands of variants, priced by lca.batch.
+
+:func:`prepare_batch` does everything that needs the database (the base BOM, its suppliers'
+data, every supplier a variant swaps in, the audit row) and checks each variant, so the route's
+transaction commits before the first result is sent; :func:`result_lines` then only computes,
+as NDJSON lines in the order of the request: a variant's figures, or its own problem.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.batches.schemas import BatchIn, VariantIn
+from app.boms.models import Bom, BomLine
+from app.boms.schemas import BomCreate
+from app.boms.service import normalised_bom, stored_bom_lines
+from app.core.errors import InvalidInput, NotFound
+from app.core.repository import OrgRepository
+from app.suppliers.models import Supplier
+from app.suppliers.service import check_bom_suppliers
+from app.suppliers.supplier_data import LineSupplierData, supplier_data_for
+from lca.background import Background
+from lca.batch import Variant, VariantProblem, VariantScores, chunks
+from lca.bom import BomError, NormalisedBom, normalise_bom
+from lca.footprint import ForegroundProcess
+from lca.scenarios import RECYCLED_ROUTES, Scenario
+
+# Variants priced per NDJSON chunk: large enough for the sparse product to dominate, small
+# enough that the first lines leave within a few tens of milliseconds.
+CHUNK = 1000
+
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+Problem = dict[str, Any]
+
+
+@dataclass
+class PreparedBatch:
+    """A checked batch: what the engine prices, and the problem line of every other variant."""
+
+    batch_id: uuid.UUID
+    base: NormalisedBom
+    line_processes: dict[str, dict[int, ForegroundProcess]]
+    keys: list[str]
+    variants: dict[int, Variant] = field(default_factory=dict)  # request index → variant
+    problems: dict[int, list[Problem]] = field(default_factory=dict)  # request index → errors
+    top: int = 5
+
+
+class _Suppliers:
+    """The organisation's supplier data per (material, supplier id), read once per batch."""
+
+    def __init__(self, repo: OrgRepository, background: Background) -> None:
+        self.repo = repo
+        self.background = background
+        self._known: dict[str, bool] = {}
+        self._data: dict[tuple[str, str], LineSupplierData | None] = {}
+
+    def exists(self, supplier: str) -> bool:
+        if supplier not in self._known:
+            try:
+                self.repo.get(Supplier, uuid.UUID(supplier), "supplier")
+                self._known[supplier] = True
+            except (ValueError, NotFound):
+                self._known[supplier] = False
+        return self._known[supplier]
+
+    def data(self, material: str, supplier: str) -> LineSupplierData | None:
+        """The supplier's newest usable data for ``material`` (as a BOM line naming it gets)."""
+        if (material, supplier) not in self._data:
+            found = None
+            if self.exists(supplier):
+                probe = _probe_line(self.repo, 0, material, supplier)
+                found = supplier_data_for(self.repo, [probe], self.background).get(0)
+            self._data[(material, supplier)] = found
+        return self._data[(material, supplier)]
+
+
+def prepare_batch(repo: OrgRepository, payload: BatchIn, background: Background) -> PreparedBatch:
+    """Check the batch and read what it needs; 404 for another organisation's base BOM, 422
+    (every problem at once) for a batch that cannot run at all; write its audit row."""
+    errors: list[Problem] = []
+    if (payload.bom_id is None) == (payload.bom is None):
+        errors.append(_error(["bom_id"], "give either bom_id (a stored BOM) or bom (inline)"))
+    seen: dict[str, int] = {}
+    for index, variant in enumerate(payload.variants):
+        if variant.key in seen:
+            errors.append(
+                _error(
+                    ["variants", index, "key"],
+                    f"key '{variant.key}' is also the key of variant {seen[variant.key]}",
+                )
+            )
+        seen.setdefault(variant.key, index)
+    suppliers = _Suppliers(repo, background)
+    base: NormalisedBom | None = None
+    line_processes: dict[str, dict[int, ForegroundProcess]] = {}
+    if payload.bom_id is not None and payload.bom is None:
+        bom = repo.get(Bom, payload.bom_id, "BOM")
+        lines = stored_bom_lines(repo, bom.id)
+        base = normalised_bom(repo, bom, background, lines)
+        line_processes = _line_processes(supplier_data_for(repo, lines, background))
+    elif payload.bom is not None and payload.bom_id is None:
+        base, problems = _inline_bom(repo, payload.bom, background, ["bom"])
+        errors += problems
+        if base is not None:
+            probes = [
+                _probe_line(repo, line.position, line.material, line.supplier)
+                for line in base.lines
+            ]
+            line_processes = _line_processes(supplier_data_for(repo, probes, background))
+    if errors or base is None:
+        raise InvalidInput(f"the batch cannot be priced: {_fields(errors)}", errors)
+    batch = PreparedBatch(
+        batch_id=uuid.uuid4(),
+        base=base,
+        line_processes=line_processes,
+        keys=[variant.key for variant in payload.variants],
+        top=payload.top,
+    )
+    base_materials = frozenset(line.material for line in base.lines)
+    for index, given in enumerate(payload.variants):
+        priced, problems = _variant(
+            repo, given, ["variants", index], base_materials, background, suppliers
+        )
+        if priced is None:
+            batch.problems[index] = problems
+        else:
+            batch.variants[index] = priced
+    repo.audit(
+        "create",
+        "footprint_batch",
+        batch.batch_id,
+        payload.model_dump(mode="json"),
+        variants=len(payload.variants),
+        invalid=len(batch.problems),
+        base_bom_id=str(payload.bom_id) if payload.bom_id else None,
+    )
+    return batch
+
+
+def result_lines(batch: PreparedBatch, background: Background) -> Iterator[bytes]:
+    """The batch's NDJSON answer, :data:`CHUNK` variants per piece, in the request's order."""
+    count = len(batch.keys)
+    for start in range(0, count, CHUNK):
+        indices = range(start, min(start + CHUNK, count))
+        priced = [i for i in indices if i in batch.variants]
+        scored = iter(
+            next(
+                chunks(
+                    background,
+                    batch.base,
+                    [batch.variants[i] for i in priced],
+                    batch.line_processes,
+                    size=max(len(priced), 1),
+                    top=batch.top,
+                ),
+                [],
+            )
+            if priced
+            else []
+        )
+        pieces = []
+        for i in indices:
+            if i in batch.variants:
+                pieces.append(_line(next(scored), ["variants", i]))
+            else:
+                pieces.append(_problem_line(batch.keys[i], batch.problems[i]))
+        yield ("\n".join(pieces) + "\n").encode()
+
+
+def _line(result: VariantScores | VariantProblem, loc: list[str | int]) -> str:
+    if isinstance(result, VariantProblem):
+        return _problem_line(result.key, [_error([*loc, *result.loc], result.msg)])
+    return _encode(
+        {
+            "key": result.key,
+            "kg_co2e_per_cell": result.kg_co2e_per_cell,
+            "kg_co2e_per_kwh": result.kg_co2e_per_kwh,
+            "kg_co2e_per_cell_market_based": result.kg_co2e_per_cell_market_based,
+            "kg_co2e_per_kwh_market_based": result.kg_co2e_per_kwh_market_based,
+            "kg_co2e_per_cell_gwp20": result.kg_co2e_per_cell_gwp20,
+            "nominal_energy_kwh": result.nominal_energy_kwh,
+            "top": [
+                {
+                    "label": c.label,
+                    "material": c.product,
+                    "kg_co2e": c.kg_co2e,
+                    "share": c.share,
+                }
+                for c in result.top
+            ],
+        }
+    )
+
+
+def _problem_line(key: str, errors: list[Problem]) -> str:
+    return _encode(
+        {
+            "key": key,
+            "problem": {
+                "type": "about:blank",
+                "title": "Invalid input",
+                "status": 422,
+                "detail": f"variant '{key}' cannot be applied: {_fields(errors)}",
+                "errors": errors,
+            },
+        }
+    )
+
+
+def _variant(
+    repo: OrgRepository,
+    given: VariantIn,
+    loc: list[str | int],
+    base_materials: frozenset[str],
+    background: Background,
+    suppliers: _Suppliers,
+) -> tuple[Variant | None, list[Problem]]:
+    """The engine's variant, or every reason why this one cannot be priced."""
+    problems: list[Problem] = []
+    bom = None
+    materials = base_materials
+    swaps: dict[str, LineSupplierData] = {}
+    if given.bom is not None:
+        bom, bom_problems = _inline_bom(repo, given.bom, background, [*loc, "bom"])
+        problems += bom_problems
+        if bom is not None:
+            materials = frozenset(line.material for line in bom.lines)
+            # A whole BOM's supplier lines use their supplier's data, as a stored BOM's would:
+            # as a swap of that material, so every line of it must name the same supplier.
+            named: dict[str, set[str]] = {}
+            for line in bom.lines:
+                if line.supplier is not None:
+                    named.setdefault(line.material, set()).add(line.supplier)
+            for material, ids in sorted(named.items()):
+                if len(ids) > 1:
+                    problems.append(
+                        _error(
+                            [*loc, "bom", "lines"],
+                            f"lines of material '{material}' name different suppliers; a "
+                            "batch variant takes one supplier per material",
+                        )
+                    )
+                    continue
+                data = suppliers.data(material, next(iter(ids)))
+                if data is not None:
+                    swaps[material] = data
+    if given.grid_region is not None and given.grid_region not in background.grid_regions:
+        problems.append(_error([*loc, "grid_region"], f"unknown grid region '{given.grid_region}'"))
+    current = set(materials)
+    for old, new in given.substitutions.items():
+        where = [*loc, "substitutions", old]
+        if new not in background.products:
+            problems.append(_error(where, f"unknown material code '{new}'"))
+        elif old in background.products and background.products[old].unit != (
+            background.products[new].unit
+        ):
+            problems.append(_error(where, f"'{old}' and '{new}' are not counted in the same unit"))
+        if old not in current:
+            problems.append(_error(where, f"the BOM has no line of material '{old}'"))
+        current = (current - {old}) | {new}
+    for material, supplier in given.suppliers.items():
+        where = [*loc, "suppliers", material]
+        if material not in materials:
+            problems.append(
+                _error(where, f"the BOM has no line of material '{material}' to swap suppliers")
+            )
+        elif not suppliers.exists(supplier):
+            problems.append(_error(where, f"no supplier with id {supplier}"))
+        else:
+            data = suppliers.data(material, supplier)
+            if data is None:
+                problems.append(
+                    _error(where, f"supplier '{supplier}' has no data for material '{material}'")
+                )
+            else:
+                swaps[material] = data
+    for element in given.recycled_share:
+        if element not in RECYCLED_ROUTES:
+            problems.append(
+                _error(
+                    [*loc, "recycled_share", element],
+                    f"no recycled route for '{element}'; known: {sorted(RECYCLED_ROUTES)}",
+                )
+            )
+    if problems:
+        return None, problems
+    scenario = Scenario(
+        name=given.key,
+        grid_region=given.grid_region,
+        substitutions=dict(given.substitutions),
+        recycled_share=dict(given.recycled_share),
+        supplier_swaps={material: data.location for material, data in swaps.items()},
+    )
+    market = {material: data.market for material, data in swaps.items()}
+    return Variant(given.key, scenario, bom, market), []
+
+
+def _inline_bom(
+    repo: OrgRepository, given: BomCreate, background: Background, loc: list[str | int]
+) -> tuple[NormalisedBom | None, list[Problem]]:
+    """An inline BOM checked as ``POST /v1/boms`` checks it (suppliers, quantities, codes)."""
+    problems = [
+        {**p, "loc": [*loc, *p["loc"]]}
+        for p in check_bom_suppliers(
+            repo, [(line.supplier, line.supplier_site) for line in given.lines]
+        )
+    ]
+    try:
+        normalised = normalise_bom(given.model_dump(mode="json"), background)
+    except BomError as exc:
+        problems += [_error([*loc, *p.loc], p.msg) for p in exc.problems]
+        return None, problems
+    return (None if problems else normalised), problems
+
+
+def _probe_line(repo: OrgRepository, position: int, material: str, supplier: str | None) -> BomLine:
+    """A BOM line that is never stored, to ask which supplier data such a line would use."""
+    return BomLine(
+        organisation_id=repo.organisation_id,
+        bom_id=uuid.uuid4(),
+        position=position,
+        component="",
+        material=material,
+        amount_given="",
+        amount=0.0,
+        unit="kg",
+        supplier=supplier,
+    )
+
+
+def _line_processes(
+    data: Mapping[int, LineSupplierData],
+) -> dict[str, dict[int, ForegroundProcess]]:
+    return {
+        "location_based": {position: d.location for position, d in data.items()},
+        "market_based": {position: d.market for position, d in data.items()},
+    }
+
+
+def _error(loc: list[str | int], msg: str) -> Problem:
+    return {"loc": loc, "msg": msg, "type": "value_error"}
+
+
+def _fields(errors: list[Problem]) -> str:
+    return ", ".join(".".join(map(str, e["loc"])) for e in errors[:5])
