@@ -83,6 +83,13 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 1) -> None
     )
 
 
+def _register_tables() -> None:
+    """Every slice's tables in the metadata: an API key's foreign keys name suppliers."""
+    from app import tables  # noqa: F401
+
+    del tables
+
+
 def _set_tcp_protocol_on_listening_socket() -> None:
     """Work around uvicorn's multi-worker socket losing TCP_NODELAY (uvicorn issue #3149).
 
@@ -281,6 +288,7 @@ def org_create(name: str) -> None:
     from app.core.runtime import get_engine
 
     try:
+        _register_tables()
         with session_scope(get_engine()) as session:
             organisation, _, token = create_organisation(session, name)
             organisation_id = organisation.id
@@ -308,6 +316,7 @@ def org_key(
     from app.core.runtime import get_engine
 
     try:
+        _register_tables()
         with session_scope(get_engine()) as session:
             organisation = session.exec(
                 select(Organisation).where(Organisation.name == name)

@@ -92,40 +92,7 @@ def score_variants(
     supplier-specific process each base BOM line position uses; variants keep them unless they
     substitute or swap that line's material (as :func:`lca.scenarios.compare` does).
     """
-    template = _Template(base, line_processes or {})
-    results: list[VariantScores | VariantProblem | None] = [None] * len(variants)
-    groups: dict[tuple[tuple[str, float], ...], list[_Member]] = defaultdict(list)
-    for index, variant in enumerate(variants):
-        try:
-            if variant.bom is None:
-                foreground = template.foreground(background, variant)
-            else:
-                foreground = _whole_bom(background, variant)
-        except ScenarioError as exc:
-            results[index] = VariantProblem(variant.key, ("scenario",), str(exc))
-            continue
-        shares = tuple(sorted(variant.scenario.recycled_share.items()))
-        groups[shares].append((index, variant.key, foreground))
-    for shares, members in groups.items():
-        try:
-            view = with_recycled_content(background, dict(shares))
-        except ScenarioError as exc:
-            for index, key, _ in members:
-                results[index] = VariantProblem(key, ("scenario", "recycled_share"), str(exc))
-            continue
-        try:
-            scored = list(_score_group(view, members, top))
-        except ScenarioError:
-            # A material the background lacks: find which variants name it, score the rest.
-            scored = []
-            for member in members:
-                try:
-                    scored += list(_score_group(view, [member], top))
-                except ScenarioError as exc:
-                    results[member[0]] = VariantProblem(member[1], ("bom",), str(exc))
-        for index, scores in scored:
-            results[index] = scores
-    return [r for r in results if r is not None]
+    return _Scorer(background, base, line_processes or {}, top).score(variants)
 
 
 def chunks(
@@ -137,11 +104,76 @@ def chunks(
     size: int = 1000,
     top: int = 5,
 ) -> Iterator[list[VariantScores | VariantProblem]]:
-    """:func:`score_variants` ``size`` variants at a time, for answers that stream."""
+    """:func:`score_variants` ``size`` variants at a time, for answers that stream; the
+    chunks share their foregrounds and recycled-content views."""
+    scorer = _Scorer(background, base, line_processes or {}, top)
     for start in range(0, len(variants), size):
-        yield score_variants(
-            background, base, variants[start : start + size], line_processes, top=top
-        )
+        yield scorer.score(variants[start : start + size])
+
+
+class _Scorer:
+    """Scores variants of one base BOM, keeping what later calls can reuse: the foregrounds
+    built (in the template) and the background view of each set of recycled shares."""
+
+    def __init__(
+        self,
+        background: Background,
+        base: NormalisedBom,
+        line_processes: Mapping[str, Mapping[int, ForegroundProcess]],
+        top: int,
+    ) -> None:
+        self.background = background
+        self.template = _Template(base, line_processes)
+        self.top = top
+        self._views: dict[tuple[tuple[str, float], ...], Background | ScenarioError] = {}
+
+    def _view(self, shares: tuple[tuple[str, float], ...]) -> Background:
+        view = self._views.get(shares)
+        if view is None:
+            try:
+                view = with_recycled_content(self.background, dict(shares))
+            except ScenarioError as exc:
+                view = exc
+            self._views[shares] = view
+        if isinstance(view, ScenarioError):
+            raise view
+        return view
+
+    def score(self, variants: Sequence[Variant]) -> list[VariantScores | VariantProblem]:
+        background, top = self.background, self.top
+        results: list[VariantScores | VariantProblem | None] = [None] * len(variants)
+        groups: dict[tuple[tuple[str, float], ...], list[_Member]] = defaultdict(list)
+        for index, variant in enumerate(variants):
+            try:
+                if variant.bom is None:
+                    foreground = self.template.foreground(background, variant)
+                else:
+                    foreground = _whole_bom(background, variant)
+            except ScenarioError as exc:
+                results[index] = VariantProblem(variant.key, ("scenario",), str(exc))
+                continue
+            shares = tuple(sorted(variant.scenario.recycled_share.items()))
+            groups[shares].append((index, variant.key, foreground))
+        for shares, members in groups.items():
+            try:
+                view = self._view(shares)
+            except ScenarioError as exc:
+                for index, key, _ in members:
+                    results[index] = VariantProblem(key, ("scenario", "recycled_share"), str(exc))
+                continue
+            try:
+                scored = list(_score_group(view, members, top))
+            except ScenarioError:
+                # A material the background lacks: find which variants name it, score the rest.
+                scored = []
+                for member in members:
+                    try:
+                        scored += list(_score_group(view, [member], top))
+                    except ScenarioError as exc:
+                        results[member[0]] = VariantProblem(member[1], ("bom",), str(exc))
+            for index, scores in scored:
+                results[index] = scores
+        return [r for r in results if r is not None]
 
 
 @dataclass

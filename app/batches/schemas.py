@@ -19,16 +19,20 @@ class VariantIn(Strict):
 
     key: str = Field(min_length=1, max_length=200, description="the client's name for it")
     grid_region: Code | None = Field(default=None, description="make the cell in this grid region")
+    # default_factory, not default={}: pydantic deep-copies a mutable default for every
+    # variant, which was a third of validating 10,000 of them.
     substitutions: dict[Code, Code] = Field(
-        default={}, max_length=50, description="material code on the BOM → material code to use"
+        default_factory=dict,
+        max_length=50,
+        description="material code on the BOM → material code to use",
     )
     suppliers: dict[Code, Code] = Field(
-        default={},
+        default_factory=dict,
         max_length=50,
         description="material code on the BOM → id of a supplier whose data its lines then use",
     )
     recycled_share: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
-        default={},
+        default_factory=dict,
         max_length=3,
         description="share of the element's salts from recycling, throughout the supply chain",
         examples=[{"Ni": 0.3, "Co": 0.3, "Li": 0.1}],

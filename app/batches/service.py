@@ -8,7 +8,9 @@ as NDJSON lines in the order of the request: a variant's figures, or its own pro
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +37,8 @@ CHUNK = 1000
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 Problem = dict[str, Any]
+# Supplier swaps of a variant: location- and market-based process by material.
+Swaps = tuple[dict[str, ForegroundProcess], dict[str, ForegroundProcess]]
 
 
 @dataclass
@@ -122,10 +126,24 @@ def prepare_batch(repo: OrgRepository, payload: BatchIn, background: Background)
         top=payload.top,
     )
     base_materials = frozenset(line.material for line in base.lines)
+    # Changes already checked on the base BOM → the swaps they bring: a design space repeats
+    # the same few changes, and checking each again was most of preparing a large batch.
+    checked: dict[tuple[object, ...], Swaps] = {}
     for index, given in enumerate(payload.variants):
+        signature = (
+            given.grid_region,
+            tuple(given.substitutions.items()),
+            tuple(given.suppliers.items()),
+        )
+        swaps = checked.get(signature) if given.bom is None else None
+        if swaps is not None and all(e in RECYCLED_ROUTES for e in given.recycled_share):
+            batch.variants[index] = _priced(given, None, *swaps)
+            continue
         priced, problems = _variant(
             repo, given, ["variants", index], base_materials, background, suppliers
         )
+        if priced is not None and given.bom is None:
+            checked[signature] = (priced.scenario.supplier_swaps, dict(priced.market_swaps))
         if priced is None:
             batch.problems[index] = problems
         else:
@@ -143,58 +161,63 @@ def prepare_batch(repo: OrgRepository, payload: BatchIn, background: Background)
 
 
 def result_lines(batch: PreparedBatch, background: Background) -> Iterator[bytes]:
-    """The batch's NDJSON answer, :data:`CHUNK` variants per piece, in the request's order."""
-    count = len(batch.keys)
-    for start in range(0, count, CHUNK):
-        indices = range(start, min(start + CHUNK, count))
-        priced = [i for i in indices if i in batch.variants]
-        scored = iter(
-            next(
-                chunks(
-                    background,
-                    batch.base,
-                    [batch.variants[i] for i in priced],
-                    batch.line_processes,
-                    size=max(len(priced), 1),
-                    top=batch.top,
-                ),
-                [],
-            )
-            if priced
-            else []
+    """The batch's NDJSON answer in the request's order, about :data:`CHUNK` lines a piece;
+    the engine prices the next chunk only when the lines before it are out."""
+    priced = sorted(batch.variants)
+    results = itertools.chain.from_iterable(
+        chunks(
+            background,
+            batch.base,
+            [batch.variants[i] for i in priced],
+            batch.line_processes,
+            size=CHUNK,
+            top=batch.top,
         )
-        pieces = []
-        for i in indices:
-            if i in batch.variants:
-                pieces.append(_line(next(scored), ["variants", i]))
-            else:
-                pieces.append(_problem_line(batch.keys[i], batch.problems[i]))
+    )
+    tops: dict[int, str] = {}  # id(contributors) → their JSON (variants share them)
+    pieces: list[str] = []
+    for index, key in enumerate(batch.keys):
+        if index in batch.variants:
+            pieces.append(_line(next(results), ["variants", index], tops))
+        else:
+            pieces.append(_problem_line(key, batch.problems[index]))
+        if len(pieces) == CHUNK:
+            yield ("\n".join(pieces) + "\n").encode()
+            pieces = []
+    if pieces:
         yield ("\n".join(pieces) + "\n").encode()
 
 
-def _line(result: VariantScores | VariantProblem, loc: list[str | int]) -> str:
+def _line(
+    result: VariantScores | VariantProblem, loc: list[str | int], tops: dict[int, str]
+) -> str:
+    """One variant's line, written directly: a dict per line and json.dumps were most of the
+    answer's cost. Floats print as json does (``repr``); the engine refuses non-finite ones."""
     if isinstance(result, VariantProblem):
         return _problem_line(result.key, [_error([*loc, *result.loc], result.msg)])
-    return _encode(
-        {
-            "key": result.key,
-            "kg_co2e_per_cell": result.kg_co2e_per_cell,
-            "kg_co2e_per_kwh": result.kg_co2e_per_kwh,
-            "kg_co2e_per_cell_market_based": result.kg_co2e_per_cell_market_based,
-            "kg_co2e_per_kwh_market_based": result.kg_co2e_per_kwh_market_based,
-            "kg_co2e_per_cell_gwp20": result.kg_co2e_per_cell_gwp20,
-            "nominal_energy_kwh": result.nominal_energy_kwh,
-            "top": [
-                {
-                    "label": c.label,
-                    "material": c.product,
-                    "kg_co2e": c.kg_co2e,
-                    "share": c.share,
-                }
+    top = tops.get(id(result.top))
+    if top is None:
+        top = tops[id(result.top)] = _encode(
+            [
+                {"label": c.label, "material": c.product, "kg_co2e": c.kg_co2e, "share": c.share}
                 for c in result.top
-            ],
-        }
+            ]
+        )
+    return (
+        f'{{"key":{_encode(result.key)},'
+        f'"kg_co2e_per_cell":{_number(result.kg_co2e_per_cell)},'
+        f'"kg_co2e_per_kwh":{_number(result.kg_co2e_per_kwh)},'
+        f'"kg_co2e_per_cell_market_based":{_number(result.kg_co2e_per_cell_market_based)},'
+        f'"kg_co2e_per_kwh_market_based":{_number(result.kg_co2e_per_kwh_market_based)},'
+        f'"kg_co2e_per_cell_gwp20":{_number(result.kg_co2e_per_cell_gwp20)},'
+        f'"nominal_energy_kwh":{_number(result.nominal_energy_kwh)},'
+        f'"top":{top}}}'
     )
+
+
+def _number(value: float) -> str:
+    # json.dumps would write NaN/Infinity, which is not JSON; null says "no number".
+    return float.__repr__(value) if math.isfinite(value) else "null"
 
 
 def _problem_line(key: str, errors: list[Problem]) -> str:
@@ -289,15 +312,26 @@ def _variant(
             )
     if problems:
         return None, problems
+    location_swaps = {material: data.location for material, data in swaps.items()}
+    market_swaps = {material: data.market for material, data in swaps.items()}
+    return _priced(given, bom, location_swaps, market_swaps), []
+
+
+def _priced(
+    given: VariantIn,
+    bom: NormalisedBom | None,
+    location_swaps: dict[str, ForegroundProcess],
+    market_swaps: dict[str, ForegroundProcess],
+) -> Variant:
+    """The engine's variant of a checked one (variants with the same swaps share them)."""
     scenario = Scenario(
         name=given.key,
         grid_region=given.grid_region,
-        substitutions=dict(given.substitutions),
-        recycled_share=dict(given.recycled_share),
-        supplier_swaps={material: data.location for material, data in swaps.items()},
+        substitutions=given.substitutions,
+        recycled_share=given.recycled_share,
+        supplier_swaps=location_swaps,
     )
-    market = {material: data.market for material, data in swaps.items()}
-    return Variant(given.key, scenario, bom, market), []
+    return Variant(given.key, scenario, bom, market_swaps)
 
 
 def _inline_bom(
