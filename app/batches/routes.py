@@ -13,6 +13,48 @@ from app.core.deps import BackgroundDep
 BATCH_PATH = "/v1/footprints/batch"
 NDJSON = "application/x-ndjson"
 
+_NUMBER = {"type": "number"}
+# One line of the answer (each line is one JSON object; the schema describes a line).
+LINE_SCHEMA = {
+    "title": "BatchLine",
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["key", "kg_co2e_per_cell", "kg_co2e_per_kwh", "top"],
+            "properties": {
+                "key": {"type": "string"},
+                "kg_co2e_per_cell": _NUMBER,
+                "kg_co2e_per_kwh": _NUMBER,
+                "kg_co2e_per_cell_market_based": _NUMBER,
+                "kg_co2e_per_kwh_market_based": _NUMBER,
+                "kg_co2e_per_cell_gwp20": _NUMBER,
+                "nominal_energy_kwh": _NUMBER,
+                "top": {
+                    "type": "array",
+                    "description": "largest BOM lines, location-based GWP100",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "label": {"type": "string"},
+                            "material": {"type": "string"},
+                            "kg_co2e": _NUMBER,
+                            "share": _NUMBER,
+                        },
+                    },
+                },
+            },
+        },
+        {
+            "type": "object",
+            "required": ["key", "problem"],
+            "properties": {
+                "key": {"type": "string"},
+                "problem": {"$ref": "#/components/schemas/Problem"},
+            },
+        },
+    ],
+}
+
 router = APIRouter(tags=["batches"])
 
 
@@ -21,7 +63,7 @@ router = APIRouter(tags=["batches"])
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {NDJSON: {}},
+            "content": {NDJSON: {"schema": LINE_SCHEMA}},
             "description": "one JSON object per line and variant, in the order of the request: "
             "`{key, kg_co2e_per_cell, kg_co2e_per_kwh, kg_co2e_per_cell_market_based, "
             "kg_co2e_per_kwh_market_based, kg_co2e_per_cell_gwp20, nominal_energy_kwh, top}`, "
