@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.batches.models import FootprintBatch
 from app.batches.schemas import BatchIn, VariantIn
 from app.boms.models import Bom, BomLine
 from app.boms.schemas import BomCreate
@@ -50,6 +51,8 @@ class PreparedBatch:
     base: NormalisedBom
     line_processes: dict[str, dict[int, ForegroundProcess]]
     keys: list[str]
+    request_sha256: str
+    base_bom_id: uuid.UUID | None
     variants: dict[int, Variant] = field(default_factory=dict)  # request index → variant
     problems: dict[int, list[Problem]] = field(default_factory=dict)  # request index → errors
     top: int = 5
@@ -124,6 +127,9 @@ def prepare_batch(repo: OrgRepository, payload: BatchIn, background: Background)
         base=base,
         line_processes=line_processes,
         keys=[variant.key for variant in payload.variants],
+        # Pydantic's JSON of the request (its fast path), for the audit row and a kept batch.
+        request_sha256=hashlib.sha256(payload.model_dump_json().encode()).hexdigest(),
+        base_bom_id=payload.bom_id,
         top=payload.top,
     )
     base_materials = frozenset(line.material for line in base.lines)
@@ -159,14 +165,33 @@ def prepare_batch(repo: OrgRepository, payload: BatchIn, background: Background)
         "create",
         "footprint_batch",
         batch.batch_id,
-        # The request's digest (model_dump_json is pydantic's fast path), not the request:
-        # sorting and dumping 10,000 variants again in Python cost a tenth of the batch.
-        {"request_sha256": hashlib.sha256(payload.model_dump_json().encode()).hexdigest()},
+        # The request's digest, not the request: sorting and dumping 10,000 variants again in
+        # Python cost a tenth of the batch.
+        {"request_sha256": batch.request_sha256},
         variants=len(payload.variants),
         invalid=len(batch.problems),
         base_bom_id=str(payload.bom_id) if payload.bom_id else None,
     )
     return batch
+
+
+def store_batch(repo: OrgRepository, batch: PreparedBatch, background: Background) -> bytes:
+    """Price the whole batch and keep its answer in ``repo``'s transaction (``?store=true``):
+    the answer is sent after the commit, whole, so a 201 always names a kept batch."""
+    answer = b"".join(result_lines(batch, background))
+    repo.add(
+        FootprintBatch(
+            id=batch.batch_id,
+            organisation_id=repo.organisation_id,
+            base_bom_id=batch.base_bom_id,
+            background_version=background.version,
+            request_sha256=batch.request_sha256,
+            variants=len(batch.keys),
+            invalid=len(batch.problems),
+            answer=answer,
+        )
+    )
+    return answer
 
 
 def result_lines(batch: PreparedBatch, background: Background) -> Iterator[bytes]:

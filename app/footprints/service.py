@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,7 @@ def cell_model(
 
 def _lifecycle(
     bom: Bom,
-    lines: list[Any],
+    lines: Sequence[Any],
     background: Background,
     request: FootprintRequest,
     data_dir: Path,

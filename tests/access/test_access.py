@@ -46,7 +46,11 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
     key = client.post("/v1/api-keys", json={"name": "victim", "scopes": ["read"]}).json()
     webhook = _loopback_webhook(client)
     rendered = _rendered_report(client, footprint["id"])
+    batch = client.post(
+        "/v1/footprints/batch?store=true", json={"bom_id": bom["id"], "variants": [{"key": "a"}]}
+    )
     return {
+        "batch_id": batch.headers["x-batch-id"],
         "report_file_id": rendered["report_id"],
         "webhook_id": webhook["id"],
         "bom_id": bom["id"],

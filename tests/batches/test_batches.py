@@ -5,6 +5,8 @@ problem line while the others are priced; a malformed batch is a 422 that stores
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -275,3 +277,35 @@ def test_ten_thousand_variants_in_a_body_over_the_usual_limit(org_client, stored
     )
     assert too_many.status_code == 422
     assert too_many.json()["errors"][0]["loc"] == ["variants"]
+
+
+def test_a_kept_batch_downloads_as_ndjson_csv_and_xlsx(org_client, stored_example) -> None:  # type: ignore[no-untyped-def]
+    """?store=true answers 201 with the same lines, after the commit; the kept batch reads back
+    as the same NDJSON, and as one row per variant in CSV and XLSX, where a key that looks like
+    a formula stays text."""
+    from openpyxl import load_workbook
+
+    body = {
+        "bom_id": stored_example["id"],
+        "variants": [{"key": "=1+1", "grid_region": "FR"}, {"key": "x", "grid_region": "NOPE"}],
+    }
+    streamed = org_client.post("/v1/footprints/batch", json=body)
+    kept = org_client.post("/v1/footprints/batch", params={"store": "true"}, json=body)
+    assert kept.status_code == 201, kept.text
+    assert kept.headers["content-type"].startswith(NDJSON)
+    assert kept.content == streamed.content
+    location = kept.headers["location"]
+    assert location == f"/v1/footprint-batches/{kept.headers['x-batch-id']}"
+    assert org_client.get(location).content == kept.content
+    table = org_client.get(location, params={"format": "csv"})
+    assert table.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    first = json.loads(kept.text.splitlines()[0])
+    assert rows[0]["key"] == "=1+1"
+    assert float(rows[0]["kg_co2e_per_cell"]) == first["kg_co2e_per_cell"]  # repr round-trips
+    assert rows[1]["problem"].startswith("variants.1.grid_region")
+    book = load_workbook(io.BytesIO(org_client.get(location, params={"format": "xlsx"}).content))
+    sheet = book["variants"]
+    assert sheet["A2"].value == "=1+1" and sheet["A2"].data_type == "s"
+    assert sheet["B2"].value == first["kg_co2e_per_cell"]
+    assert org_client.get(location, params={"format": "pdf"}).status_code == 422
