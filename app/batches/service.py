@@ -38,6 +38,7 @@ from lca.scenarios import RECYCLED_ROUTES, Scenario
 CHUNK = 1000
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_quote = json.encoder.encode_basestring  # a str as a JSON string (C), as _encode writes it
 Problem = dict[str, Any]
 # Supplier swaps of a variant: location- and market-based process by material.
 Swaps = tuple[dict[str, ForegroundProcess], dict[str, ForegroundProcess]]
@@ -237,16 +238,29 @@ def _line(
                 for c in result.top
             ]
         )
-    return (
-        f'{{"key":{_encode(result.key)},'
-        f'"kg_co2e_per_cell":{_number(result.kg_co2e_per_cell)},'
-        f'"kg_co2e_per_kwh":{_number(result.kg_co2e_per_kwh)},'
-        f'"kg_co2e_per_cell_market_based":{_number(result.kg_co2e_per_cell_market_based)},'
-        f'"kg_co2e_per_kwh_market_based":{_number(result.kg_co2e_per_kwh_market_based)},'
-        f'"kg_co2e_per_cell_gwp20":{_number(result.kg_co2e_per_cell_gwp20)},'
-        f'"nominal_energy_kwh":{_number(result.nominal_energy_kwh)},'
-        f'"top":{top}}}'
+    figures = (
+        result.kg_co2e_per_cell,
+        result.kg_co2e_per_kwh,
+        result.kg_co2e_per_cell_market_based,
+        result.kg_co2e_per_kwh_market_based,
+        result.kg_co2e_per_cell_gwp20,
+        result.nominal_energy_kwh,
     )
+    # A finite sum means every figure is finite (the usual case): repr each directly.
+    numbers = (
+        [float.__repr__(f) for f in figures]
+        if math.isfinite(sum(figures))
+        else [_number(f) for f in figures]
+    )
+    return _LINE.format(_quote(result.key), *numbers, top)
+
+
+# One result line; json.dumps writes the same (floats as their repr).
+_LINE = (
+    '{{"key":{},"kg_co2e_per_cell":{},"kg_co2e_per_kwh":{},'
+    '"kg_co2e_per_cell_market_based":{},"kg_co2e_per_kwh_market_based":{},'
+    '"kg_co2e_per_cell_gwp20":{},"nominal_energy_kwh":{},"top":{}}}'
+)
 
 
 def _number(value: float) -> str:
