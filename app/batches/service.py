@@ -19,9 +19,9 @@ from typing import Any
 
 from app.batches.models import FootprintBatch
 from app.batches.schemas import BatchIn, VariantIn
-from app.boms.models import Bom, BomLine
+from app.boms.models import BomLine
 from app.boms.schemas import BomCreate
-from app.boms.service import normalised_bom, stored_bom_lines
+from app.boms.service import normalised_bom, stored_bom, stored_bom_lines
 from app.core.errors import InvalidInput, NotFound
 from app.core.repository import OrgRepository
 from app.suppliers.models import Supplier
@@ -108,7 +108,7 @@ def prepare_batch(repo: OrgRepository, payload: BatchIn, background: Background)
     base: NormalisedBom | None = None
     line_processes: dict[str, dict[int, ForegroundProcess]] = {}
     if payload.bom_id is not None and payload.bom is None:
-        bom = repo.get(Bom, payload.bom_id, "BOM")
+        bom = stored_bom(repo, payload.bom_id)
         lines = stored_bom_lines(repo, bom.id)
         base = normalised_bom(repo, bom, background, lines)
         line_processes = _line_processes(supplier_data_for(repo, lines, background))
