@@ -8,7 +8,7 @@ export CELLCARBON_DATABASE_URL ?= sqlite:///./var/cellcarbon.db
 export CELLCARBON_BRIGHTWAY_DIR ?= ./var/brightway
 export BRIGHTWAY_DIR := $(abspath $(CELLCARBON_BRIGHTWAY_DIR))
 
-.PHONY: run run-tls test lint install install-dev migrate background bench bench-quick bench-plant fuzz worker clean
+.PHONY: run run-tls test lint install install-dev migrate background bench bench-quick bench-plant bench-batch fuzz worker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,11 @@ bench: $(DEV_STAMP)
 # The same comparisons on 2,000 activities, in well under a minute.
 bench-quick: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.bench_engine --activities 2000 --boms 2000 --naive-sample 20
+
+# 10,000 variants of the NMC811 example as one POST /v1/footprints/batch to a real server on
+# PostgreSQL, beside score_variants and the bare engine in the same run.
+bench-batch: $(DEV_STAMP) | var
+	$(BIN)/python -m benchmarks.bench_batch --variants 10000 --repeat 3
 
 # Plant footprints: a synthetic year of 15-minute meter data and 10,000 lots, allocated and priced
 # in three methods (location, market with annual and with hourly matching); prints lots/s.

@@ -90,6 +90,13 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 1) -> None
     )
 
 
+def _register_tables() -> None:
+    """Every slice's tables in the metadata: an API key's foreign keys name suppliers."""
+    from app import tables  # noqa: F401
+
+    del tables
+
+
 def _set_tcp_protocol_on_listening_socket() -> None:
     """Work around uvicorn's multi-worker socket losing TCP_NODELAY (uvicorn issue #3149).
 
@@ -244,6 +251,86 @@ def footprint(
     typer.echo(f"per kWh            {result.kg_co2e_per_kwh:.2f} kg CO2e/kWh")
 
 
+@cli.command()
+def batch(
+    base: Annotated[str, typer.Argument(help="a stored BOM's id, or a BOM JSON file")],
+    variants_file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="variants CSV")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="results CSV")] = Path(
+        "results.csv"
+    ),
+    api_key: Annotated[
+        str, typer.Option(envvar="CELLCARBON_API_KEY", help="a write key of your organisation")
+    ] = "",
+    url: Annotated[
+        str | None,
+        typer.Option(help="the service's base URL; without it, the app runs in this process"),
+    ] = None,
+    top: Annotated[int, typer.Option(min=0, max=20, help="contributors per variant")] = 5,
+) -> None:
+    """Price every variant of a CSV (key, grid_region, substitutions as old=new;…, suppliers,
+    recycled_Ni/Co/Li) against one base BOM with POST /v1/footprints/batch; write a CSV."""
+    import uuid
+
+    import httpx
+
+    from app.batches.variants_csv import (
+        VariantsFileError,
+        ndjson_lines,
+        read_variants,
+        write_results,
+    )
+
+    if not api_key:
+        typer.echo("error: give --api-key (or set CELLCARBON_API_KEY)", err=True)
+        raise typer.Exit(2)
+    try:
+        variants = read_variants(variants_file.read_text(encoding="utf-8-sig"))
+    except VariantsFileError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {variants_file}: {problem}", err=True)
+        raise typer.Exit(1) from None
+    body: dict[str, object] = {"variants": variants, "top": top}
+    try:
+        body["bom_id"] = str(uuid.UUID(base))
+    except ValueError:
+        path = Path(base)
+        if not path.is_file():
+            typer.echo(f"error: '{base}' is neither a BOM id nor a BOM file", err=True)
+            raise typer.Exit(2) from None
+        body["bom"] = json.loads(path.read_text())
+    headers = {"Authorization": f"Bearer {api_key}"}
+    if url is None:
+        from fastapi.testclient import TestClient
+
+        from app.main import create_app
+
+        # The whole app in this process (auth, audit and all), without a server.
+        client: Any = TestClient(create_app(), headers=headers)
+    else:
+        client = httpx.Client(base_url=url, headers=headers, timeout=600)
+    problems = 0
+    with client, output.open("w", newline="", encoding="utf-8") as out:
+        with client.stream("POST", "/v1/footprints/batch", json=body) as response:
+            if response.status_code != 200:
+                answer = response.read().decode(errors="replace")
+                typer.echo(f"error: {response.status_code}: {answer[:4000]}", err=True)
+                raise typer.Exit(1)
+            with typer.progressbar(
+                length=len(variants), label="pricing", file=sys.stderr
+            ) as progress:
+                for line in write_results(ndjson_lines(response.iter_bytes()), out):
+                    problems += "problem" in line
+                    progress.update(1)
+    typer.echo(
+        f"{len(variants) - problems} variants priced, {problems} with problems: {output}",
+        err=True,
+    )
+    if problems:
+        raise typer.Exit(3)
+
+
 example_cli = typer.Typer(help="Load the examples into a running service.", no_args_is_help=True)
 cli.add_typer(example_cli, name="example")
 
@@ -296,6 +383,7 @@ def org_create(name: str) -> None:
     from app.core.runtime import get_engine
 
     try:
+        _register_tables()
         with session_scope(get_engine()) as session:
             organisation, _, token = create_organisation(session, name)
             organisation_id = organisation.id
@@ -324,6 +412,7 @@ def org_key(
     from app.core.runtime import get_engine
 
     try:
+        _register_tables()
         with session_scope(get_engine()) as session:
             organisation = session.exec(
                 select(Organisation).where(Organisation.name == name)

@@ -14,6 +14,8 @@ from app import job_kinds as _job_kinds  # noqa: F401  (every slice's job runner
 from app import tables as _tables  # noqa: F401  (every table, for the metadata)
 from app.access import routes as access
 from app.access.keys import creating_organisation
+from app.batches import routes as batches
+from app.batches.routes import BATCH_PATH
 from app.boms import materials
 from app.boms import routes as boms
 from app.bundles import routes as bundles
@@ -77,7 +79,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, materials, boms, footprints, scenarios, jobs, suppliers, access):
+    # The batch route before footprints: /v1/footprints/batch is not a footprint id.
+    for module in (
+        health,
+        materials,
+        boms,
+        batches,
+        footprints,
+        scenarios,
+        jobs,
+        suppliers,
+        access,
+    ):
         app.include_router(record_responses(module.router))
     app.include_router(record_responses(report_routes.router))
     app.include_router(pact_api.router)
@@ -92,7 +105,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware, settings=settings, creator=creating_organisation)
     # Outside the idempotency middleware: a refused body claims no key and stores nothing.
     app.add_middleware(JsonBodyGuard)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        per_path={BATCH_PATH: settings.max_batch_body_bytes},
+    )
     # Added last, so it is outermost: every response, 413s included, carries a request id.
     app.add_middleware(RequestContext)
     document_problems(app)

@@ -60,6 +60,9 @@ ADMIN_URL = os.environ.get(
 TARGET_P50_MS = 15.0
 TARGET_FOOTPRINTS_PER_S = 300.0
 SERVER_START_TIMEOUT_S = 120.0
+# The bare endpoint whose CPU per request is the floor a footprint request is compared with.
+FLOOR_PATH = "/health/live"
+TARGET_CPU_RATIO = 3.0
 # Throughput over time is reported in slices of this many seconds.
 SLICE_S = 10
 # wrk gets this much longer than its own duration before it is killed as hung.
@@ -215,6 +218,40 @@ def process_tree(root_pid: int) -> list[int]:
         tree.append(pid)
         pending.extend(children.get(pid, []))
     return tree
+
+
+def cpu_s(root_pid: int) -> float:
+    """User + system CPU seconds of the server's process tree so far (/proc/<pid>/stat)."""
+    total = 0
+    for pid in process_tree(root_pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run_floor(port: int, duration_s: int, connections: int, threads: int) -> tuple[int, int]:
+    """wrk on ``GET /health/live`` (no key, no database: the middleware and the router, the
+    floor every request pays); (requests, non-2xx)."""
+    completed = subprocess.run(
+        [
+            "wrk",
+            f"--threads={threads}",
+            f"--connections={connections}",
+            f"--duration={duration_s}s",
+            f"http://127.0.0.1:{port}{FLOOR_PATH}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=duration_s + WRK_GRACE_S,
+    )
+    match = re.search(r"(\d+) requests in", completed.stdout)
+    if completed.returncode != 0 or match is None:
+        raise RuntimeError(f"wrk failed ({completed.returncode}):\n{completed.stdout}")
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", completed.stdout)
+    return int(match.group(1)), int(failed.group(1)) if failed else 0
 
 
 def rss_mib(root_pid: int) -> float:
@@ -487,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.soak
             else [("footprints", 0), ("mixed", args.bom_every)]
         )
+        phase_cpu_ms: dict[str, float] = {}
         for phase, bom_every in phases:
             before = rss_mib(pid)
             series: list[tuple[float, float]] = []
@@ -496,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             sampler.start()
             phase_start = time.time()
+            cpu_before = cpu_s(pid)
             try:
                 result = run_wrk(
                     port,
@@ -511,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
                 stop.set()
                 sampler.join()
             result.rss_before_mib, result.rss_after_mib = before, rss_mib(pid)
+            phase_cpu_ms[phase] = 1000 * (cpu_s(pid) - cpu_before) / max(result.requests, 1)
             series.append((float(args.duration), result.rss_after_mib))
             report(
                 result,
@@ -526,6 +566,21 @@ def main(argv: list[str] | None = None) -> int:
             ok = ok and result.errors == 0
             if args.soak:
                 ok = check_soak(series, args.warmup, args.max_growth_percent) and ok
+        if not args.soak:
+            # The floor on the same server: CPU per request of a bare endpoint beside a footprint.
+            cpu_before = cpu_s(pid)
+            requests, failed = run_floor(port, args.duration, args.connections, args.threads)
+            floor_ms = 1000 * (cpu_s(pid) - cpu_before) / max(requests, 1)
+            footprint_ms = phase_cpu_ms["footprints"]
+            ratio = footprint_ms / floor_ms
+            print("\n== server CPU per request (uvicorn processes, from /proc) ==")
+            print(f"POST /v1/boms/{{id}}/footprints  {footprint_ms:6.2f} ms")
+            print(f"GET {FLOOR_PATH} (floor)       {floor_ms:6.2f} ms  ({requests} requests)")
+            print(
+                f"ratio                          {ratio:6.1f}×  target ≤ {TARGET_CPU_RATIO:.0f}× — "
+                f"{'met' if ratio <= TARGET_CPU_RATIO else 'missed'}"
+            )
+            ok = ok and failed == 0
     print("\nresult:", "ok" if ok else "FAILED")
     return 0 if ok else 1
 

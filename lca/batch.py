@@ -92,42 +92,7 @@ def score_variants(
     supplier-specific process each base BOM line position uses; variants keep them unless they
     substitute or swap that line's material (as :func:`lca.scenarios.compare` does).
     """
-    template = _Template(base, line_processes or {})
-    results: list[VariantScores | VariantProblem | None] = [None] * len(variants)
-    groups: dict[tuple[tuple[str, float], ...], list[tuple[int, _Foreground]]] = defaultdict(list)
-    for index, variant in enumerate(variants):
-        try:
-            if variant.bom is None:
-                foreground = template.foreground(background, variant)
-            else:
-                foreground = _whole_bom(background, variant)
-        except ScenarioError as exc:
-            results[index] = VariantProblem(variant.key, ("scenario",), str(exc))
-            continue
-        shares = tuple(sorted(variant.scenario.recycled_share.items()))
-        groups[shares].append((index, foreground))
-    for shares, members in groups.items():
-        try:
-            view = with_recycled_content(background, dict(shares))
-        except ScenarioError as exc:
-            for index, foreground in members:
-                results[index] = VariantProblem(
-                    foreground.key, ("scenario", "recycled_share"), str(exc)
-                )
-            continue
-        try:
-            scored = list(_score_group(view, members, top))
-        except ScenarioError:
-            # A material the background lacks: find which variants name it, score the rest.
-            scored = []
-            for member in members:
-                try:
-                    scored += list(_score_group(view, [member], top))
-                except ScenarioError as exc:
-                    results[member[0]] = VariantProblem(member[1].key, ("bom",), str(exc))
-        for index, scores in scored:
-            results[index] = scores
-    return [r for r in results if r is not None]
+    return _Scorer(background, base, line_processes or {}, top).score(variants)
 
 
 def chunks(
@@ -139,23 +104,92 @@ def chunks(
     size: int = 1000,
     top: int = 5,
 ) -> Iterator[list[VariantScores | VariantProblem]]:
-    """:func:`score_variants` ``size`` variants at a time, for answers that stream."""
+    """:func:`score_variants` ``size`` variants at a time, for answers that stream; the
+    chunks share their foregrounds and recycled-content views."""
+    scorer = _Scorer(background, base, line_processes or {}, top)
     for start in range(0, len(variants), size):
-        yield score_variants(
-            background, base, variants[start : start + size], line_processes, top=top
-        )
+        yield scorer.score(variants[start : start + size])
+
+
+class _Scorer:
+    """Scores variants of one base BOM, keeping what later calls can reuse: the foregrounds
+    built (in the template) and the background view of each set of recycled shares."""
+
+    def __init__(
+        self,
+        background: Background,
+        base: NormalisedBom,
+        line_processes: Mapping[str, Mapping[int, ForegroundProcess]],
+        top: int,
+    ) -> None:
+        self.background = background
+        self.template = _Template(base, line_processes)
+        self.top = top
+        self._views: dict[tuple[tuple[str, float], ...], Background | ScenarioError] = {}
+
+    def _view(self, shares: tuple[tuple[str, float], ...]) -> Background:
+        view = self._views.get(shares)
+        if view is None:
+            try:
+                view = with_recycled_content(self.background, dict(shares))
+            except ScenarioError as exc:
+                view = exc
+            self._views[shares] = view
+        if isinstance(view, ScenarioError):
+            raise view
+        return view
+
+    def score(self, variants: Sequence[Variant]) -> list[VariantScores | VariantProblem]:
+        background, top = self.background, self.top
+        results: list[VariantScores | VariantProblem | None] = [None] * len(variants)
+        groups: dict[tuple[tuple[str, float], ...], list[_Member]] = defaultdict(list)
+        for index, variant in enumerate(variants):
+            try:
+                if variant.bom is None:
+                    foreground = self.template.foreground(background, variant)
+                else:
+                    foreground = _whole_bom(background, variant)
+            except ScenarioError as exc:
+                results[index] = VariantProblem(variant.key, ("scenario",), str(exc))
+                continue
+            shares = tuple(sorted(variant.scenario.recycled_share.items()))
+            groups[shares].append((index, variant.key, foreground))
+        for shares, members in groups.items():
+            try:
+                view = self._view(shares)
+            except ScenarioError as exc:
+                for index, key, _ in members:
+                    results[index] = VariantProblem(key, ("scenario", "recycled_share"), str(exc))
+                continue
+            try:
+                scored = list(_score_group(view, members, top))
+            except ScenarioError:
+                # A material the background lacks: find which variants name it, score the rest.
+                scored = []
+                for member in members:
+                    try:
+                        scored += list(_score_group(view, [member], top))
+                    except ScenarioError as exc:
+                        results[member[0]] = VariantProblem(member[1], ("bom",), str(exc))
+            for index, scores in scored:
+                results[index] = scores
+        return [r for r in results if r is not None]
 
 
 @dataclass
 class _Foreground:
-    """A variant's foreground as products per input, location- and market-based."""
+    """A foreground as products per input, location- and market-based; variants with the same
+    changes share one (and so, within a background view, one pricing)."""
 
-    key: str
     energy_kwh: float
     labels: Sequence[str]
     amounts: np.ndarray
     products: dict[str, list[str]]  # basis → product or process code per input
     processes: dict[str, ForegroundProcess]
+
+
+# (request index, key, foreground) of one variant in a group of one background view.
+_Member = tuple[int, str, _Foreground]
 
 
 class _Template:
@@ -188,11 +222,27 @@ class _Template:
         )
         self.line_materials = frozenset(line.material for line in base.lines)
         self.processes = {basis: dict(line_processes.get(basis, {})) for basis in BASES}
+        # Foregrounds by their changes: a design space repeats few changes over many variants
+        # (regions × substitutions × suppliers, each under several recycled shares).
+        self._built: dict[tuple[object, ...], _Foreground] = {}
 
     def foreground(self, background: Background, variant: Variant) -> _Foreground:
         """The variant's products per input (as :func:`lca.scenarios.compare` applies a
         scenario: substitutions in order, then the grid region, then supplier swaps; a line
         keeps its supplier data unless its material was substituted or its supplier swapped)."""
+        scenario = variant.scenario
+        signature = (
+            scenario.grid_region,
+            tuple(scenario.substitutions.items()),
+            tuple((m, p.code) for m, p in scenario.supplier_swaps.items()),
+            tuple((m, p.code) for m, p in variant.market_swaps.items()),
+        )
+        built = self._built.get(signature)
+        if built is None:
+            built = self._built[signature] = self._build(background, variant)
+        return built
+
+    def _build(self, background: Background, variant: Variant) -> _Foreground:
         scenario = variant.scenario
         check_scenario(background, self.line_materials, scenario)
         materials = list(self.materials)
@@ -224,9 +274,7 @@ class _Template:
                     chosen[i] = swap.code
                     processes[swap.code] = swap
             products[basis] = chosen
-        return _Foreground(
-            variant.key, self.energy_kwh, self.labels, self.amounts, products, processes
-        )
+        return _Foreground(self.energy_kwh, self.labels, self.amounts, products, processes)
 
 
 def _whole_bom(background: Background, variant: Variant) -> _Foreground:
@@ -236,13 +284,24 @@ def _whole_bom(background: Background, variant: Variant) -> _Foreground:
 
 
 def _score_group(
-    view: Background, members: list[tuple[int, _Foreground]], top: int
+    view: Background, members: list[_Member], top: int
 ) -> Iterator[tuple[int, VariantScores]]:
+    """Score the distinct foregrounds of ``members`` as rows of one sparse product; each
+    member then takes its foreground's figures (same inputs, same view: same numbers)."""
     engine = view.engine
     n_products = len(engine.product_ids)
+    distinct: dict[int, int] = {}  # id(foreground) → its row
+    foregrounds: list[_Foreground] = []
+    rows_of_members = np.empty(len(members), dtype=np.int64)
+    for number, (_, _, foreground) in enumerate(members):
+        row = distinct.get(id(foreground))
+        if row is None:
+            row = distinct[id(foreground)] = len(foregrounds)
+            foregrounds.append(foreground)
+        rows_of_members[number] = row
     extra: dict[str, int] = {}
     extra_rows: list[np.ndarray] = []
-    for _, foreground in members:
+    for foreground in foregrounds:
         for code, process in foreground.processes.items():
             if code not in extra:
                 extra[code] = n_products + len(extra)
@@ -259,11 +318,11 @@ def _score_group(
         return found
 
     # Inputs padded to the longest foreground of the group (amount 0 in column 0).
-    width = max(len(f.amounts) for _, f in members)
-    count = len(members)
+    width = max(len(f.amounts) for f in foregrounds)
+    count = len(foregrounds)
     cols = np.zeros((len(BASES), count, width), dtype=np.int64)
     amounts = np.zeros((count, width))
-    for number, (_, foreground) in enumerate(members):
+    for number, foreground in enumerate(foregrounds):
         n = len(foreground.amounts)
         amounts[number, :n] = foreground.amounts
         for b, basis in enumerate(BASES):
@@ -274,37 +333,53 @@ def _score_group(
         shape=(len(BASES) * count, unit_scores.shape[0]),
     )
     totals = np.asarray(demand @ unit_scores).reshape(len(BASES), count, -1)
-    # Location-based line scores (GWP100) and each variant's largest ones.
+    # Location-based line scores (GWP100) and each foreground's largest ones, as plain lists.
     line_scores = amounts * unit_scores[cols[0], _GWP100]
     order = np.argsort(-np.abs(line_scores), axis=1, kind="stable")[:, :top]
-    for number, (index, foreground) in enumerate(members):
-        total = float(totals[0, number, _GWP100])
-        market = float(totals[1, number, _GWP100])
+    location = totals[0, :, _GWP100].tolist()
+    market = totals[1, :, _GWP100].tolist()
+    gwp20 = totals[0, :, _GWP20].tolist()
+    top_scores = np.take_along_axis(line_scores, order, axis=1).tolist()
+    tops = [
+        _contributors(foreground, order_row, scores, total)
+        for foreground, order_row, scores, total in zip(
+            foregrounds, order.tolist(), top_scores, location, strict=True
+        )
+    ]
+    for (index, key, foreground), row in zip(members, rows_of_members.tolist(), strict=True):
+        total = location[row]
         energy = foreground.energy_kwh
-        location = foreground.products["location_based"]
         yield (
             index,
             VariantScores(
-                key=foreground.key,
+                key=key,
                 kg_co2e_per_cell=total,
                 kg_co2e_per_kwh=total / energy,
-                kg_co2e_per_cell_market_based=market,
-                kg_co2e_per_kwh_market_based=market / energy,
-                kg_co2e_per_cell_gwp20=float(totals[0, number, _GWP20]),
+                kg_co2e_per_cell_market_based=market[row],
+                kg_co2e_per_kwh_market_based=market[row] / energy,
+                kg_co2e_per_cell_gwp20=gwp20[row],
                 nominal_energy_kwh=energy,
-                top=tuple(
-                    Contributor(
-                        label=foreground.labels[i],
-                        product=(
-                            foreground.processes[location[i]].product
-                            if location[i] in foreground.processes
-                            else location[i]
-                        ),
-                        kg_co2e=float(line_scores[number, i]),
-                        share=float(line_scores[number, i] / total) if total else 0.0,
-                    )
-                    for i in order[number]
-                    if i < len(location)
-                ),
+                top=tops[row],
             ),
         )
+
+
+def _contributors(
+    foreground: _Foreground, order: list[int], scores: list[float], total: float
+) -> tuple[Contributor, ...]:
+    """The largest lines of one foreground (location-based), shared by its variants."""
+    location = foreground.products["location_based"]
+    return tuple(
+        Contributor(
+            label=foreground.labels[i],
+            product=(
+                foreground.processes[location[i]].product
+                if location[i] in foreground.processes
+                else location[i]
+            ),
+            kg_co2e=score,
+            share=score / total if total else 0.0,
+        )
+        for i, score in zip(order, scores, strict=True)
+        if i < len(location)
+    )

@@ -145,7 +145,27 @@ def bom_lines(repo: OrgRepository, bom_id: uuid.UUID) -> list[BomLine]:
 # process: a footprint then reads the BOM's row, not its twenty-odd lines again.
 _CACHED_BOMS = 512  # BOMs whose lines a process keeps (least recently used dropped first)
 _cached_lines: OrderedDict[tuple[uuid.UUID, uuid.UUID], tuple[BomLine, ...]] = OrderedDict()
+_cached_boms: OrderedDict[tuple[uuid.UUID, uuid.UUID], Bom] = OrderedDict()
 _cache_lock = threading.Lock()
+
+
+def stored_bom(repo: OrgRepository, bom_id: uuid.UUID) -> Bom:
+    """A committed BOM row, read-only (detached), cached per process like its lines: a BOM is
+    immutable and never deleted, so a footprint request needs no SELECT for it once it is
+    known. Another organisation's id is not in this organisation's cache and answers 404."""
+    key = (repo.organisation_id, bom_id)
+    with _cache_lock:
+        bom = _cached_boms.get(key)
+        if bom is not None:
+            _cached_boms.move_to_end(key)
+            return bom
+    bom = repo.get(Bom, bom_id, "BOM")
+    repo.session.expunge(bom)  # loaded, never written: readable from any thread later
+    with _cache_lock:
+        _cached_boms[key] = bom
+        while len(_cached_boms) > _CACHED_BOMS:
+            _cached_boms.popitem(last=False)
+    return bom
 
 
 def stored_bom_lines(repo: OrgRepository, bom_id: uuid.UUID) -> tuple[BomLine, ...]:

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     brightway_dir: Path = Field(default=Path("./var/brightway"))
     data_dir: Path = Field(default=DEFAULT_DATA_DIR)
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="request body limit")
+    max_batch_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        gt=0,
+        description="body limit of POST /v1/footprints/batch (10,000 variants, some whole BOMs)",
+    )
     page_limit_max: int = Field(default=200, gt=0)
     broker_url: str | None = Field(
         default=None,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from app.access.deps import RepoDep
-from app.boms.models import Bom
+from app.boms.service import stored_bom
 from app.core.deps import BackgroundDep, SessionDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.core.responses import model_response
@@ -41,9 +41,9 @@ def create_footprint(
 ) -> Any:
     """Compute and store the footprint of one cell of this BOM on the current background;
     the optional body adds the distribution and end-of-life stages."""
-    # Kept referenced: the session's identity map holds objects weakly, and store_footprint
-    # reads the same BOM, which then costs no second query.
-    bom = repo.get(Bom, bom_id, "BOM")
+    # 404 before anything else; cached per process (a BOM is immutable), so store_footprint
+    # reads it again for free.
+    bom = stored_bom(repo, bom_id)
     if not wait:
         # What the job would refuse (an unknown recycling route or grid region, a material
         # missing from the background) is a 422 now, as with wait=true, not a failed job later:

@@ -16,7 +16,13 @@ from sqlalchemy.engine import Engine
 
 from app import __version__
 from app.boms.models import Bom
-from app.boms.service import canonical_json, line_kinds, normalised_bom, stored_bom_lines
+from app.boms.service import (
+    canonical_json,
+    line_kinds,
+    normalised_bom,
+    stored_bom,
+    stored_bom_lines,
+)
 from app.core.db import insert_now, session_scope
 from app.core.errors import InvalidInput
 from app.core.observability import FOOTPRINTS
@@ -305,7 +311,7 @@ def store_footprint(
     footprint_id: uuid.UUID | None = None,
 ) -> Footprint:
     """Compute the footprint of one stored BOM and add it to ``repo``'s transaction."""
-    bom = repo.get(Bom, bom_id, "BOM")
+    bom = stored_bom(repo, bom_id)
     model = cell_model(repo, bom, background, request, data_dir)
     energy = bom.nominal_energy_kwh
     _check_finite(bom, model)

@@ -55,7 +55,11 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
         json={"client_id": pact_client["id"], "bom_id": bom["id"], "share_latest": False},
     ).json()
     signing_key = client.get("/v1/signing-keys").json()["data"][0]
+    batch = client.post(
+        "/v1/footprints/batch?store=true", json={"bom_id": bom["id"], "variants": [{"key": "a"}]}
+    )
     return {
+        "batch_id": batch.headers["x-batch-id"],
         "kid": signing_key["kid"],
         "client_id": pact_client["id"],
         "rule_id": rule["id"],

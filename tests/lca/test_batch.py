@@ -140,3 +140,24 @@ def test_an_invalid_variant_gets_its_problem_and_the_others_are_scored(  # type:
     assert "XX-NOWHERE" in results[1].msg  # type: ignore[union-attr]
     assert "nope" in results[2].msg  # type: ignore[union-attr]
     assert results[3].loc == ("scenario", "recycled_share")  # type: ignore[union-attr]
+
+
+def test_variants_sharing_changes_share_one_pricing_and_keep_their_keys(
+    real_background, base
+) -> None:  # type: ignore[no-untyped-def]
+    """Variants with the same changes are priced once per background view; each still gets
+    its own key, in the order given, and the figures it would get alone (bit for bit)."""
+    same = {"grid_region": "CN", "substitutions": {"graphite_synthetic_cn": "graphite_natural_cn"}}
+    variants = [
+        Variant("a", Scenario(name="a", **same)),  # type: ignore[arg-type]
+        Variant("b", Scenario(name="b", recycled_share={"Ni": 0.3}, **same)),  # type: ignore[arg-type]
+        Variant("c", Scenario(name="c", **same)),  # type: ignore[arg-type]
+        Variant("d", Scenario(name="d", grid_region="SE")),
+    ]
+    together = score_variants(real_background, base, variants)
+    alone = [score_variants(real_background, base, [v])[0] for v in variants]
+    assert [r.key for r in together] == ["a", "b", "c", "d"]
+    for shared, single in zip(together, alone, strict=True):
+        assert shared == single
+    assert isinstance(together[1], VariantScores) and isinstance(together[0], VariantScores)
+    assert together[1].kg_co2e_per_cell < together[0].kg_co2e_per_cell  # recycled Ni is lower

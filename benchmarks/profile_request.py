@@ -1,0 +1,125 @@
+"""Where the CPU of one footprint request goes, layer by layer, in one process.
+
+``python -m benchmarks.profile_request`` creates a fresh PostgreSQL database (as
+``make bench-http`` does), drives the ASGI app in-process with ``httpx.ASGITransport`` and runs
+cProfile over ``--repeat`` ``POST /v1/boms/{id}/footprints``. FastAPI hands plain ``def`` routes
+and dependencies to worker threads, which cProfile does not follow; here they run inline on
+the event loop (``anyio.to_thread.run_sync`` replaced), so one profile sees every layer. A
+layer's figure is the cumulative time of the function that enters it minus that of the next
+layer inside; the profiler's own overhead inflates every figure by a similar factor, so read
+the shares, and take absolute CPU per request from ``benchmarks.request_cpu``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import httpx
+
+from benchmarks.bench_http import EXAMPLES, ROOT, fresh_database, prepare
+
+
+async def _inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:
+    return func(*args)
+
+
+# (label, "file:function" whose cumulative CPU it is); indented ones are part of the one above.
+LAYERS = [
+    ("dependencies (key, rate limit, scopes, body, session)", "utils.py:solve_dependencies"),
+    ("  API key lookup (authenticate)", "keys.py:authenticate"),
+    ("  rate limit", "keys.py:take"),
+    ("  scope check (authorise)", "keys.py:authorise"),
+    ("route (create_footprint)", "routes.py:create_footprint"),
+    ("  BOM row (repo.get)", "repository.py:get"),
+    ("  service: store_footprint", "service.py:store_footprint"),
+    ("    BOM lines, normalised, supplier data", "service.py:cell_model"),
+    ("    LCA: compute, location + market", "footprint.py:compute"),
+    ("    LCA: upstream contributions", "footprint.py:upstream"),
+    ("    input hash", "service.py:_input_hash"),
+    ("    INSERTs (footprint, audit row)", "db.py:insert_now"),
+    ("  webhook event (subscriber lookup)", "events.py:footprint_completed"),
+    ("  response model (footprint_public)", "service.py:footprint_public"),
+    ("  JSON serialisation (model_response)", "responses.py:model_response"),
+    ("commit", "session.py:commit"),
+    ("access log line (Logger.info → JSON)", "__init__.py:info"),
+]
+TOP_LEVEL = [label for label, _ in LAYERS if not label.startswith(" ")]
+
+
+def _cumulative(stats: pstats.Stats, wanted: str) -> float:
+    file_part, function = wanted.split(":")
+    total = 0.0
+    for (filename, _, name), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        if name == function and filename.endswith(file_part):
+            total += cumulative
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=300)
+    args = parser.parse_args(argv)
+    brightway = (ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")).resolve()
+    with fresh_database() as database_url:
+        env = {
+            "CELLCARBON_DATABASE_URL": database_url,
+            "CELLCARBON_BRIGHTWAY_DIR": str(brightway),
+            "BRIGHTWAY_DIR": str(brightway),
+            "CELLCARBON_RATE_LIMIT_PER_MINUTE": str(10**9),
+            "CELLCARBON_JOB_SWEEP_INTERVAL_S": "0",
+        }
+        api_key = prepare({**os.environ, **env})
+        os.environ.update(env)
+        anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
+        asyncio.run(_profile(api_key, args.repeat))
+    return 0
+
+
+async def _profile(api_key: str, repeat: int) -> None:
+    from app.core.observability import configure_logging
+    from app.main import create_app
+
+    configure_logging()  # the JSON access log, as the server writes it
+    app = create_app()
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {api_key}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", headers=headers
+        ) as client:
+            example = json.loads(Path(EXAMPLES[0]).read_text())
+            bom_id = (await client.post("/v1/boms", json=example)).json()["id"]
+            for _ in range(30):
+                await client.post(f"/v1/boms/{bom_id}/footprints")
+            # CPU time, not wall time: waiting for PostgreSQL is not this process's work.
+            profiler = cProfile.Profile(time.process_time)
+            profiler.enable()
+            for _ in range(repeat):
+                response = await client.post(f"/v1/boms/{bom_id}/footprints")
+                assert response.status_code == 201, response.text
+            profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    print(f"\n{repeat} footprint requests: share of this process's CPU (cProfile, CPU clock)")
+    accounted = 0.0
+    for label, function in LAYERS:
+        share = _cumulative(stats, function) / total
+        accounted += share if label in TOP_LEVEL else 0.0
+        print(f"{label:56s} {100 * share:5.1f} %")
+    print(f"{'rest: middleware, routing, ASGI, test client':56s} {100 * (1 - accounted):5.1f} %")
+    print(f"{'CPU per request, under profiling':56s} {1000 * total / repeat:5.2f} ms")
+    stats.sort_stats("tottime").print_stats(12)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
