@@ -27,6 +27,7 @@ from app.health import routes as health
 from app.jobs import routes as jobs
 from app.jobs.sweeper import Sweeper
 from app.pact import routes as pact_api
+from app.plants import routes as plants
 from app.reports import routes as report_routes
 from app.suppliers import routes as suppliers
 from app.webhooks import routes as webhooks_api
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(report_routes.router)
     app.include_router(pact_api.router)
     app.include_router(webhooks_api.router)
+    app.include_router(plants.router)
     app.add_middleware(
         IdempotencyMiddleware, settings=settings, creator=creating_organisation
     )  # inside the body limit
