@@ -84,6 +84,15 @@ async def _upload(request: Request) -> Upload:
 
 UploadDep = Annotated[Upload, Depends(_upload)]
 
+
+def _plant(plant_id: uuid.UUID, repo: RepoDep) -> Plant:
+    # A dependency, so another organisation's plant answers 404 before the body or the query
+    # is looked at.
+    return repo.get(Plant, plant_id, "plant")
+
+
+PlantDep = Annotated[Plant, Depends(_plant)]
+
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -163,16 +172,16 @@ def list_plants(
 
 
 @router.get("/plants/{plant_id}", response_model=PlantPublic)
-def get_plant(plant_id: uuid.UUID, repo: RepoDep) -> PlantPublic:
+def get_plant(plant: PlantDep, repo: RepoDep) -> PlantPublic:
     """One plant with its lines, areas and meters."""
-    return service.plant_public(repo, repo.get(Plant, plant_id, "plant"))
+    return service.plant_public(repo, plant)
 
 
 @router.post(
     "/plants/{plant_id}/readings", response_model=ReadingsUploaded, openapi_extra=_UPLOAD_BODY
 )
 def upload_readings(
-    plant_id: uuid.UUID,
+    plant: PlantDep,
     upload: UploadDep,
     repo: RepoDep,
     interval_s: Annotated[
@@ -181,15 +190,13 @@ def upload_readings(
 ) -> ReadingsUploaded:
     """Store meter readings (long or wide CSV, or JSON records) and answer with their quality
     report; a period sent again replaces the stored one."""
-    repo.get(Plant, plant_id, "plant")
-    return service.upload_readings(repo, plant_id, upload.content, upload.kind, interval_s)
+    return service.upload_readings(repo, plant.id, upload.content, upload.kind, interval_s)
 
 
 @router.post("/plants/{plant_id}/lots", response_model=LotsUploaded, openapi_extra=_UPLOAD_BODY)
-def upload_lots(plant_id: uuid.UUID, upload: UploadDep, repo: RepoDep) -> LotsUploaded:
+def upload_lots(plant: PlantDep, upload: UploadDep, repo: RepoDep) -> LotsUploaded:
     """Store production lots (CSV or JSON); each names the stored BOM of its cell model."""
-    repo.get(Plant, plant_id, "plant")
-    return service.upload_lots(repo, plant_id, upload.content, upload.kind)
+    return service.upload_lots(repo, plant.id, upload.content, upload.kind)
 
 
 @router.post("/grid-factors", response_model=GridFactorsUploaded, openapi_extra=_UPLOAD_BODY)
@@ -231,7 +238,7 @@ def upload_grid_factors(
     responses={202: {"model": JobPublic, "description": "a long period: the job computing it"}},
 )
 def compute_footprints(
-    plant_id: uuid.UUID,
+    plant: PlantDep,
     start: FromQuery,
     end: ToQuery,
     repo: RepoDep,
@@ -242,7 +249,6 @@ def compute_footprints(
     payload: FootprintComputeRequest | None = None,
 ) -> Any:
     """Compute the footprints of the lots that end in the period (a job beyond 45 days)."""
-    plant = repo.get(Plant, plant_id, "plant")
     from_s, to_s = _period(plant.time_zone, start, end)
     if footprints.window_hours(from_s, to_s) > footprints.SYNC_HOURS:
         params = {
@@ -262,14 +268,13 @@ def compute_footprints(
 
 @router.get("/plants/{plant_id}/footprints", response_model=PlantFootprints)
 def list_footprints(
-    plant_id: uuid.UUID,
+    plant: PlantDep,
     start: FromQuery,
     end: ToQuery,
     repo: RepoDep,
     granularity: Annotated[Literal["lot", "day", "month"], Query()] = "lot",
 ) -> PlantFootprints:
     """Lot footprints of the period (newest versions) per lot, plant-local day or month."""
-    plant = repo.get(Plant, plant_id, "plant")
     from_s, to_s = _period(plant.time_zone, start, end)
     rows = footprints.footprint_rows(
         footprints.latest_footprints(repo, plant.id, from_s, to_s),

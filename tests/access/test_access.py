@@ -46,7 +46,18 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
     key = client.post("/v1/api-keys", json={"name": "victim", "scopes": ["read"]}).json()
     webhook = _loopback_webhook(client)
     rendered = _rendered_report(client, footprint["id"])
+    plant = client.post(
+        "/v1/plants",
+        json={
+            "site": "Isolated",
+            "grid_region": "US-SRTV",
+            "time_zone": "UTC",
+            "lines": [{"line_id": "L1"}],
+            "meters": [{"meter_id": "m", "carrier": "electricity", "scope": "plant"}],
+        },
+    ).json()
     return {
+        "plant_id": plant["id"],
         "report_file_id": rendered["report_id"],
         "webhook_id": webhook["id"],
         "bom_id": bom["id"],
@@ -123,6 +134,20 @@ def _bodies(ids: dict[str, str]) -> dict[tuple[str, str], Any]:
             "footprint": {"pcf": {}},
         },
         ("POST", "/v1/suppliers/{supplier_id}/invitations"): {"name": "x"},
+        ("POST", "/v1/plants/{plant_id}/readings"): [
+            {"meter": "m", "timestamp": "2026-01-01T00:00:00Z", "value": 1, "unit": "kWh"}
+        ],
+        ("POST", "/v1/plants/{plant_id}/lots"): [
+            {
+                "lot_id": "x",
+                "cell_model": ids["bom_id"],
+                "line": "L1",
+                "start": "2026-01-01T00:00:00Z",
+                "end": "2026-01-01T01:00:00Z",
+                "good_cells": 1,
+            }
+        ],
+        ("POST", "/v1/plants/{plant_id}/footprints"): {},
     }
 
 
@@ -151,7 +176,7 @@ def test_another_organisation_sees_404_everywhere(app, client, other, resources)
         checked += 1
     assert checked >= 15
     # Lists show only the caller's own rows.
-    for listing in ("/v1/boms", "/v1/suppliers", "/v1/api-keys", "/v1/audit"):
+    for listing in ("/v1/boms", "/v1/suppliers", "/v1/api-keys", "/v1/audit", "/v1/plants"):
         ids = {row["id"] for row in other.get(listing).json()["data"]}
         assert not ids & set(resources.values()), listing
     # And the owner still sees everything.
