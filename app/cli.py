@@ -12,6 +12,7 @@ import typer
 
 from app.core.settings import get_settings
 from app.pact.cli import pact_cli, tls_cli
+from app.plants.cli import example_plant, plant_cli
 
 cli = typer.Typer(
     help="CellCarbon: carbon footprints of lithium-ion battery cells.", no_args_is_help=True
@@ -22,6 +23,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(background_cli, name="background")
 cli.add_typer(pact_cli, name="pact")
 cli.add_typer(tls_cli, name="tls")
+cli.add_typer(plant_cli, name="plant")
 
 
 @cli.command()
@@ -231,6 +233,7 @@ def footprint(
 
 example_cli = typer.Typer(help="Load the examples into a running service.", no_args_is_help=True)
 cli.add_typer(example_cli, name="example")
+example_cli.command("plant")(example_plant)
 
 
 @example_cli.command("supply-chain")

@@ -339,13 +339,19 @@ def latest_footprints(
 def footprint_rows(
     footprints: Sequence[LotFootprint], granularity: str, zone: Any
 ) -> list[FootprintRow]:
-    """One row per lot, or per plant-local day or month of the lots' ends (weighted by cells)."""
+    """One row per lot, per plant-local day or month of the lots' ends, or per cell model (the
+    lot's BOM id); a group's figures are weighted by good cells."""
     if granularity == "lot":
         return [_row(f.lot_id, [f], f) for f in footprints]
     groups: dict[str, list[LotFootprint]] = {}
     for footprint in footprints:
         local = datetime.fromtimestamp(footprint.lot_end_s - 1, zone)
-        key = local.date().isoformat() if granularity == "day" else f"{local:%Y-%m}"
+        if granularity == "cell_model":
+            key = str(footprint.bom_id)
+        elif granularity == "day":
+            key = local.date().isoformat()
+        else:
+            key = f"{local:%Y-%m}"
         groups.setdefault(key, []).append(footprint)
     return [_row(key, group, None) for key, group in groups.items()]
 

@@ -272,9 +272,10 @@ def list_footprints(
     start: FromQuery,
     end: ToQuery,
     repo: RepoDep,
-    granularity: Annotated[Literal["lot", "day", "month"], Query()] = "lot",
+    granularity: Annotated[Literal["lot", "day", "month", "cell_model"], Query()] = "lot",
 ) -> PlantFootprints:
-    """Lot footprints of the period (newest versions) per lot, plant-local day or month."""
+    """Lot footprints of the period (newest versions) per lot, plant-local day or month, or cell
+    model (BOM id)."""
     from_s, to_s = _period(plant.time_zone, start, end)
     rows = footprints.footprint_rows(
         footprints.latest_footprints(repo, plant.id, from_s, to_s),

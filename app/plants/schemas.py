@@ -154,7 +154,7 @@ class FootprintRow(BaseModel):
 
 class PlantFootprints(BaseModel):
     plant_id: uuid.UUID
-    granularity: Literal["lot", "day", "month"]
+    granularity: Literal["lot", "day", "month", "cell_model"]
     data: list[FootprintRow]
     count: int
 
