@@ -104,33 +104,71 @@ def copy_intervals(
     series: IntervalSeries,
     batch: int = COPY_BATCH,
 ) -> None:
-    """Stream ``series`` into meter_reading with COPY, ``batch`` rows per write."""
+    """Stream ``series`` into meter_reading with a binary COPY, ``batch`` rows per write.
+
+    NumPy packs the rows into PostgreSQL's binary COPY format: no text to format in Python and
+    none to parse in the server (the text format spent a fifth of the ingest formatting rows).
+    """
     dbapi = session.connection().connection.dbapi_connection
     assert dbapi is not None
     statement = (
-        "COPY meter_reading (organisation_id, plant_id, meter_id, start_s, end_s, value) FROM STDIN"
+        "COPY meter_reading (organisation_id, plant_id, meter_id, start_s, end_s, value) "
+        "FROM STDIN (FORMAT BINARY)"
     )
     with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-        for chunk in _copy_text(organisation_id, plant_id, series, batch):
+        copy.write(_COPY_HEADER)
+        for chunk in _copy_binary(organisation_id, plant_id, series, batch):
             copy.write(chunk)
+        copy.write(_COPY_TRAILER)
 
 
-def _copy_text(
+# Binary COPY: signature, flags (no OIDs), header extension length; a field count of -1 ends.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+_COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+
+
+def _row_type(meter_bytes: int) -> np.dtype[np.void]:
+    """One binary COPY tuple: field count, then each field's length and big-endian value."""
+    return np.dtype(
+        [
+            ("fields", ">i2"),
+            ("org_len", ">i4"),
+            ("org", "V16"),
+            ("plant_len", ">i4"),
+            ("plant", "V16"),
+            ("meter_len", ">i4"),
+            ("meter", f"S{meter_bytes}"),
+            ("start_len", ">i4"),
+            ("start", ">i8"),
+            ("end_len", ">i4"),
+            ("end", ">i8"),
+            ("value_len", ">i4"),
+            ("value", ">f8"),
+        ]
+    )
+
+
+def _copy_binary(
     organisation_id: uuid.UUID, plant_id: uuid.UUID, series: IntervalSeries, batch: int
-) -> Iterable[str]:
-    prefixes = [f"{organisation_id}\t{plant_id}\t{m}\t" for m in series.meter_ids]
-    for lo in range(0, len(series), batch):
-        part = slice(lo, lo + batch)
-        yield "".join(
-            f"{prefixes[m]}{s}\t{e}\t{v!r}\n"
-            for m, s, e, v in zip(
-                series.meter[part].tolist(),
-                series.start_s[part].tolist(),
-                series.end_s[part].tolist(),
-                series.value[part].tolist(),
-                strict=True,
-            )
-        )
+) -> Iterable[bytes]:
+    names = [m.encode() for m in series.meter_ids]
+    org, plant = np.void(organisation_id.bytes), np.void(plant_id.bytes)
+    order = np.argsort(series.meter, kind="stable")
+    bounds = np.searchsorted(series.meter[order], np.arange(len(names) + 1))
+    for position, name in enumerate(names):
+        rows = order[bounds[position] : bounds[position + 1]]
+        for lo in range(0, rows.size, batch):
+            part = rows[lo : lo + batch]
+            packed = np.empty(part.size, dtype=_row_type(len(name)))
+            packed["fields"] = 6
+            packed["org_len"] = packed["plant_len"] = 16
+            packed["org"], packed["plant"] = org, plant
+            packed["meter_len"], packed["meter"] = len(name), name
+            packed["start_len"] = packed["end_len"] = packed["value_len"] = 8
+            packed["start"] = series.start_s[part]
+            packed["end"] = series.end_s[part]
+            packed["value"] = series.value[part]
+            yield packed.tobytes()
 
 
 def _insert_intervals(
@@ -158,30 +196,23 @@ def _insert_intervals(
         session.execute(insert(MeterReading), rows)
 
 
-# An interval inside one hour (15-minute and hourly meters: nearly all) is grouped directly; one
-# that spans hours (a register read twice a day) is cut into hours, each with its share of time.
+# One scan: each interval is cut into the hours it touches (one for 15-minute and hourly meters,
+# several for a register read twice a day), each piece with its share of the interval's time.
+# (A UNION of a direct GROUP BY for one-hour intervals and this for the rest read the table twice
+# and was slower.)
 _ROLL_UP_SQL = """
 INSERT INTO meter_hourly (organisation_id, plant_id, meter_id, hour, value)
-SELECT :organisation_id, :plant_id, meter_id, hour, sum(part)
-FROM (
-    SELECT r.meter_id, r.start_s / 3600 AS hour, r.value AS part
-    FROM meter_reading r
-    JOIN unnest(CAST(:meters AS text[]), CAST(:los AS bigint[]), CAST(:his AS bigint[]))
-        AS s(meter_id, lo, hi)
-      ON r.meter_id = s.meter_id AND r.start_s < s.hi AND r.end_s > s.lo
-    WHERE r.plant_id = :plant_id AND r.end_s <= (r.start_s / 3600 + 1) * 3600
-  UNION ALL
-    SELECT r.meter_id, h.hour,
-           r.value * (LEAST(r.end_s, (h.hour + 1) * 3600) - GREATEST(r.start_s, h.hour * 3600))
-           / GREATEST(r.end_s - r.start_s, 1)::double precision
-    FROM meter_reading r
-    JOIN unnest(CAST(:meters AS text[]), CAST(:los AS bigint[]), CAST(:his AS bigint[]))
-        AS s(meter_id, lo, hi)
-      ON r.meter_id = s.meter_id AND r.start_s < s.hi AND r.end_s > s.lo
-    CROSS JOIN LATERAL generate_series(r.start_s / 3600, (r.end_s - 1) / 3600) AS h(hour)
-    WHERE r.plant_id = :plant_id AND r.end_s > (r.start_s / 3600 + 1) * 3600
-) AS pieces
-GROUP BY meter_id, hour
+SELECT :organisation_id, :plant_id, r.meter_id, h.hour,
+       sum(CASE WHEN r.end_s <= (r.start_s / 3600 + 1) * 3600 THEN r.value
+           ELSE r.value * (LEAST(r.end_s, (h.hour + 1) * 3600) - GREATEST(r.start_s, h.hour * 3600))
+                / GREATEST(r.end_s - r.start_s, 1)::double precision END)
+FROM meter_reading r
+JOIN unnest(CAST(:meters AS text[]), CAST(:los AS bigint[]), CAST(:his AS bigint[]))
+    AS s(meter_id, lo, hi)
+  ON r.meter_id = s.meter_id AND r.start_s < s.hi AND r.end_s > s.lo
+CROSS JOIN LATERAL generate_series(r.start_s / 3600, (r.end_s - 1) / 3600) AS h(hour)
+WHERE r.plant_id = :plant_id AND h.hour * 3600 >= s.lo AND h.hour * 3600 < s.hi
+GROUP BY r.meter_id, h.hour
 """
 
 

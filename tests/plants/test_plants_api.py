@@ -376,3 +376,35 @@ def test_lot_footprint_ready_webhook(
     data = event["data"]
     assert data["plant_id"] == plant_id
     assert [f["id"] for f in data["lot_footprints"]] == summary["footprint_ids"]
+
+
+def test_intervals_spanning_hours_roll_up_by_time(org_client, settings) -> None:  # type: ignore[no-untyped-def]
+    """Two-hour intervals of 20 kWh from 00:00 and 02:00 give 10 kWh in each of hours 0-3;
+    a quarter hour of 4 kWh sent later at 01:00 replaces the first interval (it overlaps it):
+    hour 0 then has no reading (no roll-up), hour 1 holds 4 and hours 2-3 hold 10."""
+    from sqlmodel import select
+
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
+    from app.plants.models import MeterHourly
+
+    plant = _plant(org_client)
+    url = f"/v1/plants/{plant['id']}/readings"
+    rows = [("main_el", f"2026-06-01T0{h}:00:00Z", 20.0, "kWh") for h in (0, 2)]
+    assert _post_csv(org_client, f"{url}?interval_s=7200", _long_csv(rows)).status_code == 200
+
+    def hours() -> dict[int, float]:
+        with session_scope(get_engine(settings)) as session:
+            found = session.exec(
+                select(MeterHourly.hour, MeterHourly.value).where(
+                    MeterHourly.plant_id == uuid.UUID(plant["id"])
+                )
+            ).all()
+        first = 1_780_272_000 // 3600  # 2026-06-01T00:00:00Z
+        return {h - first: v for h, v in found}
+
+    assert hours() == pytest.approx({0: 10.0, 1: 10.0, 2: 10.0, 3: 10.0})
+    late = [("main_el", "2026-06-01T01:00:00Z", 4.0, "kWh")]
+    answer = _post_csv(org_client, f"{url}?interval_s=900", _long_csv(late))
+    assert answer.json()["values_replaced"] == 1
+    assert hours() == pytest.approx({1: 4.0, 2: 10.0, 3: 10.0})
