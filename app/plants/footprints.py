@@ -187,18 +187,24 @@ def compute_lot_footprints(
         )
     except PlantDataError as exc:
         raise problems_error("the plant's period cannot be computed", exc.problems) from None
+    electricity = result.electricity
+    grid_kwh = electricity.consumption_kwh - electricity.onsite_kwh
+    matched = {
+        "market_annual": electricity.matched_annual_kwh / grid_kwh if grid_kwh > 0 else 0.0,
+        "market_hourly": electricity.matched_hourly_kwh / grid_kwh if grid_kwh > 0 else 0.0,
+    }
     new, unchanged = [], 0
     window = {"from": _iso(first_hour * 3600), "to": _iso((first_hour + hours) * 3600)}
     for lot in selected:
         figure = figures[str(lot.bom_id)]
-        stored = _store_version(repo, lot, result.lot(lot.lot_id), figure, background, window)
+        stored = _store_version(
+            repo, lot, result.lot(lot.lot_id), figure, background, window, matched
+        )
         if stored is None:
             unchanged += 1
         else:
             new.append(stored)
-    electricity = result.electricity
     carriers = sorted({m.carrier for m in plant.meters})
-    grid_kwh = electricity.consumption_kwh - electricity.onsite_kwh
     if new:
         emit(
             session,
@@ -230,10 +236,7 @@ def compute_lot_footprints(
         allocated={c: result.allocated_total(c) for c in carriers},
         unallocated={c: result.unallocated_total(c) for c in carriers},
         fallback_hours=int(result.fallback_hours.size),
-        matched_share={
-            "market_annual": electricity.matched_annual_kwh / grid_kwh if grid_kwh > 0 else 0.0,
-            "market_hourly": electricity.matched_hourly_kwh / grid_kwh if grid_kwh > 0 else 0.0,
-        },
+        matched_share=matched,
     )
 
 
@@ -257,6 +260,7 @@ def _store_version(
     cell: CellModelFigures,
     background: Background,
     window: dict[str, str],
+    matched: dict[str, float],
 ) -> LotFootprint | None:
     energy = cell.nominal_energy_kwh
     result = _rounded(
@@ -273,6 +277,8 @@ def _store_version(
             "by_carrier": {m: dict(v) for m, v in figures.by_carrier.items()},
             "energy_per_cell": dict(figures.energy_per_good_cell),
             "idle_share": dict(figures.idle_share),
+            # share of the window's grid purchases that instruments covered, per matching
+            "matched_share": matched,
             "static_estimate_kg_co2e_per_cell": {
                 "location": cell.static_location_kg,
                 "market": cell.static_market_kg,
@@ -340,13 +346,15 @@ def footprint_rows(
     footprints: Sequence[LotFootprint], granularity: str, zone: Any
 ) -> list[FootprintRow]:
     """One row per lot, per plant-local day or month of the lots' ends, or per cell model (the
-    lot's BOM id); a group's figures are weighted by good cells."""
+    lot's BOM id), or one for the whole ``period``; a group's figures are weighted by good cells."""
     if granularity == "lot":
         return [_row(f.lot_id, [f], f) for f in footprints]
     groups: dict[str, list[LotFootprint]] = {}
     for footprint in footprints:
         local = datetime.fromtimestamp(footprint.lot_end_s - 1, zone)
-        if granularity == "cell_model":
+        if granularity == "period":
+            key = "period"
+        elif granularity == "cell_model":
             key = str(footprint.bom_id)
         elif granularity == "day":
             key = local.date().isoformat()

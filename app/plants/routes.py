@@ -22,6 +22,7 @@ from app.jobs.submit import submit_after_commit
 from app.plants import footprints, service
 from app.plants.jobs import PLANT_FOOTPRINTS
 from app.plants.models import Plant
+from app.plants.report import plant_report, report_pdf, report_xlsx
 from app.plants.schemas import (
     FootprintComputeRequest,
     FootprintsComputed,
@@ -283,3 +284,28 @@ def list_footprints(
         ZoneInfo(plant.time_zone),
     )
     return PlantFootprints(plant_id=plant.id, granularity=granularity, data=rows, count=len(rows))
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/plants/{plant_id}/report",
+    response_class=Response,
+    responses={200: {"content": {_XLSX: {}, "application/pdf": {}}}},
+)
+def get_plant_report(
+    plant: PlantDep,
+    start: FromQuery,
+    end: ToQuery,
+    repo: RepoDep,
+    background: BackgroundDep,
+    file_format: Annotated[Literal["xlsx", "pdf"], Query(alias="format")] = "xlsx",
+) -> Response:
+    """The plant's period report: carbon per cell by day and area, hourly electricity against
+    the grid factor, the share instruments matched (XLSX or PDF)."""
+    from_s, to_s = _period(plant.time_zone, start, end)
+    report = plant_report(repo, plant.id, from_s, to_s, background)
+    if file_format == "pdf":
+        return Response(report_pdf(report), media_type="application/pdf")
+    return Response(report_xlsx(report), media_type=_XLSX)

@@ -408,3 +408,29 @@ def test_intervals_spanning_hours_roll_up_by_time(org_client, settings) -> None:
     answer = _post_csv(org_client, f"{url}?interval_s=900", _long_csv(late))
     assert answer.json()["values_replaced"] == 1
     assert hours() == pytest.approx({1: 4.0, 2: 10.0, 3: 10.0})
+
+
+def test_period_report_as_xlsx_and_pdf(org_client, example_bom) -> None:  # type: ignore[no-untyped-def]
+    """The known-answer lot (1.25 kg CO2e of plant energy per good cell, location-based) in the
+    workbook's day sheet, the hourly sheet with 100 kWh at 0.4 and 0.6 kg/kWh, text as text."""
+    import io
+
+    from openpyxl import load_workbook
+
+    bom = org_client.post("/v1/boms", json=example_bom).json()
+    plant_id, period = _known_answer_setup(org_client, bom)
+    org_client.post(f"/v1/plants/{plant_id}/footprints?{period}")
+    xlsx = org_client.get(f"/v1/plants/{plant_id}/report?{period}&format=xlsx")
+    assert xlsx.status_code == 200, xlsx.text
+    book = load_workbook(io.BytesIO(xlsx.content))
+    day = list(book["by day"].iter_rows(values_only=True))
+    assert day[1][0] == "2026-05-31" and day[1][2] == 80
+    hourly = list(book["hourly"].iter_rows(values_only=True))
+    assert hourly[1][1:] == (pytest.approx(100.0), pytest.approx(0.4))
+    assert hourly[2][1:] == (pytest.approx(100.0), pytest.approx(0.6))
+    areas = {r[0]: r[1] for r in book["by area"].iter_rows(min_row=2, values_only=True)}
+    assert sum(areas.values()) == pytest.approx(1.25)
+    assert all(cell.data_type == "s" for cell in book["summary"]["A"])
+    pdf = org_client.get(f"/v1/plants/{plant_id}/report?{period}&format=pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
