@@ -82,6 +82,8 @@ PLAUSIBLE_RANGES: Final[dict[str, Range]] = {
     # Hourly grid averages stay below ~1.2-1.4 kg CO2e/kWh even on lignite (IPCC AR5 WG3
     # Annex III Table A.III.2); 10 is an order of magnitude beyond.
     "plant.grid_factor": Range(0.0, 10.0, "kg CO2e/kWh"),
+    # Cells in one lot: a gigafactory line makes a few million cells a month; 1e9 is far beyond.
+    "plant.lot_cells": Range(0.0, 1e9, "cells"),
     # An instrument's kWh in one hour: 1e8 kWh is a 100 GW generator running a full hour.
     "plant.instrument_kwh": Range(0.0, 1e8, "kWh"),
     # --- a supplier site's report (one period, often a month, at most a few years) --------

@@ -316,9 +316,29 @@ def parse_lots(repo: OrgRepository, plant: Plant, content: bytes, kind: str) -> 
             problem = _bom_problem(repo, str(record["cell_model"]).strip())
             if problem:
                 problems.append(((index, "cell_model"), problem))
+    problems += _lot_limits(records)
     if problems:
         raise problems_error("the lots cannot be used; nothing was stored", problems, ("lots",))
     return lots
+
+
+def _lot_limits(records: list[Any]) -> list[Problem]:
+    """What the core accepts but a row cannot hold: long lot ids, implausible cell counts."""
+    problems: list[Problem] = []
+    bound = PLAUSIBLE_RANGES["plant.lot_cells"]
+    for index, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            continue
+        if len(str(record.get("lot_id") or "").strip()) > 80:
+            problems.append(((index, "lot_id"), "a lot id has at most 80 characters"))
+        for name in ("good_cells", "scrapped_cells"):
+            try:
+                count = float(record.get(name) or 0)
+            except (TypeError, ValueError):
+                continue  # the core reports it
+            if count > bound.high:
+                problems.append(((index, name), bound.problem(count) or "too many cells"))
+    return problems
 
 
 def _bom_problem(repo: OrgRepository, text: str) -> str | None:

@@ -202,6 +202,7 @@ def test_lots_name_stored_boms_and_every_problem_is_listed(org_client, example_b
         {**lot, "lot_id": "B", "cell_model": "00000000-0000-0000-0000-000000000000"},
         {**lot, "lot_id": "C", "line": "L9", "end": "2026-05-01T00:00:00Z"},
         {**lot, "lot_id": "D", "cell_model": "nmc811", "good_cells": -1},
+        {**lot, "lot_id": "E" * 81, "good_cells": 10**12},
     ]
     response = org_client.post(url, json=[lot, *bad])
     assert response.status_code == 422
@@ -211,6 +212,8 @@ def test_lots_name_stored_boms_and_every_problem_is_listed(org_client, example_b
         ("lots", "2", "end"),
         ("lots", "3", "cell_model"),
         ("lots", "3", "good_cells"),
+        ("lots", "4", "lot_id"),
+        ("lots", "4", "good_cells"),
     }
     csv_text = "lot_id,cell_model,line,start,end,good_cells,scrapped_cells\n" + (
         f"A,{bom['id']},L1,2026-06-01T00:00:00Z,2026-06-01T02:00:00Z,100,5\n"
