@@ -27,6 +27,7 @@ from app.boms.models import Bom
 from app.core.repository import OrgRepository
 from app.footprints.service import cell_model
 from app.plants import ingest
+from app.plants.factors import stored_factors
 from app.plants.models import LotFootprint, PlantLot
 from app.plants.schemas import (
     FootprintComputeRequest,
@@ -34,7 +35,7 @@ from app.plants.schemas import (
     FootprintsComputed,
     InstrumentIn,
 )
-from app.plants.service import load_plant, problems_error, stored_factors
+from app.plants.service import load_plant, problems_error
 from app.webhooks.delivery import LOT_FOOTPRINT_READY, emit
 from lca.background import Background
 from lca.footprint import STAGE_PRODUCTION, compute

@@ -21,10 +21,11 @@ from openpyxl.styles import Font
 
 from app.core.repository import OrgRepository
 from app.plants import ingest
+from app.plants.factors import stored_factors
 from app.plants.footprints import footprint_rows, latest_footprints, window_hours
 from app.plants.models import Plant as PlantRow
 from app.plants.schemas import FootprintRow
-from app.plants.service import load_plant, stored_factors
+from app.plants.service import load_plant
 from lca.background import Background
 from lca.plant.factors import METHODS, location_vector
 from lca.plant.pricing import grid_inputs

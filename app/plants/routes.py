@@ -19,7 +19,7 @@ from app.core.responses import model_response
 from app.jobs.queue import create_job, job_public
 from app.jobs.schemas import JobPublic
 from app.jobs.submit import submit_after_commit
-from app.plants import footprints, service
+from app.plants import factors, footprints, service
 from app.plants.jobs import PLANT_FOOTPRINTS
 from app.plants.models import Plant
 from app.plants.report import plant_report, report_pdf, report_xlsx
@@ -230,7 +230,7 @@ def upload_grid_factors(
         zones[name] = region
     if errors:
         raise InvalidInput("invalid zones", errors)
-    return service.upload_grid_factors(repo, upload.content, layout, zones, basis, background)
+    return factors.upload_grid_factors(repo, upload.content, layout, zones, basis, background)
 
 
 @router.post(

@@ -16,19 +16,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import col
 
 from app.boms.models import Bom
 from app.core.errors import InvalidInput, NotFound
 from app.core.repository import OrgRepository
 from app.plants import ingest
-from app.plants.models import GridFactor, PlantArea, PlantLine, PlantLot, PlantMeter
 from app.plants.models import Plant as PlantRow
+from app.plants.models import PlantArea, PlantLine, PlantLot, PlantMeter
 from app.plants.schemas import (
     AreaIn,
     FindingPublic,
-    GridFactorsUploaded,
     LineIn,
     LotsUploaded,
     MeterPublic,
@@ -38,7 +36,6 @@ from app.plants.schemas import (
     ReadingsUploaded,
 )
 from lca.background import Background
-from lca.plant.factors import HourlyFactors, parse_electricity_maps_csv, parse_factor_csv
 from lca.plant.lots import Lot, lots_from_records
 from lca.plant.model import (
     CARRIER_UNITS,
@@ -180,7 +177,8 @@ def plant_public(repo: OrgRepository, row: PlantRow) -> PlantPublic:
     )
 
 
-def _text(content: bytes) -> str:
+def text_of(content: bytes) -> str:
+    """An upload as text (UTF-8, with or without a byte-order mark), or a 422."""
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -192,7 +190,7 @@ def _text(content: bytes) -> str:
 
 def _json(content: bytes) -> Any:
     try:
-        return json.loads(_text(content))
+        return json.loads(text_of(content))
     except ValueError as exc:
         raise InvalidInput(
             "the body is not JSON", [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]
@@ -209,7 +207,7 @@ def parse_readings(
             records = body.get("readings") if isinstance(body, dict) else body
             series, report = parse_json_records(records, plant, interval_s=interval_s)
         else:
-            text = _text(content)
+            text = text_of(content)
             first = text.split("\n", 1)[0].split(",", 1)[0].strip().strip('"')
             parse = parse_wide_csv if first == "timestamp" else parse_long_csv
             series, report = parse(text, plant, interval_s=interval_s)
@@ -299,7 +297,7 @@ def parse_lots(repo: OrgRepository, plant: Plant, content: bytes, kind: str) -> 
         body = _json(content)
         records = body.get("lots") if isinstance(body, dict) else body
     else:
-        records = list(csv.DictReader(io.StringIO(_text(content))))
+        records = list(csv.DictReader(io.StringIO(text_of(content))))
     if not isinstance(records, list):
         raise InvalidInput(
             "expected a list of lots",
@@ -399,110 +397,4 @@ def upload_lots(
         created=len(lots) - replaced,
         replaced=replaced,
         lot_ids=[lot.lot_id for lot in lots],
-    )
-
-
-def upload_grid_factors(
-    repo: OrgRepository,
-    content: bytes,
-    layout: str,
-    zones: Mapping[str, str],
-    basis: str,
-    background: Background,
-) -> GridFactorsUploaded:
-    """Store hourly location factors; an hour sent again replaces the stored factor."""
-    text = _text(content)
-    try:
-        if layout == "electricity_maps":
-            if not zones:
-                raise PlantDataError(
-                    [(("zone",), "name the zones to read: zone=<Zone Id>:<grid region>")]
-                )
-            series = parse_electricity_maps_csv(text, zones, basis=basis)
-        else:
-            series = parse_factor_csv(text)
-    except PlantDataError as exc:
-        raise problems_error(
-            "the grid factors cannot be used; nothing was stored", exc.problems
-        ) from None
-    problems: list[Problem] = []
-    bound = PLAUSIBLE_RANGES["plant.grid_factor"]
-    for region, factors in series.items():
-        if region not in background.grid_regions:
-            problems.append((("region", region), f"unknown grid region '{region}'"))
-        outside = np.flatnonzero(factors.kg_per_kwh > bound.high)
-        if outside.size:
-            problems.append(
-                (
-                    ("region", region),
-                    f"{outside.size} factors above {bound.high:g} {bound.unit}, e.g. "
-                    f"{factors.kg_per_kwh[outside[0]]:g}: not a grid average",
-                )
-            )
-    if not series:
-        problems.append((("body",), "no factor rows (or no row of the zones named)"))
-    if problems:
-        raise problems_error("the grid factors cannot be used; nothing was stored", problems)
-    replaced = 0
-    for region, factors in series.items():
-        replaced += _store_factors(repo, region, factors)
-    repo.audit(
-        "create",
-        "grid_factors",
-        None,
-        {region: int(f.hour.size) for region, f in series.items()},
-        layout=layout,
-    )
-    return GridFactorsUploaded(
-        regions={region: int(f.hour.size) for region, f in series.items()}, replaced=replaced
-    )
-
-
-def _store_factors(repo: OrgRepository, region: str, factors: HourlyFactors) -> int:
-    source = "; ".join(sorted(factors.sources))[:300]
-    hours = factors.hour.tolist()
-    replaced = 0
-    for lo in range(0, len(hours), 5000):
-        chunk = hours[lo : lo + 5000]
-        result = repo.session.execute(
-            delete(GridFactor).where(
-                col(GridFactor.organisation_id) == repo.organisation_id,
-                col(GridFactor.region) == region,
-                col(GridFactor.hour).in_(chunk),
-            )
-        )
-        replaced += int(result.rowcount)  # type: ignore[attr-defined]
-    repo.session.add_all(
-        [
-            GridFactor(
-                organisation_id=repo.organisation_id,
-                region=region,
-                hour=hour,
-                kg_co2e_per_kwh=value,
-                source=source,
-            )
-            for hour, value in zip(hours, factors.kg_per_kwh.tolist(), strict=True)
-        ]
-    )
-    return replaced
-
-
-def stored_factors(
-    repo: OrgRepository, region: str, first_hour: int, hours: int
-) -> HourlyFactors | None:
-    rows = repo.session.exec(
-        select(GridFactor.hour, GridFactor.kg_co2e_per_kwh, GridFactor.source).where(
-            col(GridFactor.organisation_id) == repo.organisation_id,
-            col(GridFactor.region) == region,
-            col(GridFactor.hour) >= first_hour,
-            col(GridFactor.hour) < first_hour + hours,
-        )
-    ).all()
-    if not rows:
-        return None
-    return HourlyFactors(
-        region,
-        np.array([r[0] for r in rows], dtype=np.int64),
-        np.array([r[1] for r in rows], dtype=np.float64),
-        tuple(sorted({r[2] for r in rows})),
     )
