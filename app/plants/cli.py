@@ -146,13 +146,14 @@ def plant_opcua(
     node: Annotated[
         list[str], typer.Option(help="meter=node id@unit, e.g. main_el=ns=2;s=Main/Energy@kWh")
     ],
-    start: Annotated[datetime, typer.Option("--from", help="with an offset, e.g. …T00:00:00Z")],
-    end: Annotated[datetime, typer.Option("--to")],
+    start: Annotated[str, typer.Option("--from", help="ISO 8601 with an offset: …T00:00:00Z")],
+    end: Annotated[str, typer.Option("--to", help="as --from")],
     organisation: OrganisationOption,
     interval_s: Annotated[int | None, typer.Option(min=1)] = None,
 ) -> None:
     """Pull the meters' history from an OPC UA server and store it like an upload."""
     owner = _organisation(organisation)
+    period = [_aware(start, "--from"), _aware(end, "--to")]
     nodes = []
     for item in node:
         meter, _, rest = item.partition("=")
@@ -165,9 +166,7 @@ def plant_opcua(
         with session_scope(get_engine()) as session:
             repo = OrgRepository(session, owner, "cli")
             row, plant = service.load_plant(repo, plant_id)
-            pulled = asyncio.run(
-                pull_readings(url, nodes, plant, start, end, interval_s=interval_s)
-            )
+            pulled = asyncio.run(pull_readings(url, nodes, plant, *period, interval_s=interval_s))
             stored = ingest.store_series(session, owner, row.id, pulled.series)
             repo.audit("create", "meter_readings", row.id, {"opcua": len(nodes)})
     except (ValueError, OpcUaPullError) as exc:
@@ -181,6 +180,17 @@ def plant_opcua(
         f"{stored.values_stored} intervals stored, {stored.values_replaced} replaced"
     )
     typer.echo(json.dumps(service.quality_public(pulled.report).counts))
+
+
+def _aware(text: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        typer.echo(f"error: {option} '{text}' is not an ISO 8601 time with an offset", err=True)
+        raise typer.Exit(2)
+    return moment
 
 
 def example_plant(
