@@ -101,7 +101,7 @@ def _run(url: str, meters: int, batch: int) -> int:
         with session_scope(engine) as session:
             t0 = time.perf_counter()
             spans = ingest.spans_of(series)
-            _, spans = ingest._drop_overlapping(session, plant_id, spans)
+            _, spans = ingest.drop_overlapping(session, plant_id, spans)
             ingest.copy_intervals(session, organisation, plant_id, series)
             t1 = time.perf_counter()
             ingest.roll_up(session, organisation, plant_id, spans)

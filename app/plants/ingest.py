@@ -56,7 +56,7 @@ def store_series(
 ) -> Stored:
     """Replace the spans ``series`` covers with its intervals and roll the hours up again."""
     spans = spans_of(series)
-    replaced, spans = _drop_overlapping(session, plant_id, spans)
+    replaced, spans = drop_overlapping(session, plant_id, spans)
     if _is_postgres(session):
         copy_intervals(session, organisation_id, plant_id, series)
     else:
@@ -69,7 +69,7 @@ def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _drop_overlapping(
+def drop_overlapping(
     session: Session, plant_id: uuid.UUID, spans: Sequence[MeterSpan]
 ) -> tuple[int, list[MeterSpan]]:
     """Delete stored intervals overlapping each span; widen the roll-up hours to cover them."""
