@@ -8,7 +8,7 @@ export CELLCARBON_DATABASE_URL ?= sqlite:///./var/cellcarbon.db
 export CELLCARBON_BRIGHTWAY_DIR ?= ./var/brightway
 export BRIGHTWAY_DIR := $(abspath $(CELLCARBON_BRIGHTWAY_DIR))
 
-.PHONY: run run-tls test lint install install-dev migrate background bench bench-quick bench-plant bench-batch fuzz worker clean
+.PHONY: run run-tls test lint install install-dev migrate background bench bench-quick bench-plant bench-plant-ingest bench-batch fuzz worker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +83,10 @@ bench-batch: $(DEV_STAMP) | var
 # in three methods (location, market with annual and with hourly matching); prints lots/s.
 bench-plant: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.bench_plant --lots 10000 --budget 5
+
+# Meter readings into a fresh PostgreSQL database (COPY, monthly partitions, roll-ups in SQL).
+bench-plant-ingest: $(DEV_STAMP)
+	$(BIN)/python -m benchmarks.bench_plant_ingest --meters 50
 
 # A Celery worker for jobs; needs CELLCARBON_BROKER_URL (and the `scale` extra, in dev extras).
 worker: $(DEV_STAMP)

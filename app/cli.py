@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ import typer
 from app import tables as _tables  # noqa: F401
 from app.core.settings import get_settings
 from app.pact.cli import pact_cli, tls_cli
+from app.plants.cli import example_plant, plant_cli
 
 cli = typer.Typer(
     help="CellCarbon: carbon footprints of lithium-ion battery cells.", no_args_is_help=True
@@ -24,6 +26,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(background_cli, name="background")
 cli.add_typer(pact_cli, name="pact")
 cli.add_typer(tls_cli, name="tls")
+cli.add_typer(plant_cli, name="plant")
 
 
 @cli.command()
@@ -333,6 +336,7 @@ def batch(
 
 example_cli = typer.Typer(help="Load the examples into a running service.", no_args_is_help=True)
 cli.add_typer(example_cli, name="example")
+example_cli.command("plant")(example_plant)
 
 
 @example_cli.command("supply-chain")

@@ -6,5 +6,6 @@ the queue itself knows no slice (see app.jobs.queue.register_job_kind).
 
 import app.footprints.jobs  # noqa: F401
 import app.pact.delivery  # noqa: F401
+import app.plants.jobs  # noqa: F401
 import app.reports.files  # noqa: F401
 import app.webhooks.delivery  # noqa: F401

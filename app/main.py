@@ -33,6 +33,7 @@ from app.jobs import routes as jobs
 from app.jobs.sweeper import Sweeper
 from app.pact import routes as pact_api
 from app.pact import sharing_routes as pact_sharing
+from app.plants import routes as plants
 from app.reports import routes as report_routes
 from app.signing import routes as signing
 from app.signing.service import warn_if_unencrypted
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pact_api.router)
     app.include_router(record_responses(pact_sharing.router))
     app.include_router(record_responses(webhooks_api.router))
+    app.include_router(record_responses(plants.router))
     app.include_router(bundles.router)
     app.include_router(record_responses(signing.router))
     app.include_router(signing.public_router)

@@ -12,6 +12,7 @@ import app.core.idempotency  # noqa: F401
 import app.footprints.models  # noqa: F401
 import app.jobs.models  # noqa: F401
 import app.pact.models  # noqa: F401
+import app.plants.models  # noqa: F401
 import app.reports.models  # noqa: F401
 import app.signing.models  # noqa: F401
 import app.suppliers.models  # noqa: F401

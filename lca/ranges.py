@@ -74,6 +74,18 @@ PLAUSIBLE_RANGES: Final[dict[str, Range]] = {
     # today's plants and early pilot lines; 50 kWh × 100 kWh/kWh is 5000 kWh. Heat likewise.
     "plant.electricity_per_cell": Range(0.0, 10_000.0, "kWh"),
     "plant.heat_per_cell": Range(0.0, 36_000.0, "MJ"),
+    # --- plant meter data (app/plants) -----------------------------------------------------
+    # One interval of one meter: a 1 GW site metered hourly uses 1e6 kWh (3.6e6 MJ) an hour;
+    # 1e12 in kWh or MJ is far beyond any real interval. Negative intervals are allowed here:
+    # the quality check drops and reports them.
+    "plant.meter_interval": Range(-1e12, 1e12, ""),
+    # Hourly grid averages stay below ~1.2-1.4 kg CO2e/kWh even on lignite (IPCC AR5 WG3
+    # Annex III Table A.III.2); 10 is an order of magnitude beyond.
+    "plant.grid_factor": Range(0.0, 10.0, "kg CO2e/kWh"),
+    # Cells in one lot: a gigafactory line makes a few million cells a month; 1e9 is far beyond.
+    "plant.lot_cells": Range(0.0, 1e9, "cells"),
+    # An instrument's kWh in one hour: 1e8 kWh is a 100 GW generator running a full hour.
+    "plant.instrument_kwh": Range(0.0, 1e8, "kWh"),
     # --- a supplier site's report (one period, often a month, at most a few years) --------
     # The largest single industrial sites (aluminium smelters) use ~10-20 TWh a year.
     "site.electricity": Range(0.0, 1e11, "kWh"),

@@ -36,7 +36,8 @@ logger = logging.getLogger("cellcarbon.webhooks")
 FOOTPRINT_COMPLETED = "footprint.completed"
 REPORT_READY = "report.ready"
 PACT_REQUEST_FULFILLED = "pact.request.fulfilled"
-EVENT_TYPES = (FOOTPRINT_COMPLETED, REPORT_READY, PACT_REQUEST_FULFILLED)
+LOT_FOOTPRINT_READY = "lot.footprint.ready"
+EVENT_TYPES = (FOOTPRINT_COMPLETED, REPORT_READY, PACT_REQUEST_FULFILLED, LOT_FOOTPRINT_READY)
 
 
 def emit(

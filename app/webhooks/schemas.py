@@ -9,12 +9,14 @@ from pydantic import BaseModel, Field
 
 from app.core.schemas import Strict, UtcDatetime
 
-EventType = Literal["footprint.completed", "report.ready", "pact.request.fulfilled"]
+EventType = Literal[
+    "footprint.completed", "report.ready", "pact.request.fulfilled", "lot.footprint.ready"
+]
 
 
 class WebhookCreate(Strict):
     url: str = Field(min_length=1, max_length=2000, examples=["https://erp.example.com/hooks"])
-    event_types: list[EventType] = Field(min_length=1, max_length=3)
+    event_types: list[EventType] = Field(min_length=1, max_length=4)
     description: str | None = Field(default=None, max_length=200)
 
 

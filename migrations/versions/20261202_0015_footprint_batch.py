@@ -1,7 +1,7 @@
 """footprint_batch: the kept NDJSON answer of a batch posted with ?store=true
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0014
 Create Date: 2026-12-02 11:20:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0010"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

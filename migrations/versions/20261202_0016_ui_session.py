@@ -1,7 +1,7 @@
 """ui_session: browsers signed in to the web interface with an API key
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-02 11:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

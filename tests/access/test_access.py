@@ -46,6 +46,16 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
     key = client.post("/v1/api-keys", json={"name": "victim", "scopes": ["read"]}).json()
     webhook = _loopback_webhook(client)
     rendered = _rendered_report(client, footprint["id"])
+    plant = client.post(
+        "/v1/plants",
+        json={
+            "site": "Isolated",
+            "grid_region": "US-SRTV",
+            "time_zone": "UTC",
+            "lines": [{"line_id": "L1"}],
+            "meters": [{"meter_id": "m", "carrier": "electricity", "scope": "plant"}],
+        },
+    ).json()
     pact_client = client.post("/v1/pact/clients", json={"name": "Isolated customer"}).json()
     client.post(
         f"/v1/pact/clients/{pact_client['id']}/shares", json={"footprint_id": footprint["id"]}
@@ -59,6 +69,7 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
         "/v1/footprints/batch?store=true", json={"bom_id": bom["id"], "variants": [{"key": "a"}]}
     )
     return {
+        "plant_id": plant["id"],
         "batch_id": batch.headers["x-batch-id"],
         "kid": signing_key["kid"],
         "client_id": pact_client["id"],
@@ -131,6 +142,20 @@ def _bodies(ids: dict[str, str]) -> dict[tuple[str, str], Any]:
         },
         ("POST", "/v1/suppliers/{supplier_id}/invitations"): {"name": "x"},
         ("POST", "/v1/pact/clients/{client_id}/shares"): {"footprint_id": ids["footprint_id"]},
+        ("POST", "/v1/plants/{plant_id}/readings"): [
+            {"meter": "m", "timestamp": "2026-01-01T00:00:00Z", "value": 1, "unit": "kWh"}
+        ],
+        ("POST", "/v1/plants/{plant_id}/lots"): [
+            {
+                "lot_id": "x",
+                "cell_model": ids["bom_id"],
+                "line": "L1",
+                "start": "2026-01-01T00:00:00Z",
+                "end": "2026-01-01T01:00:00Z",
+                "good_cells": 1,
+            }
+        ],
+        ("POST", "/v1/plants/{plant_id}/footprints"): {},
     }
 
 
@@ -166,6 +191,7 @@ def test_another_organisation_sees_404_everywhere(app, client, other, resources)
         "/v1/audit",
         "/v1/pact/clients",
         "/v1/pact/sharing-rules",
+        "/v1/plants",
     ):
         ids = {row["id"] for row in other.get(listing).json()["data"]}
         assert not ids & set(resources.values()), listing
