@@ -24,6 +24,7 @@ MUTATING = ("post", "put", "patch", "delete")
 # Operations that change nothing, and why; everything else must leave an audit row.
 STORES_NOTHING = {
     ("POST", "/v1/boms/{bom_id}/scenarios"): "compares scenarios in memory; nothing is stored",
+    ("POST", "/v1/verify"): "checks a signature; nothing is stored",
 }
 PACT_EVENT = "org.wbcsd.pact.ProductFootprint.PublishedEvent.3"
 
@@ -139,6 +140,59 @@ def _calls(
         "electricity": {"grid": "800 MWh"},
     }
     imported = csv_bytes(HEADER, table_rows(bom))
+
+    def pact_client() -> httpx.Response:
+        return client.post("/v1/pact/clients", json={"name": f"audited {uuid.uuid4().hex[:8]}"})
+
+    def delete_pact_client() -> httpx.Response:
+        return client.delete(f"/v1/pact/clients/{pact_client().json()['id']}")
+
+    def share() -> httpx.Response:
+        created = pact_client().json()["id"]
+        return client.post(f"/v1/pact/clients/{created}/shares", json={"footprint_id": footprint})
+
+    def unshare() -> httpx.Response:
+        created = pact_client().json()["id"]
+        client.post(f"/v1/pact/clients/{created}/shares", json={"footprint_id": footprint})
+        return client.delete(f"/v1/pact/clients/{created}/shares/{footprint}")
+
+    def rule() -> httpx.Response:
+        created = pact_client().json()["id"]
+        return client.post(
+            "/v1/pact/sharing-rules",
+            json={"client_id": created, "bom_id": ids["bom_id"], "share_latest": False},
+        )
+
+    def delete_rule() -> httpx.Response:
+        return client.delete(f"/v1/pact/sharing-rules/{rule().json()['id']}")
+
+    plant_document = {
+        "site": "Audited",
+        "grid_region": "US-SRTV",
+        "time_zone": "UTC",
+        "lines": [{"line_id": "L1"}],
+        "meters": [{"meter_id": "m", "carrier": "electricity", "scope": "plant"}],
+    }
+    plant = ids["plant_id"]
+    factors = "region,hour_start_utc,kg_co2e_per_kwh,source\nUS-SRTV,2026-01-01T00:00:00Z,0.4,t\n"
+    lot = {
+        "lot_id": f"audited-{uuid.uuid4().hex[:6]}",
+        "cell_model": ids["bom_id"],
+        "line": "L1",
+        "start": "2026-01-01T00:00:00Z",
+        "end": "2026-01-01T01:00:00Z",
+        "good_cells": 10,
+    }
+    reading = {"meter": "m", "timestamp": "2026-01-01T00:00:00Z", "value": 1, "unit": "kWh"}
+    period = "from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z"
+
+    def plant_footprints() -> httpx.Response:
+        """A plant of its own with a reading and a lot (3 audit rows), then its footprints."""
+        fresh = client.post("/v1/plants", json=plant_document).json()["id"]
+        client.post(f"/v1/plants/{fresh}/readings", json=[reading])
+        client.post(f"/v1/plants/{fresh}/lots", json=[lot])
+        return client.post(f"/v1/plants/{fresh}/footprints?{period}")
+
     return {
         ("POST", "/v1/boms"): lambda: client.post("/v1/boms", json=bom),
         ("POST", "/v1/boms/import"): lambda: client.post(
@@ -178,6 +232,27 @@ def _calls(
         ("DELETE", "/v1/webhooks/{webhook_id}"): delete_webhook,
         ("POST", "/auth/token"): token,
         ("POST", "/3/events"): event,
+        ("POST", "/v1/footprints/batch"): lambda: client.post(
+            "/v1/footprints/batch", json={"bom_id": ids["bom_id"], "variants": [{"key": "a"}]}
+        ),
+        ("POST", "/v1/pact/clients"): pact_client,
+        ("DELETE", "/v1/pact/clients/{client_id}"): delete_pact_client,
+        ("POST", "/v1/pact/clients/{client_id}/shares"): share,
+        ("DELETE", "/v1/pact/clients/{client_id}/shares/{footprint_id}"): unshare,
+        ("POST", "/v1/pact/sharing-rules"): rule,
+        ("DELETE", "/v1/pact/sharing-rules/{rule_id}"): delete_rule,
+        ("POST", "/v1/signing-keys/rotate"): lambda: client.post("/v1/signing-keys/rotate"),
+        ("POST", "/v1/plants"): lambda: client.post("/v1/plants", json=plant_document),
+        ("POST", "/v1/plants/{plant_id}/readings"): lambda: client.post(
+            f"/v1/plants/{plant}/readings", json=[reading]
+        ),
+        ("POST", "/v1/plants/{plant_id}/lots"): lambda: client.post(
+            f"/v1/plants/{plant}/lots", json=[lot]
+        ),
+        ("POST", "/v1/plants/{plant_id}/footprints"): plant_footprints,
+        ("POST", "/v1/grid-factors"): lambda: client.post(
+            "/v1/grid-factors", content=factors.encode(), headers={"content-type": "text/csv"}
+        ),
     }
 
 
@@ -217,6 +292,8 @@ def test_every_mutating_operation_writes_an_audit_row(  # type: ignore[no-untype
         assert response.is_success, (operation, response.status_code, response.text)
         # Operations that create something first (the key a DELETE revokes) add two rows.
         expected = 2 if operation[0] == "DELETE" or operation == ("POST", "/3/events") else 1
+        if operation == ("POST", "/v1/plants/{plant_id}/footprints"):
+            expected = 4
         if _audit_rows(settings, organisation_id) - before < expected:
             unaudited.append(operation)
     assert unaudited == []

@@ -223,7 +223,8 @@ def test_pact_product_footprint_signed_by_its_owner(signer, settings) -> None:  
         share(session, pact_client.id, uuid.UUID(footprint_id))
         client_id = str(pact_client.id)
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    token = client.post(
+    pact = TestClient(client.app, base_url="https://testserver")  # the PACT API is HTTPS only
+    token = pact.post(
         "/auth/token",
         content="grant_type=client_credentials",
         headers={
@@ -232,9 +233,9 @@ def test_pact_product_footprint_signed_by_its_owner(signer, settings) -> None:  
         },
     ).json()["access_token"]
     bearer = {"Authorization": f"Bearer {token}"}
-    plain = client.get(f"/3/footprints/{footprint_id}", headers=bearer)
+    plain = pact.get(f"/3/footprints/{footprint_id}", headers=bearer)
     assert plain.status_code == 200 and set(plain.json()) == {"data"}  # PACT shape unchanged
-    signed = client.get(f"/3/footprints/{footprint_id}", headers={**bearer, **JOSE})
+    signed = pact.get(f"/3/footprints/{footprint_id}", headers={**bearer, **JOSE})
     assert signed.headers["content-type"] == "application/jose"
     answer = client.post("/v1/verify", json={"jws": signed.text}).json()
     assert answer["organisation"]["id"] == signer["organisation_id"]
