@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.access.deps import RepoDep
@@ -14,6 +14,7 @@ from app.batches.models import FootprintBatch
 from app.batches.schemas import BatchIn
 from app.batches.service import prepare_batch, result_lines, store_batch
 from app.core.deps import BackgroundDep
+from app.core.idempotency import pending_claim
 
 BATCH_PATH = "/v1/footprints/batch"
 NDJSON = "application/x-ndjson"
@@ -78,6 +79,7 @@ router = APIRouter(tags=["batches"])
 )
 def price_batch(
     payload: BatchIn,
+    request: Request,
     repo: RepoDep,
     background: BackgroundDep,
     response: Response,
@@ -98,6 +100,13 @@ def price_batch(
         answer.headers["Location"] = f"/v1/footprint-batches/{batch.batch_id}"
         answer.headers["X-Batch-Id"] = str(batch.batch_id)
         return answer
+    if pending_claim(request.scope) is not None:
+        # An Idempotency-Key: the answer is stored with the audit row, in the same transaction,
+        # so it is computed whole before the commit (and replayed whole to a retry).
+        whole = Response(b"".join(result_lines(batch, background)), media_type=NDJSON)
+        whole.headers.raw.extend(response.headers.raw)
+        whole.headers["X-Batch-Id"] = str(batch.batch_id)
+        return whole
     # The session commits (audit row) when this returns, before the first line is sent; the
     # stream itself only computes.
     answer = StreamingResponse(result_lines(batch, background), media_type=NDJSON)

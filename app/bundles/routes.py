@@ -17,7 +17,10 @@ router = APIRouter(prefix="/v1", tags=["footprints"])
     "/footprints/{footprint_id}/bundle",
     response_class=Response,
     responses={
-        200: {"content": {"application/zip": {}}, "description": "the verification bundle"},
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "the verification bundle",
+        },
         409: {"description": "computed on another background, or its inputs changed since"},
     },
 )

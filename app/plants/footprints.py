@@ -25,6 +25,7 @@ from sqlmodel import col, select
 
 from app.boms.models import Bom
 from app.core.repository import OrgRepository
+from app.core.settings import Settings
 from app.footprints.service import cell_model
 from app.plants import ingest
 from app.plants.factors import stored_factors
@@ -127,8 +128,10 @@ def compute_lot_footprints(
     to_s: int,
     background: Background,
     request: FootprintComputeRequest | None = None,
+    settings: Settings | None = None,
 ) -> FootprintsComputed:
-    """Footprints of the lots ending in ``(from_s, to_s]``; new versions where figures changed."""
+    """Footprints of the lots ending in ``(from_s, to_s]``; new versions where figures changed.
+    ``settings`` are the ones the webhook deliveries of ``lot.footprint.ready`` run with."""
     row, plant = load_plant(repo, plant_id)
     session = repo.session
     owned = col(PlantLot.organisation_id) == repo.organisation_id
@@ -226,6 +229,7 @@ def compute_lot_footprints(
                 ],
                 "url": f"/v1/plants/{row.id}/footprints?from={_iso(from_s)}&to={_iso(to_s)}",
             },
+            settings,
         )
     return FootprintsComputed(
         plant_id=row.id,

@@ -22,7 +22,13 @@ def run_plant_footprints(context: JobContext) -> dict[str, Any]:
     with session_scope(context.engine) as session:
         repo = OrgRepository(session, context.organisation_id, params.get("actor", "job"))
         summary = compute_lot_footprints(
-            repo, plant_id, params["from_s"], params["to_s"], context.background, request
+            repo,
+            plant_id,
+            params["from_s"],
+            params["to_s"],
+            context.background,
+            request,
+            context.settings,
         )
     context.progress(1, 1)
     return summary.model_dump(mode="json")

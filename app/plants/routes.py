@@ -263,7 +263,9 @@ def compute_footprints(
         submit_after_commit(session, job.id, job.kind, settings)
         response.headers["Location"] = f"/v1/jobs/{job.id}"
         return model_response(public, response, status.HTTP_202_ACCEPTED)
-    summary = footprints.compute_lot_footprints(repo, plant.id, from_s, to_s, background, payload)
+    summary = footprints.compute_lot_footprints(
+        repo, plant.id, from_s, to_s, background, payload, settings
+    )
     return model_response(summary, response)
 
 
@@ -292,7 +294,15 @@ _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @router.get(
     "/plants/{plant_id}/report",
     response_class=Response,
-    responses={200: {"content": {_XLSX: {}, "application/pdf": {}}}},
+    responses={
+        200: {
+            "description": "the report file (`format`: xlsx or pdf)",
+            "content": {
+                _XLSX: {"schema": {"type": "string", "format": "binary"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
 )
 def get_plant_report(
     plant: PlantDep,

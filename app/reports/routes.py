@@ -147,6 +147,8 @@ def _signed(
         token = sign_bytes(repo, settings, body, MEDIA_TYPES[fmt])
     disposition = f'attachment; filename="{name}.{fmt}.jws"'
     return jose_response(token, {"Content-Disposition": disposition})
+
+
 ApplicationQuery = Annotated[
     str,
     Query(
@@ -227,6 +229,8 @@ NotAssessedQuery = Annotated[
     Query(
         description="leave these stages out of the declaration (repeat, or comma-separate): "
         f"{', '.join(OPTIONAL_STAGES)}; it then says on its face that it is incomplete",
+        # Documented as an enum per item; _not_assessed() also takes comma-separated values.
+        json_schema_extra={"items": {"type": "string", "enum": list(OPTIONAL_STAGES)}},
     ),
 ]
 
@@ -481,7 +485,16 @@ def download_report(
 @router.get(
     "/reports/{report_file_id}/signature",
     response_class=Response,
-    responses={200: {"content": {"application/jose": {}}}},
+    responses={
+        200: {
+            "description": "a detached compact JWS (RFC 7515 Appendix F: header..signature)",
+            "content": {
+                "application/jose": {
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+\\.\\.[A-Za-z0-9_-]+$"}
+                }
+            },
+        }
+    },
 )
 def report_signature(report_file_id: uuid.UUID, repo: RepoDep, settings: SettingsDep) -> Response:
     """A detached JWS of a rendered report file's exact bytes, to keep beside the file

@@ -141,7 +141,7 @@ def test_linked_operations_keep_their_resources(app, settings) -> None:  # type:
 
     Machine.run(
         settings=hypothesis_settings(
-            max_examples=max(EXAMPLES, 10),
+            max_examples=max(EXAMPLES, 20),
             stateful_step_count=8,
             deadline=None,
             database=None,
