@@ -116,7 +116,11 @@ def test_every_operation_passes_every_check(app, fuzz_headers, mode: GenerationM
 
 def test_linked_operations_keep_their_resources(app, settings) -> None:  # type: ignore[no-untyped-def]
     """Stateful: use_after_free and ensure_resource_availability over the operation links."""
-    schema = _schema(app).include(path_regex=r"^/v1/")
+    # The resources a generated request can create (a generated BOM is never valid, see
+    # _checks) and the operations their links lead to: every scenario then has something to
+    # follow. (Over every /v1 operation, a derandomised run of this size could spend all its
+    # steps elsewhere and follow no link; the other test covers every operation.)
+    schema = _schema(app).include(path_regex=r"^/v1/(suppliers|api-keys|webhooks)(/|$)")
     # Its own organisation: a scenario may revoke the very key it runs with (then 401s).
     token = make_organisation(settings, "stateful organisation")
     headers = {"Authorization": f"Bearer {token}"}
