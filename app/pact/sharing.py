@@ -43,7 +43,7 @@ def revoke_client(repo: OrgRepository, client_id: uuid.UUID) -> PactClient:
     its sharing rules no longer apply."""
     client = repo.get(PactClient, client_id, "PACT client")
     if client.revoked_at is not None:
-        raise InvalidInput(f"PACT client {client_id} is already revoked")
+        return client  # DELETE is idempotent: revoked once, audited once
     client.revoked_at = datetime.now(UTC)
     repo.session.add(client)
     repo.audit("revoke", "pact_client", client.id, {"revoked_at": client.revoked_at.isoformat()})
@@ -145,7 +145,7 @@ def revoke_rule(repo: OrgRepository, rule_id: uuid.UUID) -> PactSharingRule:
     """Stop applying a rule to new footprints (what it shared stays shared)."""
     rule = repo.get(PactSharingRule, rule_id, "sharing rule")
     if rule.revoked_at is not None:
-        raise InvalidInput(f"sharing rule {rule_id} is already revoked")
+        return rule  # DELETE is idempotent: revoked once, audited once
     rule.revoked_at = datetime.now(UTC)
     repo.session.add(rule)
     repo.audit("revoke", "pact_sharing_rule", rule.id, {"revoked_at": rule.revoked_at.isoformat()})

@@ -120,7 +120,7 @@ def test_linked_operations_keep_their_resources(app, settings) -> None:  # type:
     # _checks) and the operations their links lead to: every scenario then has something to
     # follow. (Over every /v1 operation, a derandomised run of this size could spend all its
     # steps elsewhere and follow no link; the other test covers every operation.)
-    schema = _schema(app).include(path_regex=r"^/v1/(suppliers|api-keys|webhooks)(/|$)")
+    schema = _schema(app).include(path_regex=r"^/v1/(suppliers|api-keys|webhooks|pact)(/|$)")
     # Its own organisation: a scenario may revoke the very key it runs with (then 401s).
     token = make_organisation(settings, "stateful organisation")
     headers = {"Authorization": f"Bearer {token}"}
