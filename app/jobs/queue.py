@@ -143,6 +143,15 @@ class RetryLater(Exception):  # noqa: N818 (an instruction to the runner, not an
         self.reason = reason
 
 
+class JobFailed(Exception):  # noqa: N818 (an outcome, like RetryLater)
+    """The job ends failed for a reason the client can act on; ``result`` (stored with the
+    failed job) says what to fix, e.g. every problem an import found."""
+
+    def __init__(self, message: str, result: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 class JobLost(RuntimeError):
     """Another worker took over this job (ours was thought dead): stop, store nothing."""
 
@@ -416,6 +425,12 @@ def _run_claimed(
     except JobLost:
         logger.warning("job %s was taken over by another worker; its outcome is theirs", job_id)
         return RunResult(Outcome.BUSY)
+    except JobFailed as failed:
+        _finish(
+            engine, job_id, token, status="failed", error=str(failed)[:2000], result=failed.result
+        )
+        JOB_SECONDS.labels(kind, "failed").observe(time.monotonic() - started)
+        return RunResult(Outcome.RAN)
     except RetryLater as retry:
         if context.final_attempt:
             error = f"gave up after {context.attempt} attempts: {retry.reason}"
