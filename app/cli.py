@@ -13,6 +13,7 @@ import typer
 # Every table, so that rows written by commands resolve their foreign keys (an API key's
 # supplier, a job's organisation …) whichever slice a command imports.
 from app import tables as _tables  # noqa: F401
+from app.backgrounds.cli import background_import
 from app.core.settings import get_settings
 from app.pact.cli import pact_cli, tls_cli
 from app.plants.cli import example_plant, plant_cli
@@ -24,6 +25,7 @@ db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 background_cli = typer.Typer(help="The Brightway background database.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(background_cli, name="background")
+background_cli.command("import")(background_import)
 cli.add_typer(pact_cli, name="pact")
 cli.add_typer(tls_cli, name="tls")
 cli.add_typer(plant_cli, name="plant")

@@ -4,6 +4,7 @@ A leaf module: the API (app.main) and the worker command (app.cli) import it, no
 the queue itself knows no slice (see app.jobs.queue.register_job_kind).
 """
 
+import app.backgrounds.jobs  # noqa: F401
 import app.footprints.jobs  # noqa: F401
 import app.pact.delivery  # noqa: F401
 import app.plants.jobs  # noqa: F401

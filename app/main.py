@@ -14,6 +14,8 @@ from app import job_kinds as _job_kinds  # noqa: F401  (every slice's job runner
 from app import tables as _tables  # noqa: F401  (every table, for the metadata)
 from app.access import routes as access
 from app.access.keys import creating_organisation
+from app.backgrounds import routes as backgrounds
+from app.backgrounds.routes import BACKGROUNDS_PATH
 from app.batches import routes as batches
 from app.batches.routes import BATCH_PATH
 from app.boms import materials
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(record_responses(pact_sharing.router))
     app.include_router(record_responses(webhooks_api.router))
     app.include_router(record_responses(plants.router))
+    app.include_router(record_responses(backgrounds.router))
     app.include_router(bundles.router)
     app.include_router(record_responses(signing.router))
     app.include_router(signing.public_router)
@@ -110,7 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
-        per_path={BATCH_PATH: settings.max_batch_body_bytes},
+        per_path={
+            BATCH_PATH: settings.max_batch_body_bytes,
+            BACKGROUNDS_PATH: settings.max_background_upload_bytes,
+        },
     )
     # Added last, so it is outermost: every response, 413s included, carries a request id.
     app.add_middleware(RequestContext)

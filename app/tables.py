@@ -5,6 +5,7 @@ import it; nothing else does, and each slice defines its own tables in its ``mod
 """
 
 import app.access.models  # noqa: F401
+import app.backgrounds.models  # noqa: F401
 import app.batches.models  # noqa: F401
 import app.boms.models  # noqa: F401
 import app.core.audit  # noqa: F401

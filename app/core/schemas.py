@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
@@ -40,6 +41,10 @@ class BackgroundVersion(BaseModel):
         description="SHA-256 content hash of the data the background was built from"
     )
     method: str
+    id: uuid.UUID | None = Field(
+        default=None,
+        description="the imported background (GET /v1/backgrounds/{id}); null: the open one",
+    )
 
 
 Item = TypeVar("Item")

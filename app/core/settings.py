@@ -31,6 +31,23 @@ class Settings(BaseSettings):
         description="body limit of POST /v1/footprints/batch (10,000 variants, some whole BOMs)",
     )
     page_limit_max: int = Field(default=200, gt=0)
+    # Imported backgrounds (app/backgrounds).
+    backgrounds_dir: Path | None = Field(
+        default=None,
+        description="where imported backgrounds and their uploads are kept "
+        "(default: 'backgrounds' beside brightway_dir)",
+    )
+    max_background_upload_bytes: int = Field(
+        default=4 * 1024**3,
+        gt=0,
+        description="body limit of POST /v1/backgrounds (an ecoinvent release 7z is ~1 GiB)",
+    )
+    backgrounds_memory_bytes: int = Field(
+        default=1024**3,
+        gt=0,
+        description="imported engines kept in memory per process, least recently used evicted "
+        "past this (an ecoinvent-sized engine holds ~107 MiB with its factorisation)",
+    )
     broker_url: str | None = Field(
         default=None,
         description="redis://… runs jobs on Celery workers (cellcarbon worker); unset: in-process",
@@ -133,6 +150,11 @@ class Settings(BaseSettings):
     webhook_workers: int = Field(
         default=4, ge=1, le=64, description="threads per process for deliveries and PACT replies"
     )
+
+    @property
+    def backgrounds_root(self) -> Path:
+        """The directory of imported backgrounds (``backgrounds_dir`` or its default)."""
+        return self.backgrounds_dir or self.brightway_dir.parent / "backgrounds"
 
 
 @lru_cache

@@ -15,6 +15,8 @@ class Footprint(OrgRow, table=True):
     """A computed footprint of one BOM on one background version. Immutable."""
 
     bom_id: uuid.UUID = Field(foreign_key="bom.id", index=True)
+    # The imported background it was computed on (app/backgrounds); null: the open background.
+    background_id: uuid.UUID | None = Field(default=None, foreign_key="imported_background.id")
     background_name: str = Field(max_length=100)
     background_version: str = Field(max_length=64)
     method: str = Field(max_length=100)

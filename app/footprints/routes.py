@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from app.access.deps import RepoDep
+from app.backgrounds.footprints import store_imported_footprint
 from app.boms.service import stored_bom
 from app.core.deps import BackgroundDep, SessionDep, SettingsDep
 from app.core.errors import InvalidInput
@@ -38,12 +39,31 @@ def create_footprint(
     wait: Annotated[
         bool, Query(description="false: answer 202 with a job (run by the workers) at once")
     ] = True,
+    background_id: Annotated[
+        uuid.UUID | None,
+        Query(
+            alias="background",
+            description="an imported background of the organisation (GET /v1/backgrounds), "
+            "its material mapping covering the BOM; computed at once whatever wait says. "
+            "Default: the open background",
+        ),
+    ] = None,
 ) -> Any:
-    """Compute and store the footprint of one cell of this BOM on the current background;
-    the optional body adds the distribution and end-of-life stages."""
+    """Compute and store the footprint of one cell of this BOM on the current background (or
+    an imported one); the optional body adds the distribution and end-of-life stages."""
     # 404 before anything else; cached per process (a BOM is immutable), so store_footprint
     # reads it again for free.
     bom = stored_bom(repo, bom_id)
+    if background_id is not None:
+        if payload is not None and (payload.distribution or payload.end_of_life):
+            raise InvalidInput(
+                "distribution and end-of-life stages are modelled on the open background only",
+                [{"loc": ["query", "background"], "msg": "omit it, or the body's stages"}],
+            )
+        footprint = store_imported_footprint(repo, bom.id, background_id, background, settings)
+        response.headers["Location"] = f"/v1/footprints/{footprint.id}"
+        footprint_completed(session, footprint, settings)
+        return model_response(footprint_public(footprint), response, status.HTTP_201_CREATED)
     if not wait:
         # What the job would refuse (an unknown recycling route or grid region, a material
         # missing from the background) is a 422 now, as with wait=true, not a failed job later:

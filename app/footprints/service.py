@@ -436,6 +436,7 @@ def footprint_public(footprint: Footprint) -> FootprintPublic:
             name=footprint.background_name,
             version=footprint.background_version,
             method=footprint.method,
+            id=footprint.background_id,
         ),
         software_version=footprint.software_version,
         input_sha256=footprint.input_sha256,
