@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.backgrounds.helpers import import_test_system
 from tests.conftest import make_organisation, private_webhooks_allowed
 
 
@@ -69,6 +70,7 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
         "/v1/footprints/batch?store=true", json={"bom_id": bom["id"], "variants": [{"key": "a"}]}
     )
     return {
+        "background_id": import_test_system(client),
         "plant_id": plant["id"],
         "batch_id": batch.headers["x-batch-id"],
         "kid": signing_key["kid"],
@@ -156,6 +158,7 @@ def _bodies(ids: dict[str, str]) -> dict[tuple[str, str], Any]:
             }
         ],
         ("POST", "/v1/plants/{plant_id}/footprints"): {},
+        ("PUT", "/v1/backgrounds/{background_id}/mapping"): {"entries": {}},
     }
 
 
@@ -192,6 +195,7 @@ def test_another_organisation_sees_404_everywhere(app, client, other, resources)
         "/v1/pact/clients",
         "/v1/pact/sharing-rules",
         "/v1/plants",
+        "/v1/backgrounds",
     ):
         ids = {row["id"] for row in other.get(listing).json()["data"]}
         assert not ids & set(resources.values()), listing

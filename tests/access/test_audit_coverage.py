@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.access.test_access import example_bom_module, resources  # noqa: F401 (fixtures)
+from tests.backgrounds.helpers import system_zip, upload
 from tests.boms.bom_files import HEADER, csv_bytes, metadata, table_rows
 from tests.conftest import EXAMPLES, private_webhooks_allowed
 
@@ -66,7 +67,7 @@ def _quiet(settings: Any, organisation_id: uuid.UUID, timeout: float = 60.0) -> 
                 .where(
                     Job.organisation_id == organisation_id,  # type: ignore[arg-type]
                     Job.status.in_(("queued", "running")),  # type: ignore[attr-defined]
-                    Job.kind.in_(("footprint.compute", "report.render")),  # type: ignore[attr-defined]
+                    Job.kind.in_(("footprint.compute", "report.render", "background.import")),  # type: ignore[attr-defined]
                 )
             ).scalar_one()
         if pending == 0:
@@ -250,6 +251,10 @@ def _calls(
             f"/v1/plants/{plant}/lots", json=[lot]
         ),
         ("POST", "/v1/plants/{plant_id}/footprints"): plant_footprints,
+        ("POST", "/v1/backgrounds"): lambda: upload(client, system_zip(), "release.zip"),
+        ("PUT", "/v1/backgrounds/{background_id}/mapping"): lambda: client.put(
+            f"/v1/backgrounds/{ids['background_id']}/mapping", json={"entries": {}}
+        ),
         ("POST", "/v1/grid-factors"): lambda: client.post(
             "/v1/grid-factors", content=factors.encode(), headers={"content-type": "text/csv"}
         ),
