@@ -63,12 +63,6 @@ _IMPORT_BODY: dict[str, Any] = {
                             "description": "an ecospold2 release (zip or 7z), an openLCA "
                             "JSON-LD zip, a SimaPro CSV export, or a zip of a data/ folder",
                         },
-                        "name": {"type": "string", "maxLength": 200},
-                        "allow_unlinked": {
-                            "type": "boolean",
-                            "description": "accept inputs that link to nothing (dropped, "
-                            "listed as warnings), as bw2io does for ecoinvent",
-                        },
                     },
                     "required": ["file"],
                 }
@@ -94,6 +88,17 @@ async def import_background(
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
+    name: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="default: the file's name"),
+    ] = None,
+    allow_unlinked: Annotated[
+        bool,
+        Query(
+            description="accept inputs that link to nothing (dropped, listed as warnings), as "
+            "bw2io does for ecoinvent's known data issues"
+        ),
+    ] = False,
 ) -> Response:
     """Upload a background and import it as a job; the job's result names the registered
     background, or every problem that stopped the import (nothing registered then)."""
@@ -109,12 +114,7 @@ async def import_background(
         raise _missing(["body", "file"], "a multipart upload carries the source in 'file'")
     filename = _UNSAFE_NAME.sub("_", (file.filename or "source").rsplit("/", 1)[-1])[-120:]
     filename = filename.lstrip(".") or "source"
-    name = str(form.get("name") or "").strip() or filename.rsplit(".", 1)[0]
-    if len(name) > 200:
-        raise InvalidInput(
-            "name is too long", [{"loc": ["body", "name"], "msg": "at most 200 characters"}]
-        )
-    allow_unlinked = str(form.get("allow_unlinked") or "false").lower() in ("true", "1", "yes")
+    name = (name or "").strip() or filename.rsplit(".", 1)[0]
     key = uuid.uuid4().hex
     directory = upload_directory(settings, key)
     directory.mkdir(parents=True, exist_ok=True)

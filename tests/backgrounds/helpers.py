@@ -75,11 +75,11 @@ def wait_for_job(client: Any, job: dict[str, Any], timeout: float = 300.0) -> di
     return job
 
 
-def upload(client: Any, content: bytes, filename: str, **form: str) -> Any:
+def upload(client: Any, content: bytes, filename: str) -> Any:
     return client.post(
         "/v1/backgrounds",
         files={"file": (filename, content, "application/zip")},
-        data={"name": "test system (ecospold2)", **form},
+        params={"name": "test system (ecospold2)"},
     )
 
 

@@ -106,7 +106,7 @@ def test_a_failed_import_registers_nothing_and_the_job_lists_every_problem(
 
 
 def test_upload_needs_a_file(client: TestClient) -> None:
-    response = client.post("/v1/backgrounds", data={"name": "x"}, files={"other": ("a", b"1")})
+    response = client.post("/v1/backgrounds", files={"other": ("a", b"1")})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith(PROBLEM)
     assert response.json()["errors"][0]["loc"] == ["body", "file"]
