@@ -67,8 +67,10 @@ lint: $(DEV_STAMP)
 	$(BIN)/mypy
 
 # Engine benchmark on a synthetic 20,000-activity background (generated once into var/bench).
+# Then the same size written as an ecospold2 release and imported (target: under 10 minutes).
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.bench_engine --activities 20000 --boms 10000 --naive-sample 3
+	$(BIN)/python -m benchmarks.bench_import --activities 20000 --boms 10000
 
 # The same comparisons on 2,000 activities, in well under a minute.
 bench-quick: $(DEV_STAMP)

@@ -58,6 +58,10 @@ def run_import(context: JobContext) -> dict[str, Any]:
     except ImportFailed as failed:
         shutil.rmtree(upload.parent, ignore_errors=True)
         raise JobFailed(str(failed), report_result(failed.report)) from None
+    except Exception:
+        if context.final_attempt:  # no run will read the upload again
+            shutil.rmtree(upload.parent, ignore_errors=True)
+        raise
     with session_scope(context.engine) as session:
         repo = OrgRepository(session, context.organisation_id, params.get("actor", "job"))
         row = register(repo, result.descriptor, int(params["size_bytes"]))
