@@ -1,7 +1,8 @@
 """The import job: an uploaded source imported by lca.imports, then registered.
 
-The upload is kept in ``<backgrounds_root>/uploads/<job id>/`` until the job has an outcome, so a
-run after a crash imports it again (the import reuses a finished version: same content hash).
+The upload is kept in ``<backgrounds_root>/uploads/<key>/`` (the job's ``subject_id``) until the
+job has an outcome, so a run after a crash imports it again (the import reuses a finished
+version: same content hash).
 A failed import registers nothing; the failed job's result lists every problem found.
 """
 
@@ -9,39 +10,38 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from app.backgrounds.service import register
+from app.backgrounds.uploads import BACKGROUND_IMPORT, upload_directory
 from app.core.db import session_scope
 from app.core.repository import OrgRepository
-from app.core.settings import Settings
 from app.jobs.queue import JobContext, JobFailed, register_job_kind
 from lca.imports.pipeline import ImportOptions, import_background
 from lca.imports.report import ImportFailed, ImportReport
 
-BACKGROUND_IMPORT = "background.import"
 # Progress is reported to the job in thousandths.
 _STEPS = 1000
-
-
-def upload_directory(settings: Settings, job_key: str) -> Path:
-    return settings.backgrounds_root / "uploads" / job_key
+# Problems (and warnings) kept in a job's result; the counts say how many there were in all.
+# A broken ecoinvent release can have tens of thousands; the first thousand show the pattern.
+MAX_LISTED = 1000
 
 
 def report_result(report: ImportReport) -> dict[str, Any]:
-    """An import report as a job result: every problem, blocking ones first."""
+    """An import report as a job result: the problems that stopped it, and the warnings."""
     return {
         "source_format": report.source_format,
-        "problems": [asdict(p) for p in report.errors],
-        "warnings": [asdict(p) for p in report.warnings],
+        "problem_count": len(report.errors),
+        "problems": [asdict(p) for p in report.errors[:MAX_LISTED]],
+        "warning_count": len(report.warnings),
+        "warnings": [asdict(p) for p in report.warnings[:MAX_LISTED]],
     }
 
 
 def run_import(context: JobContext) -> dict[str, Any]:
     params = context.params
-    upload = Path(params["upload"])
     settings = context.settings
+    upload = upload_directory(settings, params["upload"]) / params["file"]
 
     def progress(fraction: float, stage: str) -> None:
         context.progress(min(int(fraction * _STEPS), _STEPS - 1), _STEPS)

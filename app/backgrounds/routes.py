@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import uuid
 from typing import Annotated, Any
 
@@ -13,12 +12,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlmodel import col
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.access.deps import RepoDep
 from app.backgrounds import footprints, service
 from app.backgrounds.engines import imported_engine
-from app.backgrounds.jobs import BACKGROUND_IMPORT, upload_directory
 from app.backgrounds.models import ImportedBackground
 from app.backgrounds.schemas import (
     BackgroundPublic,
@@ -28,11 +27,12 @@ from app.backgrounds.schemas import (
     MappingPublic,
     SuggestionsPublic,
 )
+from app.backgrounds.uploads import store_upload
 from app.boms.service import stored_bom
 from app.core.deps import BackgroundDep, PageDep, SessionDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.core.responses import model_response
-from app.jobs.queue import create_job, job_public
+from app.jobs.queue import job_public
 from app.jobs.schemas import JobPublic
 from app.jobs.submit import submit_after_commit
 
@@ -116,30 +116,13 @@ async def import_background(
     filename = filename.lstrip(".") or "source"
     name = (name or "").strip() or filename.rsplit(".", 1)[0]
     key = uuid.uuid4().hex
-    directory = upload_directory(settings, key)
-    directory.mkdir(parents=True, exist_ok=True)
     # Stored under a fixed name (the suffix kept): the version hashes the file's name too, and
     # the same release uploaded as another file name is the same background.
-    suffix = filename.rsplit(".", 1)[-1][:10] if "." in filename else "bin"
-    target = directory / f"source.{suffix.lower()}"
-    try:
-        with target.open("wb") as handle:
-            while chunk := await file.read(1 << 20):
-                handle.write(chunk)
-        size = target.stat().st_size
-        if size == 0:
-            raise _missing(["body", "file"], "the uploaded file is empty")
-        params = {
-            "upload": str(target),
-            "name": name,
-            "size_bytes": size,
-            "allow_unlinked": allow_unlinked,
-            "actor": repo.actor,
-        }
-        job = create_job(repo, BACKGROUND_IMPORT, uuid.UUID(key), params, settings)
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
+    suffix = filename.rsplit(".", 1)[-1][:10].lower() if "." in filename else "bin"
+    params: dict[str, Any] = {"upload": key, "file": f"source.{suffix}", "name": name}
+    params.update(allow_unlinked=allow_unlinked, actor=repo.actor)
+    # Copying a release of a GiB and the inserts block: on a worker thread, not the event loop.
+    job = await run_in_threadpool(store_upload, repo, settings, file.file, params)
     submit_after_commit(session, job.id, job.kind, settings)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return model_response(job_public(job), response, status.HTTP_202_ACCEPTED)

@@ -84,6 +84,8 @@ def test_progress_is_reported_and_the_job_names_its_result(client: TestClient) -
     job = wait_for_job(client, upload(client, system_zip(), "again.zip").json())
     assert job["kind"] == "background.import" and job["progress"] == 1.0
     assert job["result"]["reused"] is True and job["result"]["problems"] == []
+    # The job names its upload by a key, never by a path on the server.
+    assert "/" not in job["params"]["upload"] and job["params"]["file"] == "source.zip"
 
 
 def test_a_failed_import_registers_nothing_and_the_job_lists_every_problem(
@@ -101,6 +103,7 @@ def test_a_failed_import_registers_nothing_and_the_job_lists_every_problem(
     assert job["status"] == "failed"
     problems = job["result"]["problems"]
     assert len([p for p in problems if p["kind"] == "malformed"]) == 2, problems
+    assert job["result"]["problem_count"] == len(problems)
     assert "nothing was registered" in job["error"]
     assert client.get("/v1/backgrounds").json()["count"] == before
 
