@@ -80,10 +80,14 @@ def test_import_job_registers_the_background(client: TestClient, imported: str) 
     assert client.get("/v1/backgrounds").json()["count"] == listed["count"]
 
 
-def test_progress_is_reported_and_the_job_names_its_result(client: TestClient) -> None:
+def test_progress_is_reported_and_the_job_names_its_result(
+    client: TestClient, imported: str
+) -> None:
+    """The same source uploaded again, under another file name, is the same background."""
     job = wait_for_job(client, upload(client, system_zip(), "again.zip").json())
     assert job["kind"] == "background.import" and job["progress"] == 1.0
     assert job["result"]["reused"] is True and job["result"]["problems"] == []
+    assert job["result"]["background_id"] == imported
     # The job names its upload by a key, never by a path on the server.
     assert "/" not in job["params"]["upload"] and job["params"]["file"] == "source.zip"
 
