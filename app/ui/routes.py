@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.core.deps import SessionDep
 from app.core.errors import AppError, Forbidden
-from app.ui import bom_pages, footprint_pages, scenario_pages, supplier_pages
+from app.ui import bom_pages, footprint_pages, plant_pages, scenario_pages, supplier_pages
 from app.ui.deps import FormCallerDep
 from app.ui.pages import SIGN_IN_PATH, UiRoute, page
 from app.ui.sessions import (
@@ -105,5 +105,5 @@ def sign_out_now(request: Request, caller: FormCallerDep, session: SessionDep) -
     return response
 
 
-for _pages in (bom_pages, footprint_pages, scenario_pages, supplier_pages):
+for _pages in (bom_pages, footprint_pages, plant_pages, scenario_pages, supplier_pages):
     router.include_router(_pages.router)
