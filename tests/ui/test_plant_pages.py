@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,20 +14,9 @@ from tests.conftest import make_organisation
 from tests.ui.test_pages import sign_in
 
 
-@pytest.fixture(scope="module")
-def spring_hill(app, settings, real_background) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """The example month loaded into a new organisation, and a signed-in browser of it."""
-    from app.core.runtime import get_engine
-    from app.plants.example import load_spring_hill, organisation_id
-
-    name = f"ui plants {uuid.uuid4().hex[:8]}"
-    token = make_organisation(settings, name)
-    engine = get_engine(settings)
-    owner = organisation_id(engine, name)
-    assert owner is not None
-    loaded = load_spring_hill(engine, owner, real_background)
-    browser, csrf = sign_in(app, token)
-    return {"browser": browser, "token": token, "loaded": loaded, "csrf": csrf}
+def _next_day(day: str) -> str:
+    # The page's last day is included: the API's period ends at the next day's midnight.
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
 def _text(html: str, element_id: str) -> str:
@@ -55,7 +44,7 @@ def test_the_plant_page_shows_the_apis_per_cell_figures(app, spring_hill) -> Non
     with TestClient(app, headers={"Authorization": f"Bearer {spring_hill['token']}"}) as api:
         lots = api.get(
             f"/v1/plants/{loaded.plant_id}/footprints",
-            params={"from": first.group(1), "to": f"{last.group(1)}T23:59:59"},
+            params={"from": first.group(1), "to": _next_day(last.group(1))},
         ).json()
     assert lots["count"] == loaded.computed.lots
     shown = re.findall(
