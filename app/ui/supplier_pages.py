@@ -117,6 +117,12 @@ def _choices(
     return found
 
 
+def _open_groups(values: dict[str, str], errors: dict[str, list[str]]) -> set[str]:
+    """The lists of the report form to show unfolded: those with something typed or wrong."""
+    touched = [name for name, text in values.items() if text] + list(errors)
+    return {g.prefix for g in GROUPS for name in touched if name.startswith(f"{g.prefix}_")}
+
+
 def _supplier_page(
     request: Request,
     caller: Any,
@@ -144,6 +150,7 @@ def _supplier_page(
         grid_regions=sorted(background.grid_regions),
         groups={group.prefix: group for group in GROUPS},
         choice=_choices(background, sites, reports),
+        open_groups=_open_groups(values or {}, report_errors or {}),
         values=values or {},
         site_errors=site_errors or {},
         report_errors=report_errors or {},

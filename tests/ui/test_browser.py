@@ -141,7 +141,8 @@ def screenshot(driver: Any, name: str) -> Path:
     """The whole page as docs/ui/<name>.png, checked to carry more than a blank page's colours."""
     from PIL import Image
 
-    driver.execute_script("window.scrollTo(0, 0)")
+    # The top of the page, without a focused field pulling the view down to it.
+    driver.execute_script("document.activeElement?.blur(); window.scrollTo(0, 0)")
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(WIDTH, min(max(int(height) + 140, 700), 4000))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -346,6 +347,11 @@ def test_suppliers_convert_units_as_you_type(browser: Any, server: dict[str, Any
         "the converted quantities",
     )
     # A fuel is read by its heating value: 80 t of diesel in MJ (LHV); an instrument in kWh.
+    # The lists are folded away until opened (by keyboard: the summary is a button).
+    from selenium.webdriver.common.keys import Keys
+
+    for folded in ("#fuels summary", "#instruments summary"):
+        _find(browser, folded).send_keys(Keys.ENTER)
     Select(_find(browser, "#fuel_1_fuel")).select_by_value("diesel")
     _find(browser, "#fuel_1_amount").send_keys("80 t")
     _find(browser, "#instrument_1_amount").send_keys("500 MWh")

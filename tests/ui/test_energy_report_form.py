@@ -160,6 +160,11 @@ def test_problems_of_a_row_are_shown_next_to_it_and_nothing_is_stored(supplier) 
     assert 'id="fuel_3_amount-error"' in answer.text
     assert re.search(r'id="emission_1_gas-error">[^<]*unknown gas', answer.text)
     assert 'value="500 kg"' in answer.text  # what was typed stays in the form
+    # The lists with something typed or wrong are unfolded; the untouched ones stay folded.
+    for unfolded in ("instruments", "fuels", "emissions"):
+        assert f'<details id="{unfolded}" open>' in answer.text
+    for folded in ("onsite", "materials"):
+        assert f'<details id="{folded}">' in answer.text
     assert "No energy reports yet." in answer.text
 
 
