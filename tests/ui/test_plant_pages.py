@@ -107,3 +107,43 @@ def test_another_organisations_plant_is_a_404_page(app, settings, spring_hill) -
         assert answer.status_code == 404 and "Not found" in answer.text, path
         assert "Spring Hill" not in answer.text
     assert "Spring Hill" not in intruder.get("/ui/plants").text
+
+
+def test_the_hourly_view_uses_stored_hourly_factors_and_counts_the_hours_without(
+    app, spring_hill
+) -> None:  # type: ignore[no-untyped-def]
+    """2 November 2026 in Chicago (CST, UTC−6) is 24 hours from 06:00 UTC. Stored factors of
+    0.25 kg CO2e/kWh for its first 12 hours (test values, not a grid's): 12 hours fall back to
+    the annual factor, and the consumption-weighted factor lies between 0.25 and the annual one;
+    with all 24 stored, it is exactly 0.25 and the location-based tonnes are 0.25 × the kWh."""
+    from datetime import UTC, datetime
+
+    plant_id = spring_hill["loaded"].plant_id
+    browser = spring_hill["browser"]
+    day = {"from": "2026-11-02", "to": "2026-11-02"}
+    before = browser.get(f"/ui/plants/{plant_id}/hourly", params=day).text
+    annual = float(_text(before, "weighted-factor"))
+    assert "24 of 24 hours have no stored hourly factor" in before
+    start = datetime(2026, 11, 2, 6, tzinfo=UTC)
+
+    def upload(hours: int) -> None:
+        moments = [start + timedelta(hours=h) for h in range(hours)]
+        rows = [f"US-SRTV,{moment:%Y-%m-%dT%H:%M:%SZ},0.25,test values" for moment in moments]
+        body = "region,hour_start_utc,kg_co2e_per_kwh,source\n" + "\n".join(rows) + "\n"
+        with TestClient(app, headers={"Authorization": f"Bearer {spring_hill['token']}"}) as api:
+            answer = api.post(
+                "/v1/grid-factors", content=body, headers={"Content-Type": "text/csv"}
+            )
+        assert answer.status_code == 200, answer.text
+
+    upload(12)
+    half = browser.get(f"/ui/plants/{plant_id}/hourly", params=day).text
+    assert "12 of 24 hours have no stored hourly factor" in half
+    assert 0.25 < float(_text(half, "weighted-factor")) < annual
+    upload(24)
+    full = browser.get(f"/ui/plants/{plant_id}/hourly", params=day).text
+    assert 'id="fallback"' not in full
+    assert _text(full, "weighted-factor") == "0.250"
+    kwh = float(_text(full, "total-kwh").replace(",", ""))
+    tonnes = float(_text(full, "location-kg").replace(",", ""))
+    assert tonnes == pytest.approx(0.25 * kwh / 1000, abs=0.06)  # shown to 0.1 t
