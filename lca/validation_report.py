@@ -356,8 +356,8 @@ def render(background: Background, data_dir: Path = DEFAULT_DATA_DIR) -> str:
         "precursors of the cathode materials. Ours is the linter's cradle-to-gate score "
         "(`python -m lca.data_check`). `band` figures bound ours in "
         "`tests/lca/test_factor_validation.py`: ours must lie within the published span widened "
-        "by `lca.validation.FACTOR_BAND` each way; `context` figures have an unclear basis and "
-        "are shown only.\n\n" + factor_table(factors),
+        "by `lca.validation.FACTOR_BAND` each way; `context` figures have an unclear basis or "
+        "model another route and are shown only.\n\n" + factor_table(factors),
         "## Where the exchanges come from\n\n"
         "By the first word of each exchange's `source` (data/README.md: derived values and "
         "estimates say so and say how; a derived value computes from named sources, an estimate "
