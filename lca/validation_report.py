@@ -213,6 +213,16 @@ def factory_energy_table(ranges: list[PublishedRange], data_dir: Path = DEFAULT_
 # Lithium mass fractions, for comparing lithium chemicals per kg of lithium:
 # Li2CO3 2 x 6.941 / 73.89; LiOH.H2O 6.941 / 41.96 (IUPAC standard atomic weights).
 LITHIUM_FRACTION = {"lithium_carbonate_cn": 0.18787, "lithium_hydroxide_cn": 0.16542}
+# Crenna et al. 2021's LiFePO4 inventory as shipped in premise 2.5.2 (lci-batteries-NMC111-811-
+# NCA-LFP.xlsx, activity 'Lithium iron phosphate [LiFePO4]', per kg): hydrothermal route, mapped
+# onto our catalogue. Its 1 kg of iron sulfate (a by-product) is taken as burden-free, and it lists
+# no electricity.
+CRENNA_LFP = {
+    "lithium_hydroxide_cn": 0.46,
+    "phosphoric_acid": 0.65,
+    "heat_steam": 15.0,
+    "process_water": 46.0,
+}
 # Examples whose lines (made in CN) the notes quote product by product.
 QUOTED_EXAMPLES = ("lfp_prismatic", "lfp_design", "nmc811_design", "nmc622_design")
 
@@ -276,6 +286,9 @@ def note_values(
         if e.activity == "lfp_cam" and e.input.startswith("lithium_carbonate")
     )
     values["design.lfp_cam_lithium"] = f"{lithium:.1f}"
+    crenna = sum(amount * scores[code] for code, amount in CRENNA_LFP.items())
+    values["crenna.lfp_cam"] = f"{crenna:.1f}"
+    values["crenna.lfp_cam.ratio"] = f"{scores['lfp_cam'] / crenna:.2f}"
     values.update(_lfp_design_variant(background, boms))
     # The LFP paste's NMP taken literally: the line holds the 0.5 % make-up of the solvent used.
     nmp_used = kg_per_kwh[("lfp_design", "nmp")] / 0.005
