@@ -7,6 +7,9 @@ DEV_STAMP := $(VENV)/.installed-dev
 export CELLCARBON_DATABASE_URL ?= sqlite:///./var/cellcarbon.db
 export CELLCARBON_BRIGHTWAY_DIR ?= ./var/brightway
 export BRIGHTWAY_DIR := $(abspath $(CELLCARBON_BRIGHTWAY_DIR))
+# pytest workers for make test: each takes whole test files (their servers, databases and
+# session fixtures are their own); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: run run-tls test lint install install-dev migrate background bench bench-quick bench-plant bench-plant-ingest bench-batch fuzz worker clean
 
@@ -59,7 +62,7 @@ test: $(DEV_STAMP)
 		|| echo 'chromium unavailable: the browser tests will skip (fail under CI=true)'
 	$(BIN)/ruff check app lca tests benchmarks scripts
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check app lca tests benchmarks scripts

@@ -14,7 +14,8 @@ from app.core.settings import Settings
 _limiters: dict[int, RateLimiter] = {}
 
 
-def _limiter(settings: Settings) -> RateLimiter:
+def rate_limiter(settings: Settings) -> RateLimiter:
+    """This process's limiter of requests per API key (the API and the web interface share it)."""
     limit = settings.rate_limit_per_minute
     if limit not in _limiters:
         _limiters[limit] = RateLimiter(limit)
@@ -27,7 +28,7 @@ def _principal(
     """The caller, from its API key; 401 without a valid key, 403 beyond its scopes, 429 over
     its rate limit (documented RateLimit-* headers on every response)."""
     principal = authenticate(session, request.headers.get("authorization"))
-    response.headers.update(_limiter(settings).take(principal.key_id))
+    response.headers.update(rate_limiter(settings).take(principal.key_id))
     authorise(principal, request.method, request.url.path)
     return principal
 

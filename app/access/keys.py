@@ -18,6 +18,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -187,9 +188,9 @@ class RateLimiter:
         self.limit = limit
         self.window = window
         self._lock = threading.Lock()
-        self._buckets: dict[uuid.UUID, tuple[float, float]] = {}
+        self._buckets: dict[Hashable, tuple[float, float]] = {}
 
-    def take(self, key_id: uuid.UUID) -> dict[str, str]:
+    def take(self, key_id: Hashable) -> dict[str, str]:
         """Spend one request; return the rate-limit headers, or raise 429."""
         now = time.monotonic()
         rate = self.limit / self.window
@@ -206,6 +207,14 @@ class RateLimiter:
             tokens -= 1
             self._buckets[key_id] = (tokens, now)
         return self._headers(int(tokens), (self.limit - tokens) / rate)
+
+    def give_back(self, key_id: Hashable) -> None:
+        """Return the request just spent (one that is not to count, e.g. a sign-in that
+        succeeded, when only failures are limited)."""
+        with self._lock:
+            if key_id in self._buckets:
+                tokens, stamp = self._buckets[key_id]
+                self._buckets[key_id] = (min(float(self.limit), tokens + 1), stamp)
 
     def _headers(self, remaining: int, reset_s: float) -> dict[str, str]:
         return {

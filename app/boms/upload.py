@@ -2,10 +2,11 @@
 
 The file holds the lines, one per row, under a header row; the cell and plant data come as form
 fields or a JSON ``metadata`` part. Columns are found by their header (case, spacing and
-punctuation ignored) among the synonyms in :data:`app.imports.columns.COLUMN_SYNONYMS`, or named
+punctuation ignored) among the synonyms in :data:`app.boms.upload_columns.COLUMN_SYNONYMS`, or named
 explicitly (``material_column=Part number``…). Every problem of every row is reported at once
 (row number as the spreadsheet shows it, column header, reason) and nothing is stored unless all
-are fixed; the BOM then goes through :func:`app.services.boms.create_bom` like a JSON BOM.
+are fixed; the BOM then goes through :func:`app.boms.service.create_bom` like a JSON BOM. Text
+with control characters (a NUL, say) is refused cell by cell, as in a JSON body.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from app.boms.service import create_bom
 from app.boms.upload_columns import FIELDS, REQUIRED, locate_header, resolve_columns
 from app.boms.upload_table import Table, read_table
 from app.core.errors import InvalidInput, problems_of
+from app.core.json_body import body_problems
 from app.core.repository import OrgRepository
 from app.suppliers.service import check_bom_suppliers
 from lca.background import Background
@@ -274,6 +276,7 @@ def import_bom(
     table = locate_header(read_table(data, filename, sheet), explicit_columns)
     columns = resolve_columns(table.header, explicit_columns)
     problems = _Problems()
+    _control_characters(table, metadata, metadata_fields, problems)
     lines = lines_from_table(table, columns, background, problems)
     payload = metadata_payload(metadata, metadata_fields)
     payload["lines"] = lines.lines
@@ -305,6 +308,28 @@ def import_bom(
     except InvalidInput as exc:
         translated = _translated(exc.errors, lines, table, columns)
         raise InvalidInput(_summary(translated), translated) from None
+
+
+def _control_characters(
+    table: Table,
+    metadata: Mapping[str, Any],
+    metadata_fields: Mapping[str, str | None],
+    problems: _Problems,
+) -> None:
+    """A problem for every header, cell and form field holding a control character: the file's
+    text would otherwise be stored as it is (SQLite) or refused without a place (PostgreSQL)."""
+    for problem in body_problems(list(table.header)):
+        problems.other(["file", "header", problem["loc"][0] + 1], problem["msg"])
+    for row, cells in table.rows:
+        for problem in body_problems(cells):
+            index = problem["loc"][0]
+            column = table.header[index] if index < len(table.header) else f"column {index + 1}"
+            problems.row(row, column, column, problem["msg"])
+    for problem in body_problems(dict(metadata)):
+        problems.other(["metadata", *problem["loc"]], problem["msg"])
+    given = {name: value for name, value in metadata_fields.items() if value is not None}
+    for problem in body_problems(given):
+        problems.other(problem["loc"], problem["msg"])
 
 
 def _unique(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -84,9 +84,9 @@ class RequestContext:
             return
         given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
-        started = time.perf_counter()
+        began = time.perf_counter()
         status = 500
-        started = False
+        started = False  # whether the response has begun: after that, an error can only abort
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, started
@@ -126,7 +126,7 @@ class RequestContext:
                 )
                 await send_with_id({"type": "http.response.body", "body": body})
             finally:
-                elapsed = time.perf_counter() - started
+                elapsed = time.perf_counter() - began
                 route = scope.get("route")
                 template = getattr(route, "path", None) or "unmatched"
                 REQUEST_SECONDS.labels(template, scope["method"], str(status)).observe(elapsed)

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=1200, gt=0, description="requests per API key per minute, per worker process"
     )
+    ui_sign_in_failures_per_minute: int = Field(
+        default=10,
+        gt=0,
+        description="failed sign-ins to the web interface per client address per minute, per "
+        "worker process (behind a proxy, every browser has the proxy's address)",
+    )
 
     # TLS (`cellcarbon serve --tls-cert/--tls-key`; PACT requires HTTPS).
     tls_cert: Path | None = Field(default=None, description="PEM certificate chain for HTTPS")

@@ -7,15 +7,21 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from app.core.deps import SessionDep
+from app.access.deps import rate_limiter
+from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Forbidden
 from app.core.repository import OrgRepository
 from app.ui.sessions import SESSION_COOKIE, UiCaller, check_csrf, signed_in
 
 
-def _caller(request: Request, session: SessionDep) -> UiCaller:
-    """The signed-in caller (401, shown as the sign-in page, without a live session)."""
-    return signed_in(session, request.cookies.get(SESSION_COOKIE))
+def _caller(request: Request, session: SessionDep, settings: SettingsDep) -> UiCaller:
+    """The signed-in caller (401, shown as the sign-in page, without a live session; 429 over
+    its key's rate limit, which pages share with the API)."""
+    caller = signed_in(session, request.cookies.get(SESSION_COOKIE))
+    # UiRoute copies these headers onto the page (a route returning a Response directly does
+    # not get a dependency's response headers).
+    request.state.rate_limit = rate_limiter(settings).take(caller.principal.key_id)
+    return caller
 
 
 CallerDep = Annotated[UiCaller, Depends(_caller)]

@@ -62,8 +62,14 @@ def page(
     return HTMLResponse(body, status_code=status_code, headers=headers)
 
 
-def error_page(request: Request, status_code: int, title: str, detail: str) -> HTMLResponse:
-    return page(request, "error.html", status_code, title=title, detail=detail)
+def error_page(
+    request: Request,
+    status_code: int,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return page(request, "error.html", status_code, headers, title=title, detail=detail)
 
 
 class UiRoute(APIRoute):
@@ -75,14 +81,17 @@ class UiRoute(APIRoute):
 
         async def render_errors(request: Request) -> Response:
             try:
-                return await handler(request)
+                response = await handler(request)
+                response.headers.update(getattr(request.state, "rate_limit", {}))
+                return response
             except Unauthorized:
                 if request.headers.get("hx-request"):
                     # htmx follows no redirect into a fragment; it reloads the page instead.
                     return Response(status_code=401, headers={"HX-Redirect": SIGN_IN_PATH})
                 return RedirectResponse(SIGN_IN_PATH, status_code=303)
             except AppError as exc:
-                return error_page(request, exc.status, exc.title, exc.detail)
+                headers = {**getattr(request.state, "rate_limit", {}), **exc.headers}
+                return error_page(request, exc.status, exc.title, exc.detail, headers)
             except RequestValidationError as exc:
                 # Only malformed addresses get here (forms are validated in the routes).
                 fields = ", ".join(".".join(map(str, e.get("loc", ()))) for e in exc.errors()[:5])

@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.core.deps import SessionDep
-from app.core.errors import AppError, Forbidden
-from app.ui import bom_pages, footprint_pages, scenario_pages, supplier_pages
+from app.access.keys import RateLimiter
+from app.core.deps import SessionDep, SettingsDep
+from app.core.errors import AppError, Forbidden, TooManyRequests
+from app.core.settings import Settings
+from app.ui import bom_pages, footprint_pages, plant_pages, scenario_pages, supplier_pages
 from app.ui.deps import FormCallerDep
 from app.ui.pages import SIGN_IN_PATH, UiRoute, page
 from app.ui.sessions import (
@@ -30,10 +32,21 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _sign_in_page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
+def _sign_in_page(
+    request: Request,
+    error: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     token = new_csrf_token()
     response = page(
-        request, "sign_in.html", status_code, title="Sign in", csrf_token=token, error=error
+        request,
+        "sign_in.html",
+        status_code,
+        headers,
+        title="Sign in",
+        csrf_token=token,
+        error=error,
     )
     response.set_cookie(
         SIGN_IN_COOKIE,
@@ -45,6 +58,21 @@ def _sign_in_page(request: Request, error: str | None = None, status_code: int =
         secure=_secure(request),
     )
     return response
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _sign_in_limiter(request: Request, settings: Settings) -> RateLimiter:
+    """Failed sign-ins per client address: a key's secret is far too long to guess, but a
+    form that answers every guess at once invites trying. One limiter per application."""
+    limit = settings.ui_sign_in_failures_per_minute
+    limiter: RateLimiter | None = getattr(request.app.state, "ui_sign_in_limiter", None)
+    if limiter is None or limiter.limit != limit:
+        limiter = RateLimiter(limit)
+        request.app.state.ui_sign_in_limiter = limiter
+    return limiter
 
 
 @router.get("", response_class=RedirectResponse)
@@ -63,6 +91,7 @@ def sign_in_form(request: Request) -> Response:
 def sign_in_with_key(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     api_key: Annotated[str, Form(max_length=200)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
@@ -70,6 +99,14 @@ def sign_in_with_key(
     expected = request.cookies.get(SIGN_IN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         raise Forbidden("the form was sent without its security token; reload the page and retry")
+    limiter, address = _sign_in_limiter(request, settings), _client_address(request)
+    try:
+        # Spent before the key is looked at, so a burst of parallel guesses is limited too;
+        # given back when the key signs in: only failures count.
+        limiter.take(address)
+    except TooManyRequests as exc:
+        detail = "Too many failed sign-ins from this address; wait a minute and try again."
+        return _sign_in_page(request, detail, 429, exc.headers)
     try:
         _, token = sign_in(session, api_key)
     except AppError as exc:
@@ -78,6 +115,7 @@ def sign_in_with_key(
         if exc.status == 403:
             detail = exc.detail
         return _sign_in_page(request, detail, 401 if exc.status == 401 else exc.status)
+    limiter.give_back(address)
     response = RedirectResponse("/ui/boms", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -105,5 +143,5 @@ def sign_out_now(request: Request, caller: FormCallerDep, session: SessionDep) -
     return response
 
 
-for _pages in (bom_pages, footprint_pages, scenario_pages, supplier_pages):
+for _pages in (bom_pages, footprint_pages, plant_pages, scenario_pages, supplier_pages):
     router.include_router(_pages.router)

@@ -3,8 +3,8 @@ a quantity in its canonical unit as it is typed."""
 
 from __future__ import annotations
 
-import math
 import uuid
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -19,15 +19,12 @@ from app.suppliers import service
 from app.suppliers.models import Supplier
 from app.suppliers.schemas import EnergyReportCreate, SiteCreate, SupplierCreate
 from app.ui.deps import CallerDep, FormDep, UiRepoDep, WriterDep
+from app.ui.energy_report_form import GROUPS, OPTIONS, errors_by_field, read_report_form
 from app.ui.pages import UiRoute, page
+from app.ui.quantities import CONVERTIBLE, canonical_text
 from lca.background import Background
-from lca.ranges import PLAUSIBLE_RANGES, range_problem
-from lca.units import UnitError, convert, parse_quantity
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)  # under /ui (app.ui.routes)
-
-# What the converter may be asked about: the plausible-range kinds of a site's report.
-CONVERTIBLE = ("site.output", "site.electricity", "site.fuel", "site.heat")
 
 
 def _text(form: Any, name: str) -> str:
@@ -100,6 +97,32 @@ def create_supplier(
     return RedirectResponse(f"/ui/suppliers/{supplier.id}", status_code=303)
 
 
+def _pairs(values: Iterable[str]) -> list[tuple[str, str]]:
+    return [(value, value.replace("_", " ")) for value in values]
+
+
+def _choices(
+    background: Background, sites: Sequence[Any], reports: Sequence[Any]
+) -> dict[str, list[tuple[str, str]]]:
+    """The (value, text) options of each select of the energy-report form."""
+    found = {name: _pairs(values) for name, values in OPTIONS.items()}
+    found["sites"] = [(str(site.id), site.name) for site in sites]
+    found["products"] = _pairs(sorted(background.products))
+    found["gases"] = _pairs(sorted(background.flow_keys))
+    found["supersedes"] = [
+        (str(r.id), f"{r.product}, {r.period_start} – {r.period_end}, version {r.version}")
+        for r in reports
+        if r.superseded_by is None
+    ]
+    return found
+
+
+def _open_groups(values: dict[str, str], errors: dict[str, list[str]]) -> set[str]:
+    """The lists of the report form to show unfolded: those with something typed or wrong."""
+    touched = [name for name, text in values.items() if text] + list(errors)
+    return {g.prefix for g in GROUPS for name in touched if name.startswith(f"{g.prefix}_")}
+
+
 def _supplier_page(
     request: Request,
     caller: Any,
@@ -125,7 +148,9 @@ def _supplier_page(
         sites=sites,
         reports=reports,
         grid_regions=sorted(background.grid_regions),
-        products=sorted(background.products),
+        groups={group.prefix: group for group in GROUPS},
+        choice=_choices(background, sites, reports),
+        open_groups=_open_groups(values or {}, report_errors or {}),
         values=values or {},
         site_errors=site_errors or {},
         report_errors=report_errors or {},
@@ -181,18 +206,6 @@ def create_site(
     return RedirectResponse(f"/ui/suppliers/{supplier.id}", status_code=303)
 
 
-REPORT_FIELDS = (
-    "site_id",
-    "product",
-    "period_start",
-    "period_end",
-    "output",
-    "electricity",
-    "natural_gas",
-    "purchased_heat",
-)
-
-
 @router.post("/suppliers/{supplier_id}/energy-reports", response_class=HTMLResponse)
 def create_energy_report(
     supplier_id: uuid.UUID,
@@ -204,81 +217,47 @@ def create_energy_report(
 ) -> Response:
     """Store a site's energy report for one product and period."""
     supplier = repo.get(Supplier, supplier_id, "supplier")
-    values = {name: _text(form, name) for name in REPORT_FIELDS}
-    body: dict[str, Any] = {
-        "site_id": values["site_id"] or None,
-        "product": values["product"],
-        "period": {"start": values["period_start"], "end": values["period_end"]},
-        "output": {"amount": values["output"]},
-        "electricity": {"grid": values["electricity"]},
-    }
-    if values["natural_gas"]:
-        body["fuels"] = [{"fuel": "natural_gas", "amount": values["natural_gas"]}]
-    if values["purchased_heat"]:
-        body["purchased_heat"] = values["purchased_heat"]
+    report = read_report_form(form)
     try:
-        payload = EnergyReportCreate.model_validate(body)
+        payload = EnergyReportCreate.model_validate(report.body)
         service.create_energy_report(repo, supplier.id, payload, background)
     except (ValidationError, InvalidInput) as exc:
         errors = _validation_errors(exc) if isinstance(exc, ValidationError) else exc.errors
-        report_fields: dict[tuple[str, ...], str] = {
-            ("site_id",): "site_id",
-            ("product",): "product",
-            ("period", "start"): "period_start",
-            ("period", "end"): "period_end",
-            ("period",): "period_end",
-            ("output",): "output",
-            ("electricity",): "electricity",
-            ("fuels",): "natural_gas",
-            ("purchased_heat",): "purchased_heat",
-        }
         return _supplier_page(
             request,
             caller,
             repo,
             background,
             supplier,
-            values=values,
-            report_errors=_errors_by_field(errors, report_fields),
+            values=report.values,
+            report_errors=errors_by_field(errors, report.sent_rows),
         )
     return RedirectResponse(f"/ui/suppliers/{supplier.id}", status_code=303)
 
 
-def canonical_text(kind: str, text: str) -> tuple[str, bool]:
-    """``text`` in the canonical unit of ``kind`` (``'2.4 GWh'`` → ``'2,400,000 kWh'``), or why
-    it cannot be read; the flag says whether it could."""
-    bound = PLAUSIBLE_RANGES[kind]
-    if not text.strip():
-        return "", True
-    try:
-        value = convert(parse_quantity(text), bound.unit)
-    except UnitError as exc:
-        return str(exc), False
-    problem = range_problem(kind, value)
-    if problem:
-        return problem, False
-    return f"= {plain_number(value)} {bound.unit}", True
-
-
-def plain_number(value: float, significant: int = 6) -> str:
-    """``value`` to ``significant`` digits without an exponent: 2400000.0 → ``'2,400,000'``."""
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g}"
-    decimals = max(0, significant - 1 - math.floor(math.log10(abs(value))))
-    text = f"{value:,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+FieldName = Annotated[str, Query(max_length=40)]
 
 
 @router.get("/quantity", response_class=HTMLResponse)
 def quantity(
     request: Request,
     caller: CallerDep,
-    kind: Annotated[str, Query(max_length=40)],
-    field: Annotated[str, Query(max_length=40)],
+    background: BackgroundDep,
+    kind: FieldName,
+    field: FieldName,
+    fuel: FieldName = "",
+    basis: FieldName = "",
+    material: FieldName = "",
 ) -> Response:
-    """The quantity typed into form field ``field`` in its canonical unit (an htmx fragment)."""
+    """The quantity typed into form field ``field`` in its stored unit (an htmx fragment);
+    ``fuel``, ``basis`` and ``material`` name the fields of the same row it depends on."""
     if kind not in CONVERTIBLE:
         raise InvalidInput(f"kind must be one of {', '.join(CONVERTIBLE)}")
     given = request.query_params.get(field, "")
-    shown, ok = canonical_text(kind, given[:100])
+    context = {
+        name: request.query_params.get(source, "")[:80]
+        for name, source in (("fuel", fuel), ("basis", basis), ("material", material))
+        if source
+    }
+    shown, ok = canonical_text(kind, given[:100], context, background)
     return page(request, "_quantity.html", caller=caller, text=shown, ok=ok)

@@ -253,3 +253,30 @@ def test_a_file_past_the_row_limit_is_refused_early(org_client: Any) -> None:
     )
     assert response.status_code == 422
     assert f"more than {MAX_ROWS} rows" in response.json()["detail"]
+
+
+def test_control_characters_in_cells_and_fields_are_refused_where_they_are(
+    org_client: Any,
+) -> None:
+    """A NUL in a cell was stored on SQLite and refused without a place on PostgreSQL."""
+    bom = example("nmc811_pouch")
+    rows = table_rows(bom)[:3]
+    rows[0][0] = "Cathode\x00"  # row 2, Component
+    rows[2][4] = "datasheet\x1b[31m"  # row 4, Source
+    meta = {key: value for key, value in bom.items() if key != "lines"}
+    meta["description"] = "bell\x07"
+    before = _bom_count(org_client)
+    response = org_client.post(
+        "/v1/boms/import",
+        files={"file": ("bad.csv", csv_bytes(HEADER, rows), "text/csv")},
+        data={"metadata": __import__("json").dumps(meta), "plant_name": "Line\x7f1"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problems = response.json()["errors"]
+    by_place = {tuple(p["loc"]): p["msg"] for p in problems}
+    assert "U+0000" in by_place[("file", 2, HEADER[0])]
+    assert "U+001B" in by_place[("file", 4, HEADER[4])]
+    assert "U+0007" in by_place[("metadata", "description")]
+    assert "U+007F" in by_place[("plant_name",)]
+    assert _bom_count(org_client) == before

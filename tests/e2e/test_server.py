@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import free_port, migrated, server_up
+from tests.servers import free_port, migrated, server_up, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,6 +107,15 @@ def test_every_worker_writes_json_logs_with_request_ids(
             base = f"http://127.0.0.1:{port}"
             if not server_up(base, "/health/live", timeout=90):
                 pytest.fail(f"server did not start:\n{log_path.read_text()[-3000:]}")
+            # The first worker answers while the second may still be starting on a busy machine.
+            wait_until(
+                lambda: (
+                    len(set(re.findall(r"Started server process \[(\d+)\]", log_path.read_text())))
+                    >= 2
+                ),
+                timeout=90,
+                what="both workers to start",
+            )
             # New connections spread over both workers; 20 requests reach each with near
             # certainty, and every one of them must be logged whichever worker answered.
             ids = [f"logcheck{n:04d}" for n in range(20)]

@@ -64,14 +64,60 @@ def test_nmc_cells_ordered_by_nickel_content(real_background, region: str) -> No
     assert nmc111 > nmc622 > nmc811
 
 
-# Ours puts the LFP design cell above NMC622 and NMC811 in every region (CN 86.4 vs 73.5 / 67.3
-# at the time of writing): the LFP inventory's plant electricity (25 kWh per kWh), its 8 % PVDF
-# binder and LFP's larger foil/electrolyte mass per kWh, on top of lfp_cam at 10.3 kg CO2e/kg,
-# which has no published per-kg figure beside it yet. See data/VALIDATION.md. strict=True: this
-# flips the day the data puts LFP below NMC.
-@pytest.mark.xfail(strict=True, reason="LFP design cell above NMC622/NMC811: data/VALIDATION.md")
+# GREET 2024 (pack materials) and Peiseler et al. 2024 put LFP below NMC811 per kWh; Hao et al.
+# 2017, Benchmark (2023) and S&P Global (2024) put it above. Ours puts the LFP design cell below
+# NMC111 and above NMC811 in every region, above NMC622 in CN and KR and below it in SE (CN 90.9
+# against 104.6 / 72.0 / 81.1, SE 76.5 against 99.9 / 68.8 / 77.6 at the time of writing). The
+# tests below hold the order we get and the reason for it, read off the lines, instead of expecting
+# a failure: the cathode material is not the cause (LFP's CAM line per kWh is below NMC811's, as
+# GREET has it); the Crenna et al. 2021 LFP inventory's extra inactive material per kWh (8 % PVDF
+# binder, 3.5x the aluminium foil, twice the electrolyte) more than cancels that advantage, and
+# with its 25 kWh of plant electricity per kWh (4.6x the Dai et al. NMC811 inventory's) carries
+# more than the whole gap. See data/VALIDATION.md. If a data change ever puts LFP below NMC811,
+# these fail and the GREET order becomes the test.
+INACTIVE = ("pvdf", "aluminium_foil", "copper_foil", "electrolyte_lipf6", "separator_pe_coated")
+
+
+def _by_product(result) -> tuple[dict[str, float], dict[str, float]]:  # type: ignore[no-untyped-def]
+    """(kg CO2e per kWh, amount per kWh) by product, plant electricity under 'plant electricity'."""
+    co2e: dict[str, float] = {}
+    amount: dict[str, float] = {}
+    for line in result.lines:
+        key = "plant electricity" if line.label.startswith("plant electricity") else line.product
+        co2e[key] = co2e.get(key, 0.0) + line.kg_co2e / result.nominal_energy_kwh
+        amount[key] = amount.get(key, 0.0) + line.amount / result.nominal_energy_kwh
+    return co2e, amount
+
+
 @pytest.mark.parametrize("region", REGIONS)
-def test_lfp_below_nmc_per_kwh_as_published_models_say(real_background, region: str) -> None:  # type: ignore[no-untyped-def]
+def test_lfp_between_nmc811_and_nmc111_per_kwh(real_background, region: str) -> None:  # type: ignore[no-untyped-def]
+    """NMC622 sits within 15 % of LFP: above it where the LFP inventory's 25 kWh of plant
+    electricity meets a clean grid (SE), below it on the CN and KR grids."""
     lfp = _per_kwh(real_background, "lfp_design", region)
-    assert lfp < _per_kwh(real_background, "nmc622_design", region)
-    assert lfp < _per_kwh(real_background, "nmc811_design", region)
+    assert _per_kwh(real_background, "nmc811_design", region) < lfp
+    assert lfp < _per_kwh(real_background, "nmc111_design", region)
+    nmc622 = _per_kwh(real_background, "nmc622_design", region)
+    assert (nmc622 > lfp) if region == "SE" else (nmc622 < lfp)
+    assert nmc622 == pytest.approx(lfp, rel=0.15)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_lfp_above_nmc811_for_its_inactive_material_not_its_cathode(  # type: ignore[no-untyped-def]
+    real_background, region: str
+) -> None:
+    lfp = footprint_in(real_background, EXAMPLES["lfp_design"], region)
+    nmc = footprint_in(real_background, EXAMPLES["nmc811_design"], region)
+    (lfp_co2e, lfp_amount), (nmc_co2e, nmc_amount) = _by_product(lfp), _by_product(nmc)
+    gap = lfp.kg_co2e_per_kwh - nmc.kg_co2e_per_kwh
+    assert gap > 0
+    # The cathode material per kWh is lower for LFP, as in GREET.
+    assert lfp_co2e["lfp_cam"] < nmc_co2e["nmc811_cam"]
+    # More binder, foil and electrolyte per kWh in the LFP inventory, and more plant electricity.
+    for product in ("pvdf", "aluminium_foil", "electrolyte_lipf6", "plant electricity"):
+        assert lfp_amount[product] > 1.9 * nmc_amount[product], product
+    # The extra inactive material alone more than cancels LFP's cathode advantage, and with the
+    # extra plant electricity it carries more than the whole gap.
+    inactive = sum(lfp_co2e.get(p, 0.0) - nmc_co2e.get(p, 0.0) for p in INACTIVE)
+    electricity = lfp_co2e["plant electricity"] - nmc_co2e["plant electricity"]
+    assert inactive > nmc_co2e["nmc811_cam"] - lfp_co2e["lfp_cam"]
+    assert inactive + electricity > gap

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def server(
         pytest.fail(
             f"server did not start: {process.stderr.read().decode() if process.stderr else ''}"
         )
-    yield {"base": base, "token": token, "other_token": other_token}
+    yield {"base": base, "token": token, "other_token": other_token, "env": env}
     process.terminate()
     process.wait(timeout=20)
 
@@ -140,6 +141,8 @@ def screenshot(driver: Any, name: str) -> Path:
     """The whole page as docs/ui/<name>.png, checked to carry more than a blank page's colours."""
     from PIL import Image
 
+    # The top of the page, without a focused field pulling the view down to it.
+    driver.execute_script("document.activeElement?.blur(); window.scrollTo(0, 0)")
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(WIDTH, min(max(int(height) + 140, 700), 4000))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -343,6 +346,23 @@ def test_suppliers_convert_units_as_you_type(browser: Any, server: dict[str, Any
         10,
         "the converted quantities",
     )
+    # A fuel is read by its heating value: 80 t of diesel in MJ (LHV); an instrument in kWh.
+    # The lists are folded away until opened (by keyboard: the summary is a button).
+    from selenium.webdriver.common.keys import Keys
+
+    for folded in ("#fuels summary", "#instruments summary"):
+        _find(browser, folded).send_keys(Keys.ENTER)
+    Select(_find(browser, "#fuel_1_fuel")).select_by_value("diesel")
+    _find(browser, "#fuel_1_amount").send_keys("80 t")
+    _find(browser, "#instrument_1_amount").send_keys("500 MWh")
+    wait_until(
+        lambda: (
+            _find(browser, "#fuel_1_amount-converted").text.endswith("MJ (LHV, diesel)")
+            and _find(browser, "#instrument_1_amount-converted").text == "= 500,000 kWh"
+        ),
+        10,
+        "the fuel and instrument conversions",
+    )
     screenshot(browser, "supplier")
 
 
@@ -372,7 +392,17 @@ def test_a_form_without_its_csrf_token_is_refused(browser: Any, state: dict[str,
         "document.getElementById('compute').form.querySelector('[name=csrf_token]').remove()"
     )
     _find(browser, "#compute").click()
-    wait_until(lambda: _find(browser, "main h1").text == "Forbidden", 20, "the 403 page")
+    # Read in one script: the page being replaced would leave a found element stale.
+    wait_until(
+        lambda: (
+            browser.execute_script(
+                "const h = document.querySelector('main h1'); return h ? h.textContent : null"
+            )
+            == "Forbidden"
+        ),
+        20,
+        "the 403 page",
+    )
     assert "security token" in _find(browser, ".problem").text
 
 
@@ -386,6 +416,115 @@ def test_another_organisations_bom_is_a_404_page(browser: Any, server: dict[str,
     assert created.status_code == 201
     browser.get(f"{server['base']}/ui/boms/{created.json()['id']}")
     assert _find(browser, "main h1").text == "Not found"
+
+
+def _colours(png: bytes) -> int:
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        found = image.convert("RGB").getcolors(maxcolors=1 << 20)
+    return len(found or [])
+
+
+def _charts_drawn(browser: Any, least: int) -> None:
+    """At least ``least`` SVG charts, each laid out at a visible size and rendered with more
+    than a blank figure's colours (lines, labels and their anti-aliasing)."""
+    charts = browser.find_elements("css selector", "svg.chart")
+    assert len(charts) >= least
+    for chart in charts:
+        browser.execute_script("arguments[0].scrollIntoView()", chart)
+        assert chart.size["width"] > 300 and chart.size["height"] > 100
+        assert _colours(chart.screenshot_as_png) > 20
+
+
+@pytest.fixture(scope="module")
+def example_plant(server: dict[str, Any]) -> str:
+    """`cellcarbon example plant` into the signed-in organisation; the plant's id."""
+    loaded = subprocess.run(
+        [sys.executable, "-m", "app.cli", "example", "plant", "--organisation", "Example Cells"],
+        cwd=ROOT,
+        env=server["env"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    line = next(x for x in loaded.stdout.splitlines() if x.startswith("plant "))
+    return line.split()[1].rstrip(":")
+
+
+def test_a_plant_page_shows_the_apis_per_cell_figure_and_draws_its_charts(
+    browser: Any, server: dict[str, Any], example_plant: str
+) -> None:
+    """From the plant list by keyboard (Tab to the plant's link, Enter) to the plant page; its
+    first lot's figure is the API's; the charts are drawn; Tab from the last day reaches the
+    Show button and Enter shows the same period again."""
+    from selenium.webdriver.common.keys import Keys
+
+    base = server["base"]
+    browser.get(f"{base}/ui/plants")
+    screenshot(browser, "plants")
+    link = _find(browser, f'a[href="/ui/plants/{example_plant}"]')
+    body = _find(browser, "body")
+    body.send_keys(Keys.TAB)
+    for _ in range(30):
+        if browser.switch_to.active_element == link:
+            break
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element == link, "the plant's link is not reachable by Tab"
+    link.send_keys(Keys.ENTER)
+    _wait(browser, "#lots")
+    assert browser.current_url.endswith(f"/ui/plants/{example_plant}")
+    first = _find(browser, "#period-from").get_attribute("value")
+    last = _find(browser, "#period-to").get_attribute("value")
+    end = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
+    api = httpx.get(
+        f"{base}/v1/plants/{example_plant}/footprints",
+        params={"from": first, "to": end},
+        headers={"Authorization": f"Bearer {server['token']}"},
+        timeout=30,
+    ).json()
+    row = _find(browser, "#lot-1")
+    lot_id = row.find_element("css selector", ".lot-id").text
+    by_lot = {item["key"]: item for item in api["data"]}
+    shown = row.find_element("css selector", ".per-cell-location").text
+    assert shown == f"{by_lot[lot_id]['kg_co2e_per_cell']['location']:,.3f}"
+    assert len(browser.find_elements("css selector", "#lots tbody tr")) == api["count"]
+    _charts_drawn(browser, 2)
+    screenshot(browser, "plant")
+    _find(browser, "#period-to").click()
+    # Chromium's date input takes Tab through its day, month and year parts first.
+    for _ in range(4):
+        if browser.switch_to.active_element.get_attribute("id") != "period-to":
+            break
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "show-period"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_until(lambda: "from=" in browser.current_url, 20, "the period form to be sent")
+    assert _find(browser, "#lot-1 .per-cell-location").text == shown
+    _find(browser, "#hourly-link").click()
+    _wait(browser, "#hourly-chart")
+    assert len(browser.find_elements("css selector", "#hourly-chart polyline")) >= 2
+    _charts_drawn(browser, 1)
+    screenshot(browser, "plant-hourly")
+
+
+def test_another_organisations_plant_is_a_404_page(browser: Any, server: dict[str, Any]) -> None:
+    from tests.plants.test_plants_api import PLANT
+
+    created = httpx.post(
+        f"{server['base']}/v1/plants",
+        headers={"Authorization": f"Bearer {server['other_token']}"},
+        json=PLANT,
+        timeout=30,
+    )
+    assert created.status_code == 201
+    for path in ("", "/hourly"):
+        browser.get(f"{server['base']}/ui/plants/{created.json()['id']}{path}")
+        assert _find(browser, "main h1").text == "Not found"
+        assert "Test plant" not in browser.page_source
 
 
 def test_sign_out(browser: Any, server: dict[str, Any]) -> None:

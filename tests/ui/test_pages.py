@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from tests.boms.bom_files import HEADER, csv_bytes, table_rows
 from tests.conftest import make_organisation
+from tests.plants.test_plants_api import PLANT
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -49,7 +50,9 @@ def owned(app, owner, example_bom_module) -> dict[str, str]:  # type: ignore[no-
         footprint = api.post(f"/v1/boms/{bom['id']}/footprints").json()
         job = api.post(f"/v1/footprints/{footprint['id']}/uncertainty", json={"iterations": 10})
         supplier = api.post("/v1/suppliers", json={"name": "Owned", "country": "KR"}).json()
+        plant = api.post("/v1/plants", json=PLANT).json()
     return {
+        "plant_id": plant["id"],
         "bom_id": bom["id"],
         "footprint_id": footprint["id"],
         "job_id": job.json()["id"],
@@ -70,10 +73,10 @@ def example_bom_module() -> dict[str, Any]:
 def _ui_routes() -> list[tuple[str, str]]:
     from fastapi.routing import APIRoute
 
-    from app.ui import bom_pages, footprint_pages, scenario_pages, supplier_pages
+    from app.ui import bom_pages, footprint_pages, plant_pages, scenario_pages, supplier_pages
 
     found = []
-    for module in (bom_pages, footprint_pages, scenario_pages, supplier_pages):
+    for module in (bom_pages, footprint_pages, plant_pages, scenario_pages, supplier_pages):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             for method in route.methods:
@@ -182,7 +185,7 @@ def test_another_organisations_resources_are_404_pages(app, settings, owned) -> 
         assert response.status_code == 404, (method, url, response.status_code)
         assert "text/html" in response.headers["content-type"] and "Not found" in response.text
         checked += 1
-    assert checked >= 10
+    assert checked >= 13  # the plant pages' three among them
 
 
 def test_a_bom_name_with_markup_is_shown_as_text(owner, example_bom, app) -> None:  # type: ignore[no-untyped-def]
