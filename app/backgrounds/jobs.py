@@ -13,10 +13,10 @@ from dataclasses import asdict
 from typing import Any
 
 from app.backgrounds.service import register
-from app.backgrounds.uploads import BACKGROUND_IMPORT, upload_directory
+from app.backgrounds.uploads import upload_directory
 from app.core.db import session_scope
 from app.core.repository import OrgRepository
-from app.jobs.queue import JobContext, JobFailed, register_job_kind
+from app.jobs.queue import BACKGROUND_IMPORT, JobContext, JobFailed, register_job_kind
 from lca.imports.pipeline import ImportOptions, import_background
 from lca.imports.report import ImportFailed, ImportReport
 

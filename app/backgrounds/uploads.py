@@ -11,9 +11,7 @@ from app.core.errors import InvalidInput
 from app.core.repository import OrgRepository
 from app.core.settings import Settings
 from app.jobs.models import Job
-from app.jobs.queue import create_job
-
-BACKGROUND_IMPORT = "background.import"
+from app.jobs.queue import BACKGROUND_IMPORT, create_job
 
 
 def upload_directory(settings: Settings, key: str) -> Path:

@@ -42,13 +42,14 @@ FOOTPRINT = "footprint.compute"
 REPORT = "report.render"
 PACT_FULFIL = "pact.fulfil"
 WEBHOOK_DELIVER = "webhook.deliver"
+BACKGROUND_IMPORT = "background.import"
 # Progress is written at most this often, so a fast job does not hammer the database.
 PROGRESS_INTERVAL_S = 0.5
 # Kinds that do not say otherwise are retried at most this often (only if they ask to be).
 DEFAULT_MAX_ATTEMPTS = 5
 # The kinds clients ask for, which the per-organisation limits count; follow-up work (webhook
 # deliveries, PACT replies) is the service's own and is not held against the organisation.
-REQUESTED_KINDS = (FOOTPRINT, UNCERTAINTY, REPORT)
+REQUESTED_KINDS = (FOOTPRINT, UNCERTAINTY, REPORT, BACKGROUND_IMPORT)
 # What a refused client is told to wait: about one short job's run; a guess, not a promise.
 LIMIT_RETRY_AFTER_S = 30
 

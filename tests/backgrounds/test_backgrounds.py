@@ -305,3 +305,17 @@ def test_another_organisation_never_sees_lists_or_computes_on_it(
         theirs = import_test_system(other)
         assert theirs != mapped
         assert other.get(f"/v1/backgrounds/{theirs}/mapping").json()["entries"] == []
+
+
+def test_imports_count_against_the_organisations_job_limit(
+    client: TestClient, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the limit: 429, no job, and the upload is not kept."""
+    uploads = settings.backgrounds_root / "uploads"
+    before = sorted(uploads.iterdir()) if uploads.exists() else []
+    monkeypatch.setattr(settings, "max_queued_jobs_per_org", 0)
+    response = upload(client, system_zip(), "release.zip")
+    assert response.status_code == 429
+    assert response.headers["content-type"].startswith(PROBLEM)
+    after = sorted(uploads.iterdir()) if uploads.exists() else []
+    assert set(after) - set(before) == set()
