@@ -10,6 +10,7 @@ import csv
 import io
 import uuid
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -319,3 +320,38 @@ def test_imports_count_against_the_organisations_job_limit(
     assert response.headers["content-type"].startswith(PROBLEM)
     after = sorted(uploads.iterdir()) if uploads.exists() else []
     assert set(after) - set(before) == set()
+
+
+@pytest.mark.parametrize(
+    ("filename", "source_format"),
+    [("package.zip", "openlca-jsonld"), ("export.csv", "simapro-csv")],
+)
+def test_jsonld_and_simapro_sources_import_through_the_api(
+    client: TestClient,
+    tmp_path: Path,
+    filename: str,
+    source_format: str,
+    bom_id: str,
+    plant_products: tuple[str, str],
+) -> None:
+    """The same test system as an openLCA JSON-LD zip and a SimaPro CSV export: each becomes
+    a background of its own, and the small BOM mapped onto it has the same known answer."""
+    from tests.lca.imports.system_jsonld import write_jsonld_zip
+    from tests.lca.imports.system_simapro import write_simapro_csv
+
+    write = write_jsonld_zip if source_format == "openlca-jsonld" else write_simapro_csv
+    content = write(tmp_path / filename).read_bytes()
+    response = client.post(
+        "/v1/backgrounds",
+        files={"file": (filename, content, "application/octet-stream")},
+        params={"name": f"test system ({source_format})"},
+    )
+    job = wait_for_job(client, response.json())
+    assert job["status"] == "succeeded", job
+    background_id = job["result"]["background_id"]
+    background = client.get(f"/v1/backgrounds/{background_id}").json()
+    assert background["source_format"] == source_format and background["activities"] == 12
+    assert map_small_bom(client, background_id, *plant_products).status_code == 200
+    footprint = client.post(f"/v1/boms/{bom_id}/footprints", params={"background": background_id})
+    assert footprint.status_code == 201, footprint.text
+    assert footprint.json()["kg_co2e_per_cell"] == pytest.approx(BOM_KG_CO2E, rel=1e-7)
