@@ -355,3 +355,23 @@ def test_jsonld_and_simapro_sources_import_through_the_api(
     footprint = client.post(f"/v1/boms/{bom_id}/footprints", params={"background": background_id})
     assert footprint.status_code == 201, footprint.text
     assert footprint.json()["kg_co2e_per_cell"] == pytest.approx(BOM_KG_CO2E, rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fmt"),
+    [("report", "csv"), ("report", "xlsx"), ("report", "pdf"), ("declaration", "json")],
+)
+def test_reports_and_declarations_of_an_imported_footprint_render(
+    client: TestClient, mapped: str, bom_id: str, kind: str, fmt: str
+) -> None:
+    footprint = client.post(f"/v1/boms/{bom_id}/footprints", params={"background": mapped})
+    job = client.post(
+        f"/v1/footprints/{footprint.json()['id']}/reports", json={"kind": kind, "format": fmt}
+    ).json()
+    job = wait_for_job(client, job)
+    assert job["status"] == "succeeded", job
+    document = client.get(job["result"]["url"])
+    assert document.status_code == 200
+    if fmt in ("csv", "json"):
+        version = client.get(f"/v1/backgrounds/{mapped}").json()["version"]
+        assert version in document.text
