@@ -4,7 +4,8 @@ Same seeded structure (activities, inputs, emissions) as :func:`generate_backgro
 flows are real biosphere3 flows so the import links them: flow 0, the most emitted (Zipf), is
 fossil CO2, then the other air emissions IPCC AR6 characterises (data/method/flows.csv), then
 air emissions without a GWP from bw2io's ecoinvent 3.9 flow list. Units: kWh for the
-electricity hubs, metric ton*km for transport, kg otherwise. No uncertainty is written.
+electricity hubs (MJ for the last, a heat hub), metric ton*km for transport, kg otherwise. No
+uncertainty is written.
 
 :func:`expected_unit_scores` solves the same system with SciPy from the arrays (amounts rounded
 to float32 as Brightway stores them), so an import can be checked against it.
@@ -53,7 +54,13 @@ def _ids(seed: int, index: int) -> tuple[str, str]:
     )
 
 
+# The last electricity hub is a heat hub instead, so a BOM's plant heat (MJ) can be mapped too.
+HEAT_HUB = N_ELECTRICITY_HUBS - 1
+
+
 def _product(index: int) -> tuple[str, str]:
+    if index == HEAT_HUB:
+        return f"heat, natural gas, mix {index}", "MJ"
     if index < N_ELECTRICITY_HUBS:
         return f"electricity, mix {index}", "kWh"
     if index < N_HUBS:
