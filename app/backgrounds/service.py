@@ -27,8 +27,12 @@ from lca.imports.mapping import Material, MaterialMapping, check_mapping, materi
 from lca.imports.mapping import unit_factor as unit_factor_of
 
 # Materials one suggestions request may ask about: each is scored against every activity
-# (ecoinvent: ~20,000), ~0.2 s per material.
+# (~0.5 s per material at 2,000 activities, benchmarks/RESULTS.md; ten times that for ecoinvent).
 MAX_SUGGESTED_MATERIALS = 50
+# Suggestions kept per process by (background version, material, limit): a background and the
+# open materials never change under a version, and a user asks again while mapping.
+_SUGGESTIONS_KEPT = 4096
+_suggested: dict[tuple[str, str, int], list[SuggestionPublic]] = {}
 
 
 _materials: dict[str, dict[str, Material]] = {}
@@ -214,10 +218,21 @@ def suggestions(
                 unit=material.unit,
                 location=material.location,
                 mapped_to=row.mapping.get(code),
-                suggestions=[
-                    SuggestionPublic.model_validate(asdict(s))
-                    for s in suggest(material, imported, limit=limit)
-                ],
+                suggestions=_suggest(material, imported, limit),
             )
         )
     return SuggestionsPublic(background_id=row.id, data=data)
+
+
+def _suggest(material: Material, imported: Background, limit: int) -> list[SuggestionPublic]:
+    key = (imported.version, material.code, limit)
+    found = _suggested.get(key)
+    if found is None:
+        found = [
+            SuggestionPublic.model_validate(asdict(s))
+            for s in suggest(material, imported, limit=limit)
+        ]
+        if len(_suggested) >= _SUGGESTIONS_KEPT:
+            _suggested.clear()
+        _suggested[key] = found
+    return found
