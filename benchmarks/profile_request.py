@@ -68,6 +68,7 @@ def _cumulative(stats: pstats.Stats, wanted: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--dump", type=Path, help="also write the raw cProfile stats here")
     args = parser.parse_args(argv)
     brightway = (ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")).resolve()
     with fresh_database() as database_url:
@@ -81,11 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         api_key = prepare({**os.environ, **env})
         os.environ.update(env)
         anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
-        asyncio.run(_profile(api_key, args.repeat))
+        asyncio.run(_profile(api_key, args.repeat, args.dump))
     return 0
 
 
-async def _profile(api_key: str, repeat: int) -> None:
+async def _profile(api_key: str, repeat: int, dump: Path | None = None) -> None:
     from app.core.observability import configure_logging
     from app.main import create_app
 
@@ -109,6 +110,8 @@ async def _profile(api_key: str, repeat: int) -> None:
                 assert response.status_code == 201, response.text
             profiler.disable()
     stats = pstats.Stats(profiler)
+    if dump is not None:
+        stats.dump_stats(dump)
     total = stats.total_tt  # type: ignore[attr-defined]
     print(f"\n{repeat} footprint requests: share of this process's CPU (cProfile, CPU clock)")
     accounted = 0.0

@@ -100,4 +100,4 @@ def insert_now(session: Session, row: SQLModel) -> None:
     }
     # Values as parameters, not .values(): the statement then compiles once and is cached,
     # instead of being rebuilt around every row's literal values.
-    session.execute(insert(table), values)
+    session.connection().execute(insert(table), values)
