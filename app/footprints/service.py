@@ -23,7 +23,7 @@ from app.boms.service import (
     stored_bom,
     stored_bom_lines,
 )
-from app.core.db import insert_now, session_scope
+from app.core.db import session_scope
 from app.core.errors import InvalidInput
 from app.core.observability import FOOTPRINTS
 from app.core.repository import OrgRepository
@@ -385,8 +385,10 @@ def store_footprint(
             ),
         },
     )
-    insert_now(repo.session, footprint)  # immutable: one INSERT, no unit-of-work bookkeeping
-    repo.audit("create", "footprint", footprint.id, {"input_sha256": footprint.input_sha256})
+    # Immutable: the footprint and its audit row in one statement, no unit-of-work bookkeeping.
+    repo.insert_audited(
+        footprint, "create", "footprint", footprint.id, {"input_sha256": footprint.input_sha256}
+    )
     apply_sharing_rules(repo, footprint)
     FOOTPRINTS.inc()
     return footprint
