@@ -45,8 +45,12 @@ LAYERS = [
     ("    BOM lines, normalised, supplier data", "service.py:cell_model"),
     ("    LCA: compute, location + market", "footprint.py:compute"),
     ("    LCA: upstream contributions", "footprint.py:upstream"),
-    ("    input hash", "service.py:_input_hash"),
-    ("    INSERTs (footprint, audit row)", "db.py:insert_now"),
+    ("    data quality rating", "quality.py:rate"),
+    ("    electricity rulesets", "rulesets.py:electricity_rulesets"),
+    ("    default downstream stages", "service.py:_default_downstream"),
+    ("    input hash", "service.py:input_hash"),
+    ("    INSERTs (footprint, audit row)", "db.py:insert_now|db.py:insert_rows_now"),
+    ("    PACT sharing rules", "sharing.py:apply_sharing_rules"),
     ("  webhook event (subscriber lookup)", "events.py:footprint_completed"),
     ("  response model (footprint_public)", "service.py:footprint_public"),
     ("  JSON serialisation (model_response)", "responses.py:model_response"),
@@ -57,11 +61,14 @@ TOP_LEVEL = [label for label, _ in LAYERS if not label.startswith(" ")]
 
 
 def _cumulative(stats: pstats.Stats, wanted: str) -> float:
-    file_part, function = wanted.split(":")
+    """Cumulative CPU of ``file:function`` (alternatives joined by ``|``: the same layer under
+    another name in another version of the code)."""
     total = 0.0
-    for (filename, _, name), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
-        if name == function and filename.endswith(file_part):
-            total += cumulative
+    for alternative in wanted.split("|"):
+        file_part, function = alternative.split(":")
+        for (filename, _, name), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+            if name == function and filename.endswith(file_part):
+                total += cumulative
     return total
 
 
