@@ -175,6 +175,9 @@ class _Scorer:
         self.template = _Template(base, line_processes)
         self.top = top
         self._views: dict[tuple[tuple[str, float], ...], Background | ScenarioError] = {}
+        # Foregrounds already priced, per background view: a later chunk of a streamed answer
+        # takes their figures instead of pricing the same few foregrounds again.
+        self._priced: dict[tuple[tuple[str, float], ...], _Priced] = {}
 
     def _view(self, shares: tuple[tuple[str, float], ...]) -> Background:
         view = self._views.get(shares)
@@ -213,20 +216,29 @@ class _Scorer:
                 for index, key, _ in members:
                     problems[index] = VariantProblem(key, ("scenario", "recycled_share"), str(exc))
                 continue
-            try:
-                scored = [_score_group(view, members, top)]
-            except ScenarioError:
-                # A material the background lacks: find which variants name it, score the rest.
-                scored = []
-                for member in members:
-                    try:
-                        scored.append(_score_group(view, [member], top))
-                    except ScenarioError as exc:
-                        problems[member[0]] = VariantProblem(member[1], ("bom",), str(exc))
-            for group in scored:
-                figures[:, group.indices] = group.figures[:, group.rows]
-                for index, row in zip(group.indices.tolist(), group.rows.tolist(), strict=True):
-                    tops[index] = group.tops[row]
+            priced = self._priced.setdefault(shares, _Priced())
+            fresh = [member for member in members if id(member[2]) not in priced.slots]
+            if fresh:
+                try:
+                    scored = [_score_group(view, fresh, top)]
+                except ScenarioError:
+                    # A material the background lacks: find which variants name it, score the
+                    # rest.
+                    scored = []
+                    for member in fresh:
+                        try:
+                            scored.append(_score_group(view, [member], top))
+                        except ScenarioError as exc:
+                            problems[member[0]] = VariantProblem(member[1], ("bom",), str(exc))
+                for group in scored:
+                    priced.add(group)
+            taken = [m for m in members if id(m[2]) in priced.slots]
+            if taken:
+                indices = np.array([index for index, _, _ in taken], dtype=np.int64)
+                slots = [priced.slots[id(foreground)] for _, _, foreground in taken]
+                figures[:, indices] = np.array(priced.figures).T[:, slots]
+                for index, slot in zip(indices.tolist(), slots, strict=True):
+                    tops[index] = priced.tops[slot]
         per_cell, per_kwh, market, market_per_kwh, gwp20, energy = figures
         return ScoredColumns(
             [v.key for v in variants],
@@ -239,6 +251,26 @@ class _Scorer:
             top=tops,
             problems=problems,
         )
+
+
+class _Priced:
+    """The figures of the foregrounds priced so far in one background view, by slot: each
+    foreground's six figures (the columns of :class:`ScoredColumns`) and contributors. The
+    foregrounds are kept, so that their ids stay theirs while they are here."""
+
+    def __init__(self) -> None:
+        self.slots: dict[int, int] = {}  # id(foreground) → slot
+        self.foregrounds: list[_Foreground] = []
+        self.figures: list[np.ndarray] = []
+        self.tops: list[tuple[Contributor, ...]] = []
+
+    def add(self, group: _ScoredGroup) -> None:
+        for row, foreground in enumerate(group.foregrounds):
+            if id(foreground) not in self.slots:
+                self.slots[id(foreground)] = len(self.foregrounds)
+                self.foregrounds.append(foreground)
+                self.figures.append(group.figures[:, row])
+                self.tops.append(group.tops[row])
 
 
 @dataclass
@@ -290,12 +322,20 @@ class _Template:
         # Foregrounds by their changes: a design space repeats few changes over many variants
         # (regions × substitutions × suppliers, each under several recycled shares).
         self._built: dict[tuple[object, ...], _Foreground] = {}
+        # The same, by the identity of a variant's scenario and market swaps, which the
+        # variants of a batch with equal changes share: no signature to build per variant.
+        # The objects are kept with their foreground, so that their ids stay theirs.
+        self._by_identity: dict[tuple[int, int], tuple[object, object, _Foreground]] = {}
 
     def foreground(self, background: Background, variant: Variant) -> _Foreground:
         """The variant's products per input (as :func:`lca.scenarios.compare` applies a
         scenario: substitutions in order, then the grid region, then supplier swaps; a line
         keeps its supplier data unless its material was substituted or its supplier swapped)."""
         scenario = variant.scenario
+        identity = (id(scenario), id(variant.market_swaps))
+        known = self._by_identity.get(identity)
+        if known is not None and known[0] is scenario and known[1] is variant.market_swaps:
+            return known[2]
         signature = (
             scenario.grid_region,
             tuple(scenario.substitutions.items()),
@@ -305,6 +345,7 @@ class _Template:
         built = self._built.get(signature)
         if built is None:
             built = self._built[signature] = self._build(background, variant)
+        self._by_identity[identity] = (scenario, variant.market_swaps, built)
         return built
 
     def _build(self, background: Background, variant: Variant) -> _Foreground:
@@ -358,6 +399,7 @@ class _ScoredGroup:
     rows: np.ndarray
     figures: np.ndarray
     tops: list[tuple[Contributor, ...]]
+    foregrounds: list[_Foreground]
 
 
 def _score_group(view: Background, members: list[_Member], top: int) -> _ScoredGroup:
@@ -426,7 +468,7 @@ def _score_group(view: Background, members: list[_Member], top: int) -> _ScoredG
         [location, location / energy, market, market / energy, totals[0, :, _GWP20], energy]
     )
     indices = np.array([index for index, _, _ in members], dtype=np.int64)
-    return _ScoredGroup(indices, rows_of_members, figures, tops)
+    return _ScoredGroup(indices, rows_of_members, figures, tops, foregrounds)
 
 
 def _contributors(
