@@ -155,7 +155,7 @@ def prepare_batch(repo: OrgRepository, payload: BatchIn, background: Background)
             tuple(given.suppliers.items()),
         )
         swaps = checked.get(signature) if given.bom is None else None
-        if swaps is not None and all(e in RECYCLED_ROUTES for e in given.recycled_share):
+        if swaps is not None and given.recycled_share.keys() <= RECYCLED_ROUTES.keys():
             shares = tuple(given.recycled_share.items())
             scenario = scenarios.get((signature, shares))
             if scenario is None:
