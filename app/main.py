@@ -26,7 +26,7 @@ from app.core.errors import AppError, document_problems, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware, record_responses
 from app.core.json_body import JsonBodyGuard
 from app.core.observability import RequestContext
-from app.core.runtime import get_background
+from app.core.runtime import freeze_startup_heap, get_background
 from app.core.settings import Settings, get_settings
 from app.footprints import routes as footprints
 from app.footprints import scenario_routes as scenarios
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _warm_up(settings)
         warn_if_unencrypted(settings)
+        freeze_startup_heap()
         # Resubmits jobs a restart left queued or running (see app.services.sweeper).
         sweeper = Sweeper(settings)
         sweeper.start()

@@ -45,8 +45,12 @@ LAYERS = [
     ("    BOM lines, normalised, supplier data", "service.py:cell_model"),
     ("    LCA: compute, location + market", "footprint.py:compute"),
     ("    LCA: upstream contributions", "footprint.py:upstream"),
-    ("    input hash", "service.py:_input_hash"),
-    ("    INSERTs (footprint, audit row)", "db.py:insert_now"),
+    ("    data quality rating", "quality.py:rate"),
+    ("    electricity rulesets", "rulesets.py:electricity_rulesets"),
+    ("    default downstream stages", "service.py:_default_downstream"),
+    ("    input hash", "service.py:input_hash"),
+    ("    INSERTs (footprint, audit row)", "db.py:insert_now|db.py:insert_rows_now"),
+    ("    PACT sharing rules", "sharing.py:apply_sharing_rules"),
     ("  webhook event (subscriber lookup)", "events.py:footprint_completed"),
     ("  response model (footprint_public)", "service.py:footprint_public"),
     ("  JSON serialisation (model_response)", "responses.py:model_response"),
@@ -57,17 +61,21 @@ TOP_LEVEL = [label for label, _ in LAYERS if not label.startswith(" ")]
 
 
 def _cumulative(stats: pstats.Stats, wanted: str) -> float:
-    file_part, function = wanted.split(":")
+    """Cumulative CPU of ``file:function`` (alternatives joined by ``|``: the same layer under
+    another name in another version of the code)."""
     total = 0.0
-    for (filename, _, name), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
-        if name == function and filename.endswith(file_part):
-            total += cumulative
+    for alternative in wanted.split("|"):
+        file_part, function = alternative.split(":")
+        for (filename, _, name), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+            if name == function and filename.endswith(file_part):
+                total += cumulative
     return total
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--dump", type=Path, help="also write the raw cProfile stats here")
     args = parser.parse_args(argv)
     brightway = (ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")).resolve()
     with fresh_database() as database_url:
@@ -81,11 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         api_key = prepare({**os.environ, **env})
         os.environ.update(env)
         anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
-        asyncio.run(_profile(api_key, args.repeat))
+        asyncio.run(_profile(api_key, args.repeat, args.dump))
     return 0
 
 
-async def _profile(api_key: str, repeat: int) -> None:
+async def _profile(api_key: str, repeat: int, dump: Path | None = None) -> None:
     from app.core.observability import configure_logging
     from app.main import create_app
 
@@ -109,6 +117,8 @@ async def _profile(api_key: str, repeat: int) -> None:
                 assert response.status_code == 201, response.text
             profiler.disable()
     stats = pstats.Stats(profiler)
+    if dump is not None:
+        stats.dump_stats(dump)
     total = stats.total_tt  # type: ignore[attr-defined]
     print(f"\n{repeat} footprint requests: share of this process's CPU (cProfile, CPU clock)")
     accounted = 0.0

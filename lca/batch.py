@@ -78,6 +78,55 @@ class VariantProblem:
     msg: str
 
 
+@dataclass(frozen=True)
+class ScoredColumns:
+    """The scores of a run of variants as columns, one entry per variant in the order given
+    (what an answer of thousands of lines formats a column at a time). A variant that could
+    not be priced has its problem in ``problems`` (by position) and 0.0 in every column."""
+
+    keys: list[str]
+    kg_co2e_per_cell: np.ndarray
+    kg_co2e_per_kwh: np.ndarray
+    kg_co2e_per_cell_market_based: np.ndarray
+    kg_co2e_per_kwh_market_based: np.ndarray
+    kg_co2e_per_cell_gwp20: np.ndarray
+    nominal_energy_kwh: np.ndarray
+    top: list[tuple[Contributor, ...]]  # variants of one foreground share one tuple
+    problems: dict[int, VariantProblem]
+
+    def figures(self) -> tuple[np.ndarray, ...]:
+        """The six number columns, in the order of :class:`VariantScores`' fields."""
+        return (
+            self.kg_co2e_per_cell,
+            self.kg_co2e_per_kwh,
+            self.kg_co2e_per_cell_market_based,
+            self.kg_co2e_per_kwh_market_based,
+            self.kg_co2e_per_cell_gwp20,
+            self.nominal_energy_kwh,
+        )
+
+    def rows(self) -> list[VariantScores | VariantProblem]:
+        """One result object per variant (the same numbers)."""
+        per_cell, per_kwh, market, market_per_kwh, gwp20, energy = (
+            column.tolist() for column in self.figures()
+        )
+        return [
+            self.problems[n]
+            if n in self.problems
+            else VariantScores(
+                key,
+                per_cell[n],
+                per_kwh[n],
+                market[n],
+                market_per_kwh[n],
+                gwp20[n],
+                energy[n],
+                self.top[n],
+            )
+            for n, key in enumerate(self.keys)
+        ]
+
+
 def score_variants(
     background: Background,
     base: NormalisedBom,
@@ -92,7 +141,7 @@ def score_variants(
     supplier-specific process each base BOM line position uses; variants keep them unless they
     substitute or swap that line's material (as :func:`lca.scenarios.compare` does).
     """
-    return _Scorer(background, base, line_processes or {}, top).score(variants)
+    return _Scorer(background, base, line_processes or {}, top).score(variants).rows()
 
 
 def chunks(
@@ -103,9 +152,9 @@ def chunks(
     *,
     size: int = 1000,
     top: int = 5,
-) -> Iterator[list[VariantScores | VariantProblem]]:
-    """:func:`score_variants` ``size`` variants at a time, for answers that stream; the
-    chunks share their foregrounds and recycled-content views."""
+) -> Iterator[ScoredColumns]:
+    """:func:`score_variants` ``size`` variants at a time, as columns, for answers that
+    stream; the chunks share their foregrounds and recycled-content views."""
     scorer = _Scorer(background, base, line_processes or {}, top)
     for start in range(0, len(variants), size):
         yield scorer.score(variants[start : start + size])
@@ -126,6 +175,9 @@ class _Scorer:
         self.template = _Template(base, line_processes)
         self.top = top
         self._views: dict[tuple[tuple[str, float], ...], Background | ScenarioError] = {}
+        # Foregrounds already priced, per background view: a later chunk of a streamed answer
+        # takes their figures instead of pricing the same few foregrounds again.
+        self._priced: dict[tuple[tuple[str, float], ...], _Priced] = {}
 
     def _view(self, shares: tuple[tuple[str, float], ...]) -> Background:
         view = self._views.get(shares)
@@ -139,9 +191,12 @@ class _Scorer:
             raise view
         return view
 
-    def score(self, variants: Sequence[Variant]) -> list[VariantScores | VariantProblem]:
+    def score(self, variants: Sequence[Variant]) -> ScoredColumns:
         background, top = self.background, self.top
-        results: list[VariantScores | VariantProblem | None] = [None] * len(variants)
+        count = len(variants)
+        figures = np.zeros((6, count))
+        tops: list[tuple[Contributor, ...]] = [()] * count
+        problems: dict[int, VariantProblem] = {}
         groups: dict[tuple[tuple[str, float], ...], list[_Member]] = defaultdict(list)
         for index, variant in enumerate(variants):
             try:
@@ -150,7 +205,7 @@ class _Scorer:
                 else:
                     foreground = _whole_bom(background, variant)
             except ScenarioError as exc:
-                results[index] = VariantProblem(variant.key, ("scenario",), str(exc))
+                problems[index] = VariantProblem(variant.key, ("scenario",), str(exc))
                 continue
             shares = tuple(sorted(variant.scenario.recycled_share.items()))
             groups[shares].append((index, variant.key, foreground))
@@ -159,21 +214,63 @@ class _Scorer:
                 view = self._view(shares)
             except ScenarioError as exc:
                 for index, key, _ in members:
-                    results[index] = VariantProblem(key, ("scenario", "recycled_share"), str(exc))
+                    problems[index] = VariantProblem(key, ("scenario", "recycled_share"), str(exc))
                 continue
-            try:
-                scored = list(_score_group(view, members, top))
-            except ScenarioError:
-                # A material the background lacks: find which variants name it, score the rest.
-                scored = []
-                for member in members:
-                    try:
-                        scored += list(_score_group(view, [member], top))
-                    except ScenarioError as exc:
-                        results[member[0]] = VariantProblem(member[1], ("bom",), str(exc))
-            for index, scores in scored:
-                results[index] = scores
-        return [r for r in results if r is not None]
+            priced = self._priced.setdefault(shares, _Priced())
+            fresh = [member for member in members if id(member[2]) not in priced.slots]
+            if fresh:
+                try:
+                    scored = [_score_group(view, fresh, top)]
+                except ScenarioError:
+                    # A material the background lacks: find which variants name it, score the
+                    # rest.
+                    scored = []
+                    for member in fresh:
+                        try:
+                            scored.append(_score_group(view, [member], top))
+                        except ScenarioError as exc:
+                            problems[member[0]] = VariantProblem(member[1], ("bom",), str(exc))
+                for group in scored:
+                    priced.add(group)
+            taken = [m for m in members if id(m[2]) in priced.slots]
+            if taken:
+                indices = np.array([index for index, _, _ in taken], dtype=np.int64)
+                slots = [priced.slots[id(foreground)] for _, _, foreground in taken]
+                figures[:, indices] = np.array(priced.figures).T[:, slots]
+                for index, slot in zip(indices.tolist(), slots, strict=True):
+                    tops[index] = priced.tops[slot]
+        per_cell, per_kwh, market, market_per_kwh, gwp20, energy = figures
+        return ScoredColumns(
+            [v.key for v in variants],
+            per_cell,
+            per_kwh,
+            market,
+            market_per_kwh,
+            gwp20,
+            energy,
+            top=tops,
+            problems=problems,
+        )
+
+
+class _Priced:
+    """The figures of the foregrounds priced so far in one background view, by slot: each
+    foreground's six figures (the columns of :class:`ScoredColumns`) and contributors. The
+    foregrounds are kept, so that their ids stay theirs while they are here."""
+
+    def __init__(self) -> None:
+        self.slots: dict[int, int] = {}  # id(foreground) → slot
+        self.foregrounds: list[_Foreground] = []
+        self.figures: list[np.ndarray] = []
+        self.tops: list[tuple[Contributor, ...]] = []
+
+    def add(self, group: _ScoredGroup) -> None:
+        for row, foreground in enumerate(group.foregrounds):
+            if id(foreground) not in self.slots:
+                self.slots[id(foreground)] = len(self.foregrounds)
+                self.foregrounds.append(foreground)
+                self.figures.append(group.figures[:, row])
+                self.tops.append(group.tops[row])
 
 
 @dataclass
@@ -225,12 +322,20 @@ class _Template:
         # Foregrounds by their changes: a design space repeats few changes over many variants
         # (regions × substitutions × suppliers, each under several recycled shares).
         self._built: dict[tuple[object, ...], _Foreground] = {}
+        # The same, by the identity of a variant's scenario and market swaps, which the
+        # variants of a batch with equal changes share: no signature to build per variant.
+        # The objects are kept with their foreground, so that their ids stay theirs.
+        self._by_identity: dict[tuple[int, int], tuple[object, object, _Foreground]] = {}
 
     def foreground(self, background: Background, variant: Variant) -> _Foreground:
         """The variant's products per input (as :func:`lca.scenarios.compare` applies a
         scenario: substitutions in order, then the grid region, then supplier swaps; a line
         keeps its supplier data unless its material was substituted or its supplier swapped)."""
         scenario = variant.scenario
+        identity = (id(scenario), id(variant.market_swaps))
+        known = self._by_identity.get(identity)
+        if known is not None and known[0] is scenario and known[1] is variant.market_swaps:
+            return known[2]
         signature = (
             scenario.grid_region,
             tuple(scenario.substitutions.items()),
@@ -240,6 +345,7 @@ class _Template:
         built = self._built.get(signature)
         if built is None:
             built = self._built[signature] = self._build(background, variant)
+        self._by_identity[identity] = (scenario, variant.market_swaps, built)
         return built
 
     def _build(self, background: Background, variant: Variant) -> _Foreground:
@@ -283,9 +389,20 @@ def _whole_bom(background: Background, variant: Variant) -> _Foreground:
     return _Template(variant.bom, {}).foreground(background, variant)
 
 
-def _score_group(
-    view: Background, members: list[_Member], top: int
-) -> Iterator[tuple[int, VariantScores]]:
+@dataclass(frozen=True)
+class _ScoredGroup:
+    """The distinct foregrounds of a group, scored: ``figures`` (the six columns of
+    :class:`ScoredColumns` × foreground), and which foreground row each member (by its index
+    in the run) takes."""
+
+    indices: np.ndarray
+    rows: np.ndarray
+    figures: np.ndarray
+    tops: list[tuple[Contributor, ...]]
+    foregrounds: list[_Foreground]
+
+
+def _score_group(view: Background, members: list[_Member], top: int) -> _ScoredGroup:
     """Score the distinct foregrounds of ``members`` as rows of one sparse product; each
     member then takes its foreground's figures (same inputs, same view: same numbers)."""
     engine = view.engine
@@ -336,32 +453,22 @@ def _score_group(
     # Location-based line scores (GWP100) and each foreground's largest ones, as plain lists.
     line_scores = amounts * unit_scores[cols[0], _GWP100]
     order = np.argsort(-np.abs(line_scores), axis=1, kind="stable")[:, :top]
-    location = totals[0, :, _GWP100].tolist()
-    market = totals[1, :, _GWP100].tolist()
-    gwp20 = totals[0, :, _GWP20].tolist()
+    location = totals[0, :, _GWP100]
+    market = totals[1, :, _GWP100]
+    energy = np.array([foreground.energy_kwh for foreground in foregrounds])
     top_scores = np.take_along_axis(line_scores, order, axis=1).tolist()
     tops = [
         _contributors(foreground, order_row, scores, total)
         for foreground, order_row, scores, total in zip(
-            foregrounds, order.tolist(), top_scores, location, strict=True
+            foregrounds, order.tolist(), top_scores, location.tolist(), strict=True
         )
     ]
-    for (index, key, foreground), row in zip(members, rows_of_members.tolist(), strict=True):
-        total = location[row]
-        energy = foreground.energy_kwh
-        yield (
-            index,
-            VariantScores(
-                key=key,
-                kg_co2e_per_cell=total,
-                kg_co2e_per_kwh=total / energy,
-                kg_co2e_per_cell_market_based=market[row],
-                kg_co2e_per_kwh_market_based=market[row] / energy,
-                kg_co2e_per_cell_gwp20=gwp20[row],
-                nominal_energy_kwh=energy,
-                top=tops[row],
-            ),
-        )
+    # Per kWh as the division of each figure (IEEE division: the same number per element).
+    figures = np.stack(
+        [location, location / energy, market, market / energy, totals[0, :, _GWP20], energy]
+    )
+    indices = np.array([index for index, _, _ in members], dtype=np.int64)
+    return _ScoredGroup(indices, rows_of_members, figures, tops, foregrounds)
 
 
 def _contributors(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from app.access.keys import Principal, RateLimiter, authenticate, authorise, require_admin
-from app.core.deps import SessionDep, SettingsDep
+from app.core.deps import SessionDep
 from app.core.repository import OrgRepository
 from app.core.settings import Settings
 
@@ -22,13 +22,12 @@ def rate_limiter(settings: Settings) -> RateLimiter:
     return _limiters[limit]
 
 
-def _principal(
-    request: Request, response: Response, session: SessionDep, settings: SettingsDep
-) -> Principal:
+def _principal(request: Request, response: Response, session: SessionDep) -> Principal:
     """The caller, from its API key; 401 without a valid key, 403 beyond its scopes, 429 over
     its rate limit (documented RateLimit-* headers on every response)."""
     principal = authenticate(session, request.headers.get("authorization"))
-    response.headers.update(rate_limiter(settings).take(principal.key_id))
+    # The settings from the request, not SettingsDep (see app.core.deps).
+    response.headers.update(rate_limiter(request.app.state.settings).take(principal.key_id))
     authorise(principal, request.method, request.url.path)
     return principal
 

@@ -134,9 +134,38 @@ class JsonBodyGuard:
         await self.app(scope, replay, send)
 
 
+# What a control character can look like in UTF-8 JSON text that parses: a \u escape of one
+# (C0, DEL, C1), a raw DEL, or a raw C1 (UTF-8 C2 80–C2 9F). Raw C0 characters inside strings
+# make the text invalid JSON, which the route's parser reports. A backslash escaped before
+# "u00…" matches too: such a body only takes the slow path.
+_MAYBE_CONTROL = re.compile(rb"\\u00[0189][0-9a-fA-F]|\\u007[fF]|\x7f|\xc2[\x80-\x9f]")
+
+
+class _Duplicate(Exception):
+    """An object of the body has a key twice (the slow path then says where)."""
+
+
+def _plain_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Duplicate
+    return result
+
+
 def _problems(body: bytes) -> list[dict[str, Any]]:
     if not body.strip():
         return []
+    # The fast path, for the bodies nearly every request sends: no possible control character
+    # in the bytes, and a parse that only counts each object's keys. A 10,000-variant batch
+    # (1.3 MB) took 0.3 s CPU to walk in Python, most of its request.
+    if json.detect_encoding(body) == "utf-8" and _MAYBE_CONTROL.search(body) is None:
+        try:
+            json.loads(body, object_pairs_hook=_plain_object)
+            return []
+        except _Duplicate:
+            pass  # find it, and any other problem, with its path
+        except (ValueError, RecursionError):
+            return []
     try:
         document = json.loads(body, object_pairs_hook=_object)
     except (ValueError, RecursionError):

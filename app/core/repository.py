@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.audit import record
+from app.core.audit import AUDIT_TABLE, audit_values, record
+from app.core.db import insert_rows_now, row_values
 from app.core.errors import NotFound
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -35,6 +36,21 @@ class OrgRepository:
             resource_id,
             payload,
             details,
+        )
+
+    def insert_audited(
+        self, row: SQLModel, action: str, resource: str, resource_id: Any, payload: Any
+    ) -> None:
+        """Write an immutable ``row`` of this organisation and its audit row at once (one round
+        trip on PostgreSQL; see :func:`app.core.db.insert_rows_now`), outside the unit of work."""
+        if getattr(row, "organisation_id", self.organisation_id) != self.organisation_id:
+            raise ValueError("row belongs to another organisation")
+        audit = audit_values(
+            self.organisation_id, self.actor, action, resource, resource_id, payload
+        )
+        insert_rows_now(
+            self.session,
+            [(row.__table__, row_values(row)), (AUDIT_TABLE, audit)],  # type: ignore[attr-defined]
         )
 
     def get(self, model: type[Row], row_id: uuid.UUID, what: str) -> Row:

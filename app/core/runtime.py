@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 
@@ -57,3 +58,24 @@ def background_if_built(settings: Settings) -> Background | None:
         return get_background(settings)
     except BackgroundUnavailable:
         return None
+
+
+_heap_frozen = False
+
+
+def freeze_startup_heap() -> None:
+    """Move every object alive after start-up (modules, the loaded background, Brightway's
+    state) out of the cyclic garbage collector's sight, once per process.
+
+    These objects live as long as the process, yet each full collection that a request's
+    allocations trigger walked all of them again: a third of the CPU of a 10,000-variant batch
+    (0.31 s → 0.19 s in one process). Reference counting still frees them as before; only a
+    reference cycle among them that dies later is never collected, hence once per process,
+    after the warm-up (see the ``gc.freeze`` documentation).
+    """
+    global _heap_frozen
+    if _heap_frozen:
+        return
+    _heap_frozen = True
+    gc.collect()
+    gc.freeze()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -23,7 +24,7 @@ from app.boms.service import (
     stored_bom,
     stored_bom_lines,
 )
-from app.core.db import insert_now, session_scope
+from app.core.db import session_scope
 from app.core.errors import InvalidInput
 from app.core.observability import FOOTPRINTS
 from app.core.repository import OrgRepository
@@ -227,14 +228,30 @@ def _default_downstream(
     ]
     if not missing:
         return None
+    # A stored BOM never changes, nor does a background version or data/lifecycle: priced once
+    # per process (the dict is only read: serialised into each footprint's result).
+    key = (bom.organisation_id, bom.id, tuple(missing), background.version, str(data_dir))
+    if key in _default_downstreams:
+        return _default_downstreams[key]
     request = FootprintRequest.model_validate({name: {} for name in missing})
     lines = list(stored_bom_lines(repo, bom.id))
     try:
         inputs, processes, params = _lifecycle(bom, lines, background, request, data_dir)
     except (InvalidInput, KeyError):
-        return None  # no default applies (e.g. an unknown recycling grid region)
-    priced = compute(background, inputs, bom.nominal_energy_kwh, processes)
-    return {"by_stage": priced.by_stage, "lifecycle": params}
+        found = None  # no default applies (e.g. an unknown recycling grid region)
+    else:
+        priced = compute(background, inputs, bom.nominal_energy_kwh, processes)
+        found = {"by_stage": priced.by_stage, "lifecycle": params}
+    with _default_downstreams_lock:  # route threads share it
+        while len(_default_downstreams) >= _CACHED_DOWNSTREAMS:
+            del _default_downstreams[next(iter(_default_downstreams))]
+        _default_downstreams[key] = found
+    return found
+
+
+_CACHED_DOWNSTREAMS = 512
+_default_downstreams: dict[tuple[Any, ...], dict[str, Any] | None] = {}
+_default_downstreams_lock = threading.Lock()
 
 
 def stored_request(result: dict[str, Any]) -> FootprintRequest | None:
@@ -385,8 +402,10 @@ def store_footprint(
             ),
         },
     )
-    insert_now(repo.session, footprint)  # immutable: one INSERT, no unit-of-work bookkeeping
-    repo.audit("create", "footprint", footprint.id, {"input_sha256": footprint.input_sha256})
+    # Immutable: the footprint and its audit row in one statement, no unit-of-work bookkeeping.
+    repo.insert_audited(
+        footprint, "create", "footprint", footprint.id, {"input_sha256": footprint.input_sha256}
+    )
     apply_sharing_rules(repo, footprint)
     FOOTPRINTS.inc()
     return footprint

@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app import __version__
 from app.core.observability import request_id_header
@@ -40,6 +41,15 @@ LOT_FOOTPRINT_READY = "lot.footprint.ready"
 EVENT_TYPES = (FOOTPRINT_COMPLETED, REPORT_READY, PACT_REQUEST_FULFILLED, LOT_FOOTPRINT_READY)
 
 
+_ENDPOINTS = WebhookEndpoint.__table__  # type: ignore[attr-defined]
+# Two columns, not whole rows, as a Core statement built once: this runs on every footprint,
+# mostly to find no subscriber.
+_ENDPOINTS_OF = select(_ENDPOINTS.c.id, _ENDPOINTS.c.event_types).where(
+    _ENDPOINTS.c.organisation_id == bindparam("organisation_id"),
+    _ENDPOINTS.c.deleted_at.is_(None),
+)
+
+
 def emit(
     session: Session,
     organisation_id: uuid.UUID,
@@ -52,13 +62,10 @@ def emit(
     (default: the process's settings). Returns the delivery ids."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}; known: {EVENT_TYPES}")
-    # Two columns, not whole rows: this runs on every footprint, mostly to find no subscriber.
-    endpoints = session.exec(
-        select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
-            WebhookEndpoint.organisation_id == organisation_id,
-            col(WebhookEndpoint.deleted_at).is_(None),
-        )
-    ).all()
+    # Read on every event, so that an endpoint created on another worker hears the next one.
+    endpoints = (
+        session.connection().execute(_ENDPOINTS_OF, {"organisation_id": organisation_id}).all()
+    )
     subscribed = [endpoint_id for endpoint_id, types in endpoints if event_type in types]
     if not subscribed:
         return []

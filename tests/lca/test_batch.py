@@ -161,3 +161,25 @@ def test_variants_sharing_changes_share_one_pricing_and_keep_their_keys(
         assert shared == single
     assert isinstance(together[1], VariantScores) and isinstance(together[0], VariantScores)
     assert together[1].kg_co2e_per_cell < together[0].kg_co2e_per_cell  # recycled Ni is lower
+
+
+def test_chunks_reuse_priced_foregrounds_and_equal_one_run(real_background, base) -> None:  # type: ignore[no-untyped-def]
+    """A streamed answer prices each foreground once per background view and later chunks take
+    its figures: chunks of 3, with repeated changes under shared scenario objects, give exactly
+    (bit for bit) what one run over every variant gives, problems in place."""
+    from lca.batch import chunks
+
+    scenarios = _scenarios(real_background, base)
+    unknown = Scenario(name="unknown", substitutions={"graphite_synthetic_cn": "unobtainium"})
+    # Variants sharing scenario objects, as a batch request's equal changes do.
+    variants = [
+        Variant(key=f"{s.name}-{n}", scenario=s) for n in range(3) for s in [*scenarios, unknown]
+    ]
+    whole = score_variants(real_background, base, variants)
+    streamed = [
+        row
+        for chunk in chunks(real_background, base, variants, size=3)
+        for row in chunk.rows()
+    ]
+    assert streamed == whole
+    assert isinstance(whole[len(scenarios)], VariantProblem)
