@@ -23,7 +23,6 @@ from app.backgrounds.models import ImportedBackground
 from app.backgrounds.schemas import ComparedBackground, ComparedLine, ComparisonPublic
 from app.backgrounds.service import get_background_row, open_materials
 from app.boms.service import canonical_json, normalised_bom, stored_bom, stored_bom_lines
-from app.core.db import insert_now
 from app.core.errors import InvalidInput
 from app.core.observability import FOOTPRINTS
 from app.core.repository import OrgRepository
@@ -159,13 +158,13 @@ def store_imported_footprint(
             "notes": [SECONDARY_ONLY.format(name=row.name, version=row.version[:12])],
         },
     )
-    insert_now(repo.session, footprint)
-    repo.audit(
+    # Immutable: the footprint and its audit row in one statement, as on the open background.
+    repo.insert_audited(
+        footprint,
         "create",
         "footprint",
         footprint.id,
-        {"input_sha256": footprint.input_sha256},
-        background_id=str(row.id),
+        {"input_sha256": footprint.input_sha256, "background_id": str(row.id)},
     )
     apply_sharing_rules(repo, footprint)
     FOOTPRINTS.inc()
