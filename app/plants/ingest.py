@@ -1,10 +1,11 @@
 """Storing meter readings: a period sent again replaces the stored one, and hourly roll-ups follow.
 
 On PostgreSQL the rows are streamed with COPY in batches of :data:`COPY_BATCH` (memory stays
-bounded whatever the upload's size) and the roll-ups are computed in SQL; on SQLite (development,
-tests) the rows are inserted in batches and the roll-ups computed with the core's binning
-(:func:`lca.plant.series.hourly_matrix`). Both follow :func:`lca.plant.series.merge`: for each
-meter, every stored interval that overlaps the span the upload covers is dropped first.
+bounded whatever the upload's size); on SQLite (development, tests) they are inserted in batches.
+Both follow :func:`lca.plant.series.merge`: for each meter, every stored interval that overlaps
+the span the upload covers is dropped first. The hourly roll-ups of the hours an upload changes
+are binned in memory from the upload itself (:func:`lca.plant.series.hourly_sums`) plus the few
+stored intervals that share its first and last hour, and written beside the readings.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, text
+import numpy.typing as npt
+from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session, col
 
 from app.plants.models import MeterHourly, MeterReading
-from lca.plant.series import IntervalSeries, hourly_matrix
+from lca.plant.series import IntervalSeries, hourly_sums
 
 COPY_BATCH = 200_000
 
@@ -57,11 +59,12 @@ def store_series(
     """Replace the spans ``series`` covers with its intervals and roll the hours up again."""
     spans = spans_of(series)
     replaced, spans = drop_overlapping(session, plant_id, spans)
+    edges = edge_intervals(session, plant_id, spans)
     if _is_postgres(session):
         copy_intervals(session, organisation_id, plant_id, series)
     else:
         _insert_intervals(session, organisation_id, plant_id, series)
-    hours = roll_up(session, organisation_id, plant_id, spans)
+    hours = roll_up(session, organisation_id, plant_id, spans, series, edges)
     return Stored(len(series), replaced, hours)
 
 
@@ -109,15 +112,20 @@ def copy_intervals(
     NumPy packs the rows into PostgreSQL's binary COPY format: no text to format in Python and
     none to parse in the server (the text format spent a fifth of the ingest formatting rows).
     """
+    _copy(
+        session,
+        "COPY meter_reading (organisation_id, plant_id, meter_id, start_s, end_s, value) "
+        "FROM STDIN (FORMAT BINARY)",
+        _copy_binary(organisation_id, plant_id, series, batch),
+    )
+
+
+def _copy(session: Session, statement: str, chunks: Iterable[bytes]) -> None:
     dbapi = session.connection().connection.dbapi_connection
     assert dbapi is not None
-    statement = (
-        "COPY meter_reading (organisation_id, plant_id, meter_id, start_s, end_s, value) "
-        "FROM STDIN (FORMAT BINARY)"
-    )
     with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
         copy.write(_COPY_HEADER)
-        for chunk in _copy_binary(organisation_id, plant_id, series, batch):
+        for chunk in chunks:
             copy.write(chunk)
         copy.write(_COPY_TRAILER)
 
@@ -127,8 +135,9 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4
 _COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 
 
-def _row_type(meter_bytes: int) -> np.dtype[np.void]:
+def _row_type(meter_bytes: int, with_end: bool) -> np.dtype[np.void]:
     """One binary COPY tuple: field count, then each field's length and big-endian value."""
+    end = [("end_len", ">i4"), ("end", ">i8")] if with_end else []
     return np.dtype(
         [
             ("fields", ">i2"),
@@ -140,8 +149,7 @@ def _row_type(meter_bytes: int) -> np.dtype[np.void]:
             ("meter", f"S{meter_bytes}"),
             ("start_len", ">i4"),
             ("start", ">i8"),
-            ("end_len", ">i4"),
-            ("end", ">i8"),
+            *end,
             ("value_len", ">i4"),
             ("value", ">f8"),
         ]
@@ -149,8 +157,14 @@ def _row_type(meter_bytes: int) -> np.dtype[np.void]:
 
 
 def _copy_binary(
-    organisation_id: uuid.UUID, plant_id: uuid.UUID, series: IntervalSeries, batch: int
+    organisation_id: uuid.UUID,
+    plant_id: uuid.UUID,
+    series: IntervalSeries,
+    batch: int,
+    with_end: bool = True,
 ) -> Iterable[bytes]:
+    """Rows of ``series`` (organisation, plant, meter, start, [end,] value) in COPY's binary
+    format; without ``end`` the start column is the roll-up's hour."""
     names = [m.encode() for m in series.meter_ids]
     org, plant = np.void(organisation_id.bytes), np.void(plant_id.bytes)
     order = np.argsort(series.meter, kind="stable")
@@ -159,14 +173,16 @@ def _copy_binary(
         rows = order[bounds[position] : bounds[position + 1]]
         for lo in range(0, rows.size, batch):
             part = rows[lo : lo + batch]
-            packed = np.empty(part.size, dtype=_row_type(len(name)))
-            packed["fields"] = 6
+            packed = np.empty(part.size, dtype=_row_type(len(name), with_end))
+            packed["fields"] = 6 if with_end else 5
             packed["org_len"] = packed["plant_len"] = 16
             packed["org"], packed["plant"] = org, plant
             packed["meter_len"], packed["meter"] = len(name), name
-            packed["start_len"] = packed["end_len"] = packed["value_len"] = 8
+            packed["start_len"] = packed["value_len"] = 8
             packed["start"] = series.start_s[part]
-            packed["end"] = series.end_s[part]
+            if with_end:
+                packed["end_len"] = 8
+                packed["end"] = series.end_s[part]
             packed["value"] = series.value[part]
             yield packed.tobytes()
 
@@ -196,30 +212,68 @@ def _insert_intervals(
         session.execute(insert(MeterReading), rows)
 
 
-# One scan: each interval is cut into the hours it touches (one for 15-minute and hourly meters,
-# several for a register read twice a day), each piece with its share of the interval's time.
-# (A UNION of a direct GROUP BY for one-hour intervals and this for the rest read the table twice
-# and was slower.)
-_ROLL_UP_SQL = """
-INSERT INTO meter_hourly (organisation_id, plant_id, meter_id, hour, value)
-SELECT :organisation_id, :plant_id, r.meter_id, h.hour,
-       sum(CASE WHEN r.end_s <= (r.start_s / 3600 + 1) * 3600 THEN r.value
-           ELSE r.value * (LEAST(r.end_s, (h.hour + 1) * 3600) - GREATEST(r.start_s, h.hour * 3600))
-                / GREATEST(r.end_s - r.start_s, 1)::double precision END)
-FROM meter_reading r
-JOIN unnest(CAST(:meters AS text[]), CAST(:los AS bigint[]), CAST(:his AS bigint[]))
-    AS s(meter_id, lo, hi)
-  ON r.meter_id = s.meter_id AND r.start_s < s.hi AND r.end_s > s.lo
-CROSS JOIN LATERAL generate_series(r.start_s / 3600, (r.end_s - 1) / 3600) AS h(hour)
-WHERE r.plant_id = :plant_id AND h.hour * 3600 >= s.lo AND h.hour * 3600 < s.hi
-GROUP BY r.meter_id, h.hour
-"""
+def edge_intervals(
+    session: Session, plant_id: uuid.UUID, spans: Sequence[MeterSpan]
+) -> IntervalSeries:
+    """Stored intervals sharing a span's first or last hour with it, outside the span.
+
+    Call after :func:`drop_overlapping` and before the batch is written: what is stored in a
+    span's hours then lies outside the span, and can only reach into its first hour (before the
+    span starts) and its last (after it ends). An upload of whole hours has no edges and reads
+    nothing. Stored intervals of a meter never overlap (each upload drops the ones it overlaps),
+    so before an edge at most one interval starts earlier and reaches into it: the last one.
+    """
+    meter_ids = tuple(span.meter_id for span in spans)
+    rows: list[tuple[int, int, int, float]] = []
+    for position, span in enumerate(spans):
+        edges = ((span.first_hour * 3600, span.lo_s), (span.hi_s, (span.last_hour + 1) * 3600))
+        for lo, hi in edges:
+            if hi <= lo:
+                continue
+            of_meter = (
+                col(MeterReading.plant_id) == plant_id,
+                col(MeterReading.meter_id) == span.meter_id,
+            )
+            columns = (col(MeterReading.start_s), col(MeterReading.end_s), col(MeterReading.value))
+            inside = session.execute(
+                select(*columns).where(
+                    *of_meter, col(MeterReading.start_s) >= lo, col(MeterReading.start_s) < hi
+                )
+            ).all()
+            before = session.execute(
+                select(*columns)
+                .where(*of_meter, col(MeterReading.start_s) < lo)
+                .order_by(col(MeterReading.start_s).desc())
+                .limit(1)
+            ).all()
+            rows += [(position, s, e, v) for s, e, v in [*before, *inside] if e > lo]
+    if not rows:
+        return IntervalSeries(meter_ids, *(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0))
+    meter, start, end, value = (np.array(c) for c in zip(*rows, strict=True))
+    return IntervalSeries(
+        meter_ids,
+        meter.astype(np.int64),
+        start.astype(np.int64),
+        end.astype(np.int64),
+        value.astype(np.float64),
+    )
 
 
 def roll_up(
-    session: Session, organisation_id: uuid.UUID, plant_id: uuid.UUID, spans: Sequence[MeterSpan]
+    session: Session,
+    organisation_id: uuid.UUID,
+    plant_id: uuid.UUID,
+    spans: Sequence[MeterSpan],
+    series: IntervalSeries,
+    edges: IntervalSeries,
 ) -> int:
-    """Recompute the hourly roll-ups of each span's hours; return how many hours were written."""
+    """Recompute the hourly roll-ups of each span's hours from the batch ``series`` and the
+    stored ``edges`` (:func:`edge_intervals`), in memory; return how many hours were written.
+
+    The batch is binned where it is (NumPy) and its hours written beside the readings, with a
+    COPY on PostgreSQL, instead of reading the readings back to sum them in SQL: that read-back
+    took as long as the COPY of the readings.
+    """
     if not spans:
         return 0
     for span in spans:
@@ -230,67 +284,70 @@ def roll_up(
                 col(MeterHourly.hour).between(span.first_hour, span.last_hour),
             )
         )
+    position = {span.meter_id: i for i, span in enumerate(spans)}
+    batch_meter = np.array([position[m] for m in series.meter_ids], dtype=np.int64)
+    both = IntervalSeries(
+        tuple(span.meter_id for span in spans),
+        np.concatenate([batch_meter[series.meter], edges.meter]),
+        np.concatenate([series.start_s, edges.start_s]),
+        np.concatenate([series.end_s, edges.end_s]),
+        np.concatenate([series.value, edges.value]),
+    )
+    meter, hour, value = hourly_sums(both)
+    # A stored edge interval may reach beyond the span's hours, whose roll-ups stay as they are.
+    first = np.array([span.first_hour for span in spans], dtype=np.int64)
+    last = np.array([span.last_hour for span in spans], dtype=np.int64)
+    keep = (hour >= first[meter]) & (hour <= last[meter])
+    meter, hour, value = meter[keep], hour[keep], value[keep]
     if _is_postgres(session):
-        result = session.execute(
-            text(_ROLL_UP_SQL),
+        _copy_hourly(session, organisation_id, plant_id, both.meter_ids, meter, hour, value)
+    else:
+        _insert_hourly(session, organisation_id, plant_id, both.meter_ids, meter, hour, value)
+    return int(hour.size)
+
+
+def _copy_hourly(
+    session: Session,
+    organisation_id: uuid.UUID,
+    plant_id: uuid.UUID,
+    meter_ids: Sequence[str],
+    meter: npt.NDArray[np.int64],
+    hour: npt.NDArray[np.int64],
+    value: npt.NDArray[np.float64],
+) -> None:
+    hourly = IntervalSeries(tuple(meter_ids), meter, hour, hour, value)
+    _copy(
+        session,
+        "COPY meter_hourly (organisation_id, plant_id, meter_id, hour, value) "
+        "FROM STDIN (FORMAT BINARY)",
+        _copy_binary(organisation_id, plant_id, hourly, COPY_BATCH, with_end=False),
+    )
+
+
+def _insert_hourly(
+    session: Session,
+    organisation_id: uuid.UUID,
+    plant_id: uuid.UUID,
+    meter_ids: Sequence[str],
+    meter: npt.NDArray[np.int64],
+    hour: npt.NDArray[np.int64],
+    value: npt.NDArray[np.float64],
+) -> None:
+    for lo in range(0, hour.size, 20_000):
+        part = slice(lo, lo + 20_000)
+        rows = [
             {
                 "organisation_id": organisation_id,
                 "plant_id": plant_id,
-                "meters": [s.meter_id for s in spans],
-                "los": [s.first_hour * 3600 for s in spans],
-                "his": [(s.last_hour + 1) * 3600 for s in spans],
-            },
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
-    return _roll_up_here(session, organisation_id, plant_id, spans)
-
-
-def _roll_up_here(
-    session: Session, organisation_id: uuid.UUID, plant_id: uuid.UUID, spans: Sequence[MeterSpan]
-) -> int:
-    written = 0
-    for span in spans:
-        lo, hi = span.first_hour * 3600, (span.last_hour + 1) * 3600
-        rows = session.execute(
-            select(
-                col(MeterReading.start_s), col(MeterReading.end_s), col(MeterReading.value)
-            ).where(
-                col(MeterReading.plant_id) == plant_id,
-                col(MeterReading.meter_id) == span.meter_id,
-                col(MeterReading.start_s) < hi,
-                col(MeterReading.end_s) > lo,
-            )
-        ).all()
-        if not rows:
-            continue
-        start, end, value = (np.array(c) for c in zip(*rows, strict=True))
-        series = IntervalSeries(
-            (span.meter_id,),
-            np.zeros(start.size, dtype=np.int64),
-            start.astype(np.int64),
-            end.astype(np.int64),
-            value.astype(np.float64),
-        )
-        hours = span.last_hour - span.first_hour + 1
-        matrix = hourly_matrix(series, [span.meter_id], span.first_hour, hours)[0]
-        covered = np.zeros(hours, dtype=bool)
-        first = np.maximum(start // 3600, span.first_hour) - span.first_hour
-        last = np.minimum((end - 1) // 3600, span.last_hour) - span.first_hour
-        for a, b in zip(first.tolist(), last.tolist(), strict=True):
-            covered[a : b + 1] = True
-        hourly = [
-            {
-                "organisation_id": organisation_id,
-                "plant_id": plant_id,
-                "meter_id": span.meter_id,
-                "hour": span.first_hour + int(h),
-                "value": float(matrix[h]),
+                "meter_id": meter_ids[m],
+                "hour": h,
+                "value": v,
             }
-            for h in np.flatnonzero(covered)
+            for m, h, v in zip(
+                meter[part].tolist(), hour[part].tolist(), value[part].tolist(), strict=True
+            )
         ]
-        session.execute(insert(MeterHourly), hourly)
-        written += len(hourly)
-    return written
+        session.execute(insert(MeterHourly), rows)
 
 
 def hourly_series(
