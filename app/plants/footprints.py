@@ -29,6 +29,7 @@ from app.core.settings import Settings
 from app.footprints.service import cell_model
 from app.plants import ingest
 from app.plants.factors import stored_factors
+from app.plants.instruments import stored_instruments
 from app.plants.models import LotFootprint, PlantLot
 from app.plants.schemas import (
     FootprintComputeRequest,
@@ -172,6 +173,9 @@ def compute_lot_footprints(
     ]
     series = ingest.hourly_series(session, row.id, first_hour, hours)
     try:
+        if request is None or request.use_stored_instruments:
+            # after the request's own, so problems keep the request's indices
+            instruments += stored_instruments(repo, row.id, background, first_hour, hours)
         grid = grid_inputs(
             background,
             plant.grid_region,

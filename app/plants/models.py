@@ -136,6 +136,33 @@ class GridFactor(SQLModel, table=True):
     source: str = Field(max_length=300)
 
 
+class PlantInstrument(SQLModel, table=True):
+    """A contractual instrument (PPA, granular certificates, green tariff) or on-site generation
+    of a plant; its hourly profile is in ``instrument_hour``."""
+
+    __tablename__ = "plant_instrument"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    plant_id: uuid.UUID = Field(foreign_key="plant.id", index=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=40)
+    technology: str = Field(max_length=40)
+    market: str = Field(max_length=40)
+    created_at: datetime = _timestamp()
+
+
+class InstrumentHour(SQLModel, table=True):
+    """The kWh an instrument delivers in one UTC hour (hours since the epoch)."""
+
+    __tablename__ = "instrument_hour"
+
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    instrument_id: uuid.UUID = Field(foreign_key="plant_instrument.id", primary_key=True)
+    hour: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    kwh: float
+
+
 class LotFootprint(SQLModel, table=True):
     """A lot's footprint per good cell. Immutable: late readings give a new version that
     ``supersedes`` the old one, which stays."""

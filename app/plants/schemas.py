@@ -120,7 +120,66 @@ class InstrumentIn(Strict):
 
 
 class FootprintComputeRequest(Strict):
+    """Instruments for this computation only, beside the plant's stored ones."""
+
     instruments: list[InstrumentIn] = Field(default_factory=list, max_length=50)
+    use_stored_instruments: bool = True
+
+
+class InstrumentCreate(Strict):
+    """A plant's contract or on-site generation; the hourly profile may follow as an upload."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(max_length=40, examples=list(INSTRUMENT_KINDS))
+    technology: str = Field(max_length=40, examples=["solar"])
+    market: str = Field(max_length=40, examples=["US-SRTV"])
+    first_hour: UtcDatetime | None = None
+    kwh: list[float] = Field(default_factory=list, max_length=24 * 366 * 2)
+
+
+class InstrumentUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: str | None = Field(default=None, max_length=40)
+    technology: str | None = Field(default=None, max_length=40)
+    market: str | None = Field(default=None, max_length=40)
+
+
+class InstrumentPublic(BaseModel):
+    id: uuid.UUID
+    plant_id: uuid.UUID
+    name: str
+    kind: str
+    technology: str
+    market: str
+    hours: int  # hours in the stored profile
+    first_hour: UtcDatetime | None
+    last_hour: UtcDatetime | None
+    total_kwh: float
+    created_at: UtcDatetime
+
+
+class InstrumentsPublic(BaseModel):
+    data: list[InstrumentPublic]
+    count: int
+
+
+class ProfileUploaded(BaseModel):
+    instrument_id: uuid.UUID
+    hours: int  # hours in the upload
+    replaced: int  # of them, hours that had a stored value
+    first_hour: UtcDatetime
+    last_hour: UtcDatetime
+
+
+class ProfileHour(BaseModel):
+    hour_start_utc: UtcDatetime
+    kwh: float
+
+
+class InstrumentProfile(BaseModel):
+    instrument_id: uuid.UUID
+    data: list[ProfileHour]
+    count: int
 
 
 class LotFootprintPublic(BaseModel):

@@ -193,6 +193,26 @@ def _calls(
         client.post(f"/v1/plants/{fresh}/lots", json=[lot])
         return client.post(f"/v1/plants/{fresh}/footprints?{period}")
 
+    instrument_document = {"name": "PPA", "kind": "ppa", "technology": "solar", "market": "US-SRTV"}
+
+    def instrument() -> httpx.Response:
+        return client.post(f"/v1/plants/{plant}/instruments", json=instrument_document)
+
+    def update_instrument() -> httpx.Response:
+        created = instrument().json()["id"]
+        return client.patch(f"/v1/plants/{plant}/instruments/{created}", json={"name": "PPA 2"})
+
+    def delete_instrument() -> httpx.Response:
+        return client.delete(f"/v1/plants/{plant}/instruments/{instrument().json()['id']}")
+
+    def instrument_profile() -> httpx.Response:
+        created = instrument().json()["id"]
+        return client.post(
+            f"/v1/plants/{plant}/instruments/{created}/profile",
+            content=b"hour_start_utc,kwh\n2026-01-01T00:00:00Z,5\n",
+            headers={"content-type": "text/csv"},
+        )
+
     return {
         ("POST", "/v1/boms"): lambda: client.post("/v1/boms", json=bom),
         ("POST", "/v1/boms/import"): lambda: client.post(
@@ -250,6 +270,10 @@ def _calls(
             f"/v1/plants/{plant}/lots", json=[lot]
         ),
         ("POST", "/v1/plants/{plant_id}/footprints"): plant_footprints,
+        ("POST", "/v1/plants/{plant_id}/instruments"): instrument,
+        ("PATCH", "/v1/plants/{plant_id}/instruments/{instrument_id}"): update_instrument,
+        ("DELETE", "/v1/plants/{plant_id}/instruments/{instrument_id}"): delete_instrument,
+        ("POST", "/v1/plants/{plant_id}/instruments/{instrument_id}/profile"): instrument_profile,
         ("POST", "/v1/grid-factors"): lambda: client.post(
             "/v1/grid-factors", content=factors.encode(), headers={"content-type": "text/csv"}
         ),
