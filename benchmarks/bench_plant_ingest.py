@@ -86,8 +86,11 @@ def _run(url: str, meters: int, batch: int) -> int:
                 unit="kWh",
                 scope="plant",
                 position=i,
+                meter_key=key,
             )
-            for i, m in enumerate(meter_ids)
+            for i, (m, key) in enumerate(
+                zip(meter_ids, ingest.new_meter_keys(session, meters), strict=True)
+            )
         )
         plant_id = plant.id
     rng = np.random.default_rng(1)
@@ -101,12 +104,13 @@ def _run(url: str, meters: int, batch: int) -> int:
         total_kwh += float(series.value.sum())
         with session_scope(engine) as session:
             t0 = time.perf_counter()
-            spans = ingest.spans_of(series)
-            _, spans = ingest.drop_overlapping(session, plant_id, spans)
-            edges = ingest.edge_intervals(session, plant_id, spans)
-            ingest.copy_intervals(session, organisation, plant_id, series)
+            keys = ingest.meter_keys(session, organisation, plant_id)
+            spans = ingest.spans_of(series, keys)
+            _, spans = ingest.drop_overlapping(session, spans)
+            edges = ingest.edge_intervals(session, spans)
+            ingest.copy_intervals(session, series, keys)
             t1 = time.perf_counter()
-            ingest.roll_up(session, organisation, plant_id, spans, series, edges)
+            ingest.roll_up(session, spans, series, keys, edges)
             t2 = time.perf_counter()
         copy_s += t1 - t0
         roll_s += t2 - t1

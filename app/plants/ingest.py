@@ -6,30 +6,38 @@ Both follow :func:`lca.plant.series.merge`: for each meter, every stored interva
 the span the upload covers is dropped first. The hourly roll-ups of the hours an upload changes
 are binned in memory from the upload itself (:func:`lca.plant.series.hourly_sums`) plus the few
 stored intervals that share its first and last hour, and written beside the readings.
+
+Readings and roll-ups name a meter by its integer ``meter_key`` (``plant_meter``): a reading row
+is a 4-byte key, two times and a value, which PostgreSQL writes and indexes much faster than the
+organisation, plant and meter text it replaced. Stored intervals of one meter never overlap
+(every upload drops those it overlaps), so the intervals overlapping a span are the ones that
+start inside it plus at most one that starts before it — index ranges, whatever the history.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlmodel import Session, col
 
-from app.plants.models import MeterHourly, MeterReading
+from app.plants.models import MeterHourly, MeterReading, PlantMeter
 from lca.plant.series import IntervalSeries, hourly_sums
 
 COPY_BATCH = 200_000
+# PostgreSQL hands out meter keys from this sequence (created by the migration).
+METER_KEY_SEQUENCE = "plant_meter_key_seq"
 
 
 @dataclass(frozen=True)
 class MeterSpan:
     """The span an upload covers for one meter, and the hours whose roll-up it changes."""
 
-    meter_id: str
+    meter_key: int
     lo_s: int
     hi_s: int
     first_hour: int = 0
@@ -43,13 +51,44 @@ class Stored:
     hours_rolled_up: int
 
 
-def spans_of(series: IntervalSeries) -> list[MeterSpan]:
+def new_meter_keys(session: Session, count: int) -> list[int]:
+    """``count`` unused meter keys: from a sequence on PostgreSQL (safe under concurrent
+    plants); on SQLite, whose writers take turns, after the largest stored key."""
+    if count <= 0:
+        return []
+    if _is_postgres(session):
+        rows = session.execute(
+            text(f"SELECT nextval('{METER_KEY_SEQUENCE}') FROM generate_series(1, :n)"),
+            {"n": count},
+        ).all()
+        return [int(r[0]) for r in rows]
+    largest = session.execute(select(func.max(PlantMeter.meter_key))).scalar_one()
+    return list(range((largest or 0) + 1, (largest or 0) + 1 + count))
+
+
+def meter_keys(session: Session, organisation_id: uuid.UUID, plant_id: uuid.UUID) -> dict[str, int]:
+    """The plant's meter ids and their keys."""
+    rows = session.execute(
+        select(col(PlantMeter.meter_id), col(PlantMeter.meter_key)).where(
+            col(PlantMeter.organisation_id) == organisation_id,
+            col(PlantMeter.plant_id) == plant_id,
+        )
+    ).all()
+    return {meter_id: int(key) for meter_id, key in rows}
+
+
+def _keys_of(series: IntervalSeries, keys: Mapping[str, int]) -> npt.NDArray[np.int64]:
+    """The key of each of the series' meters (in ``series.meter_ids`` order)."""
+    return np.array([keys[m] for m in series.meter_ids], dtype=np.int64)
+
+
+def spans_of(series: IntervalSeries, keys: Mapping[str, int]) -> list[MeterSpan]:
     spans = []
     for position, meter_id in enumerate(series.meter_ids):
         rows = series.meter == position
         if rows.any():
             lo, hi = int(series.start_s[rows].min()), int(series.end_s[rows].max())
-            spans.append(MeterSpan(meter_id, lo, hi))
+            spans.append(MeterSpan(keys[meter_id], lo, hi))
     return spans
 
 
@@ -57,14 +96,15 @@ def store_series(
     session: Session, organisation_id: uuid.UUID, plant_id: uuid.UUID, series: IntervalSeries
 ) -> Stored:
     """Replace the spans ``series`` covers with its intervals and roll the hours up again."""
-    spans = spans_of(series)
-    replaced, spans = drop_overlapping(session, plant_id, spans)
-    edges = edge_intervals(session, plant_id, spans)
+    keys = meter_keys(session, organisation_id, plant_id)
+    spans = spans_of(series, keys)
+    replaced, spans = drop_overlapping(session, spans)
+    edges = edge_intervals(session, spans)
     if _is_postgres(session):
-        copy_intervals(session, organisation_id, plant_id, series)
+        copy_intervals(session, series, keys)
     else:
-        _insert_intervals(session, organisation_id, plant_id, series)
-    hours = roll_up(session, organisation_id, plant_id, spans, series, edges)
+        _insert_intervals(session, series, keys)
+    hours = roll_up(session, spans, series, keys, edges)
     return Stored(len(series), replaced, hours)
 
 
@@ -72,18 +112,27 @@ def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def drop_overlapping(
-    session: Session, plant_id: uuid.UUID, spans: Sequence[MeterSpan]
-) -> tuple[int, list[MeterSpan]]:
+def _starting_from(session: Session, meter_key: int, lo_s: int) -> int:
+    """The start of the first stored interval of the meter that ends after ``lo_s``, if it
+    starts before ``lo_s``; else ``lo_s``."""
+    before = session.execute(
+        select(col(MeterReading.start_s), col(MeterReading.end_s))
+        .where(col(MeterReading.meter_key) == meter_key, col(MeterReading.start_s) < lo_s)
+        .order_by(col(MeterReading.start_s).desc())
+        .limit(1)
+    ).first()
+    return int(before[0]) if before is not None and before[1] > lo_s else lo_s
+
+
+def drop_overlapping(session: Session, spans: Sequence[MeterSpan]) -> tuple[int, list[MeterSpan]]:
     """Delete stored intervals overlapping each span; widen the roll-up hours to cover them."""
     replaced = 0
     widened = []
     for span in spans:
         overlapping = (
-            col(MeterReading.plant_id) == plant_id,
-            col(MeterReading.meter_id) == span.meter_id,
+            col(MeterReading.meter_key) == span.meter_key,
+            col(MeterReading.start_s) >= _starting_from(session, span.meter_key, span.lo_s),
             col(MeterReading.start_s) < span.hi_s,
-            col(MeterReading.end_s) > span.lo_s,
         )
         count, lo, hi = session.execute(
             select(
@@ -95,16 +144,15 @@ def drop_overlapping(
             replaced += int(count)
         lo_s, hi_s = min(span.lo_s, lo or span.lo_s), max(span.hi_s, hi or span.hi_s)
         widened.append(
-            MeterSpan(span.meter_id, span.lo_s, span.hi_s, lo_s // 3600, (hi_s - 1) // 3600)
+            MeterSpan(span.meter_key, span.lo_s, span.hi_s, lo_s // 3600, (hi_s - 1) // 3600)
         )
     return replaced, widened
 
 
 def copy_intervals(
     session: Session,
-    organisation_id: uuid.UUID,
-    plant_id: uuid.UUID,
     series: IntervalSeries,
+    keys: Mapping[str, int],
     batch: int = COPY_BATCH,
 ) -> None:
     """Stream ``series`` into meter_reading with a binary COPY, ``batch`` rows per write.
@@ -114,9 +162,14 @@ def copy_intervals(
     """
     _copy(
         session,
-        "COPY meter_reading (organisation_id, plant_id, meter_id, start_s, end_s, value) "
-        "FROM STDIN (FORMAT BINARY)",
-        _copy_binary(organisation_id, plant_id, series, batch),
+        "COPY meter_reading (meter_key, start_s, end_s, value) FROM STDIN (FORMAT BINARY)",
+        _copy_binary(
+            _keys_of(series, keys)[series.meter],
+            series.start_s,
+            series.end_s,
+            series.value,
+            batch,
+        ),
     )
 
 
@@ -135,18 +188,14 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4
 _COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 
 
-def _row_type(meter_bytes: int, with_end: bool) -> np.dtype[np.void]:
+def _row_type(with_end: bool) -> np.dtype[np.void]:
     """One binary COPY tuple: field count, then each field's length and big-endian value."""
     end = [("end_len", ">i4"), ("end", ">i8")] if with_end else []
     return np.dtype(
         [
             ("fields", ">i2"),
-            ("org_len", ">i4"),
-            ("org", "V16"),
-            ("plant_len", ">i4"),
-            ("plant", "V16"),
-            ("meter_len", ">i4"),
-            ("meter", f"S{meter_bytes}"),
+            ("key_len", ">i4"),
+            ("key", ">i4"),
             ("start_len", ">i4"),
             ("start", ">i8"),
             *end,
@@ -157,52 +206,38 @@ def _row_type(meter_bytes: int, with_end: bool) -> np.dtype[np.void]:
 
 
 def _copy_binary(
-    organisation_id: uuid.UUID,
-    plant_id: uuid.UUID,
-    series: IntervalSeries,
+    key: npt.NDArray[np.int64],
+    start: npt.NDArray[np.int64],
+    end: npt.NDArray[np.int64] | None,
+    value: npt.NDArray[np.float64],
     batch: int,
-    with_end: bool = True,
 ) -> Iterable[bytes]:
-    """Rows of ``series`` (organisation, plant, meter, start, [end,] value) in COPY's binary
-    format; without ``end`` the start column is the roll-up's hour."""
-    names = [m.encode() for m in series.meter_ids]
-    org, plant = np.void(organisation_id.bytes), np.void(plant_id.bytes)
-    order = np.argsort(series.meter, kind="stable")
-    bounds = np.searchsorted(series.meter[order], np.arange(len(names) + 1))
-    for position, name in enumerate(names):
-        rows = order[bounds[position] : bounds[position + 1]]
-        for lo in range(0, rows.size, batch):
-            part = rows[lo : lo + batch]
-            packed = np.empty(part.size, dtype=_row_type(len(name), with_end))
-            packed["fields"] = 6 if with_end else 5
-            packed["org_len"] = packed["plant_len"] = 16
-            packed["org"], packed["plant"] = org, plant
-            packed["meter_len"], packed["meter"] = len(name), name
-            packed["start_len"] = packed["value_len"] = 8
-            packed["start"] = series.start_s[part]
-            if with_end:
-                packed["end_len"] = 8
-                packed["end"] = series.end_s[part]
-            packed["value"] = series.value[part]
-            yield packed.tobytes()
+    """Rows (meter key, start, [end,] value) in COPY's binary format, ``batch`` at a time;
+    without ``end`` the start column is a roll-up's hour."""
+    row_type = _row_type(end is not None)
+    for lo in range(0, key.size, batch):
+        part = slice(lo, lo + batch)
+        packed = np.empty(key[part].size, dtype=row_type)
+        packed["fields"] = 3 if end is None else 4
+        packed["key_len"] = 4
+        packed["key"] = key[part]
+        packed["start_len"] = packed["value_len"] = 8
+        packed["start"] = start[part]
+        if end is not None:
+            packed["end_len"] = 8
+            packed["end"] = end[part]
+        packed["value"] = value[part]
+        yield packed.tobytes()
 
 
-def _insert_intervals(
-    session: Session, organisation_id: uuid.UUID, plant_id: uuid.UUID, series: IntervalSeries
-) -> None:
+def _insert_intervals(session: Session, series: IntervalSeries, keys: Mapping[str, int]) -> None:
+    row_keys = _keys_of(series, keys)[series.meter]
     for lo in range(0, len(series), 20_000):
         part = slice(lo, lo + 20_000)
         rows = [
-            {
-                "organisation_id": organisation_id,
-                "plant_id": plant_id,
-                "meter_id": series.meter_ids[m],
-                "start_s": s,
-                "end_s": e,
-                "value": v,
-            }
-            for m, s, e, v in zip(
-                series.meter[part].tolist(),
+            {"meter_key": k, "start_s": s, "end_s": e, "value": v}
+            for k, s, e, v in zip(
+                row_keys[part].tolist(),
                 series.start_s[part].tolist(),
                 series.end_s[part].tolist(),
                 series.value[part].tolist(),
@@ -212,41 +247,31 @@ def _insert_intervals(
         session.execute(insert(MeterReading), rows)
 
 
-def edge_intervals(
-    session: Session, plant_id: uuid.UUID, spans: Sequence[MeterSpan]
-) -> IntervalSeries:
-    """Stored intervals sharing a span's first or last hour with it, outside the span.
+def edge_intervals(session: Session, spans: Sequence[MeterSpan]) -> IntervalSeries:
+    """Stored intervals sharing a span's first or last hour with it, outside the span; their
+    meter index is the span's position.
 
     Call after :func:`drop_overlapping` and before the batch is written: what is stored in a
     span's hours then lies outside the span, and can only reach into its first hour (before the
     span starts) and its last (after it ends). An upload of whole hours has no edges and reads
-    nothing. Stored intervals of a meter never overlap (each upload drops the ones it overlaps),
-    so before an edge at most one interval starts earlier and reaches into it: the last one.
+    nothing.
     """
-    meter_ids = tuple(span.meter_id for span in spans)
+    meter_ids = tuple(str(span.meter_key) for span in spans)
     rows: list[tuple[int, int, int, float]] = []
+    columns = (col(MeterReading.start_s), col(MeterReading.end_s), col(MeterReading.value))
     for position, span in enumerate(spans):
         edges = ((span.first_hour * 3600, span.lo_s), (span.hi_s, (span.last_hour + 1) * 3600))
         for lo, hi in edges:
             if hi <= lo:
                 continue
-            of_meter = (
-                col(MeterReading.plant_id) == plant_id,
-                col(MeterReading.meter_id) == span.meter_id,
-            )
-            columns = (col(MeterReading.start_s), col(MeterReading.end_s), col(MeterReading.value))
-            inside = session.execute(
+            found = session.execute(
                 select(*columns).where(
-                    *of_meter, col(MeterReading.start_s) >= lo, col(MeterReading.start_s) < hi
+                    col(MeterReading.meter_key) == span.meter_key,
+                    col(MeterReading.start_s) >= _starting_from(session, span.meter_key, lo),
+                    col(MeterReading.start_s) < hi,
                 )
             ).all()
-            before = session.execute(
-                select(*columns)
-                .where(*of_meter, col(MeterReading.start_s) < lo)
-                .order_by(col(MeterReading.start_s).desc())
-                .limit(1)
-            ).all()
-            rows += [(position, s, e, v) for s, e, v in [*before, *inside] if e > lo]
+            rows += [(position, s, e, v) for s, e, v in found]
     if not rows:
         return IntervalSeries(meter_ids, *(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0))
     meter, start, end, value = (np.array(c) for c in zip(*rows, strict=True))
@@ -261,10 +286,9 @@ def edge_intervals(
 
 def roll_up(
     session: Session,
-    organisation_id: uuid.UUID,
-    plant_id: uuid.UUID,
     spans: Sequence[MeterSpan],
     series: IntervalSeries,
+    keys: Mapping[str, int],
     edges: IntervalSeries,
 ) -> int:
     """Recompute the hourly roll-ups of each span's hours from the batch ``series`` and the
@@ -279,15 +303,14 @@ def roll_up(
     for span in spans:
         session.execute(
             delete(MeterHourly).where(
-                col(MeterHourly.plant_id) == plant_id,
-                col(MeterHourly.meter_id) == span.meter_id,
+                col(MeterHourly.meter_key) == span.meter_key,
                 col(MeterHourly.hour).between(span.first_hour, span.last_hour),
             )
         )
-    position = {span.meter_id: i for i, span in enumerate(spans)}
-    batch_meter = np.array([position[m] for m in series.meter_ids], dtype=np.int64)
+    position = {span.meter_key: i for i, span in enumerate(spans)}
+    batch_meter = np.array([position[k] for k in _keys_of(series, keys).tolist()], dtype=np.int64)
     both = IntervalSeries(
-        tuple(span.meter_id for span in spans),
+        edges.meter_ids,
         np.concatenate([batch_meter[series.meter], edges.meter]),
         np.concatenate([series.start_s, edges.start_s]),
         np.concatenate([series.end_s, edges.end_s]),
@@ -298,56 +321,27 @@ def roll_up(
     first = np.array([span.first_hour for span in spans], dtype=np.int64)
     last = np.array([span.last_hour for span in spans], dtype=np.int64)
     keep = (hour >= first[meter]) & (hour <= last[meter])
-    meter, hour, value = meter[keep], hour[keep], value[keep]
+    key = np.array([span.meter_key for span in spans], dtype=np.int64)[meter[keep]]
+    hour, value = hour[keep], value[keep]
     if _is_postgres(session):
-        _copy_hourly(session, organisation_id, plant_id, both.meter_ids, meter, hour, value)
+        _copy(
+            session,
+            "COPY meter_hourly (meter_key, hour, value) FROM STDIN (FORMAT BINARY)",
+            _copy_binary(key, hour, None, value, COPY_BATCH),
+        )
     else:
-        _insert_hourly(session, organisation_id, plant_id, both.meter_ids, meter, hour, value)
-    return int(hour.size)
-
-
-def _copy_hourly(
-    session: Session,
-    organisation_id: uuid.UUID,
-    plant_id: uuid.UUID,
-    meter_ids: Sequence[str],
-    meter: npt.NDArray[np.int64],
-    hour: npt.NDArray[np.int64],
-    value: npt.NDArray[np.float64],
-) -> None:
-    hourly = IntervalSeries(tuple(meter_ids), meter, hour, hour, value)
-    _copy(
-        session,
-        "COPY meter_hourly (organisation_id, plant_id, meter_id, hour, value) "
-        "FROM STDIN (FORMAT BINARY)",
-        _copy_binary(organisation_id, plant_id, hourly, COPY_BATCH, with_end=False),
-    )
-
-
-def _insert_hourly(
-    session: Session,
-    organisation_id: uuid.UUID,
-    plant_id: uuid.UUID,
-    meter_ids: Sequence[str],
-    meter: npt.NDArray[np.int64],
-    hour: npt.NDArray[np.int64],
-    value: npt.NDArray[np.float64],
-) -> None:
-    for lo in range(0, hour.size, 20_000):
-        part = slice(lo, lo + 20_000)
-        rows = [
-            {
-                "organisation_id": organisation_id,
-                "plant_id": plant_id,
-                "meter_id": meter_ids[m],
-                "hour": h,
-                "value": v,
-            }
-            for m, h, v in zip(
-                meter[part].tolist(), hour[part].tolist(), value[part].tolist(), strict=True
+        for lo in range(0, hour.size, 20_000):
+            part = slice(lo, lo + 20_000)
+            session.execute(
+                insert(MeterHourly),
+                [
+                    {"meter_key": k, "hour": h, "value": v}
+                    for k, h, v in zip(
+                        key[part].tolist(), hour[part].tolist(), value[part].tolist(), strict=True
+                    )
+                ],
             )
-        ]
-        session.execute(insert(MeterHourly), rows)
+    return int(hour.size)
 
 
 def hourly_series(
@@ -355,8 +349,10 @@ def hourly_series(
 ) -> IntervalSeries:
     """The plant's hourly roll-ups in the window as an interval series of one-hour intervals."""
     rows = session.execute(
-        select(col(MeterHourly.meter_id), col(MeterHourly.hour), col(MeterHourly.value)).where(
-            col(MeterHourly.plant_id) == plant_id,
+        select(col(PlantMeter.meter_id), col(MeterHourly.hour), col(MeterHourly.value))
+        .join(PlantMeter, col(PlantMeter.meter_key) == col(MeterHourly.meter_key))
+        .where(
+            col(PlantMeter.plant_id) == plant_id,
             col(MeterHourly.hour) >= first_hour,
             col(MeterHourly.hour) < first_hour + hours,
         )

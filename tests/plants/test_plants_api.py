@@ -135,7 +135,7 @@ def test_a_period_sent_again_replaces_the_stored_one(org_client, settings) -> No
 
     from app.core.db import session_scope
     from app.core.runtime import get_engine
-    from app.plants.models import MeterHourly, MeterReading
+    from app.plants.models import MeterHourly, MeterReading, PlantMeter
 
     plant = _plant(org_client)
     url = f"/v1/plants/{plant['id']}/readings"
@@ -150,10 +150,22 @@ def test_a_period_sent_again_replaces_the_stored_one(org_client, settings) -> No
     assert again.json()["values_replaced"] == 8
     with session_scope(get_engine(settings)) as session:
         readings = session.exec(
-            select(MeterReading.value).where(MeterReading.plant_id == uuid.UUID(plant["id"]))
+            select(MeterReading.value).where(
+                MeterReading.meter_key.in_(
+                    select(PlantMeter.meter_key).where(
+                        PlantMeter.plant_id == uuid.UUID(plant["id"])
+                    )
+                )
+            )
         ).all()
         hours = session.exec(
-            select(MeterHourly.value).where(MeterHourly.plant_id == uuid.UUID(plant["id"]))
+            select(MeterHourly.value).where(
+                MeterHourly.meter_key.in_(
+                    select(PlantMeter.meter_key).where(
+                        PlantMeter.plant_id == uuid.UUID(plant["id"])
+                    )
+                )
+            )
         ).all()
     assert sorted(readings) == [40.0, 40.0]
     assert sorted(hours) == [40.0, 40.0]
@@ -389,7 +401,7 @@ def test_intervals_spanning_hours_roll_up_by_time(org_client, settings) -> None:
 
     from app.core.db import session_scope
     from app.core.runtime import get_engine
-    from app.plants.models import MeterHourly
+    from app.plants.models import MeterHourly, PlantMeter
 
     plant = _plant(org_client)
     url = f"/v1/plants/{plant['id']}/readings"
@@ -400,7 +412,11 @@ def test_intervals_spanning_hours_roll_up_by_time(org_client, settings) -> None:
         with session_scope(get_engine(settings)) as session:
             found = session.exec(
                 select(MeterHourly.hour, MeterHourly.value).where(
-                    MeterHourly.plant_id == uuid.UUID(plant["id"])
+                    MeterHourly.meter_key.in_(
+                        select(PlantMeter.meter_key).where(
+                            PlantMeter.plant_id == uuid.UUID(plant["id"])
+                        )
+                    )
                 )
             ).all()
         first = 1_780_272_000 // 3600  # 2026-06-01T00:00:00Z
@@ -426,7 +442,7 @@ def test_uploads_sharing_an_hour_roll_it_up_together(org_client, settings) -> No
 
     from app.core.db import session_scope
     from app.core.runtime import get_engine
-    from app.plants.models import MeterHourly
+    from app.plants.models import MeterHourly, PlantMeter
 
     plant = _plant(org_client)
     url = f"/v1/plants/{plant['id']}/readings"
@@ -440,7 +456,11 @@ def test_uploads_sharing_an_hour_roll_it_up_together(org_client, settings) -> No
         with session_scope(get_engine(settings)) as session:
             found = session.exec(
                 select(MeterHourly.hour, MeterHourly.value).where(
-                    MeterHourly.plant_id == uuid.UUID(plant["id"])
+                    MeterHourly.meter_key.in_(
+                        select(PlantMeter.meter_key).where(
+                            PlantMeter.plant_id == uuid.UUID(plant["id"])
+                        )
+                    )
                 )
             ).all()
         first = 1_780_272_000 // 3600  # 2026-06-01T00:00:00Z
