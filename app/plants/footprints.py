@@ -294,10 +294,11 @@ def _store_version(
             },
         }
     )
+    described = [lot.start_s, lot.end_s, str(lot.bom_id)]
+    if lot.scrap_step:  # (digests of lots without a step stay those stored before it counted)
+        described.append(lot.scrap_step)
     digest = hashlib.sha256(
-        json.dumps(
-            {"result": result, "lot": [lot.start_s, lot.end_s, str(lot.bom_id)]}, sort_keys=True
-        ).encode()
+        json.dumps({"result": result, "lot": described}, sort_keys=True).encode()
     ).hexdigest()
     latest = repo.session.exec(
         select(LotFootprint)
@@ -322,7 +323,7 @@ def _store_version(
         kg_co2e_per_good_cell_location=result["kg_co2e_per_cell"]["location"],
         kg_co2e_per_good_cell_market_annual=result["kg_co2e_per_cell"]["market_annual"],
         kg_co2e_per_good_cell_market_hourly=result["kg_co2e_per_cell"]["market_hourly"],
-        result={**result, "window": window},
+        result={**result, "window": window, "scrap": _scrap(result, lot.scrap_step)},
     )
     repo.add(footprint)
     repo.audit(
@@ -332,6 +333,18 @@ def _store_version(
         {"lot_id": lot.lot_id, "version": footprint.version},
     )
     return footprint
+
+
+def _scrap(result: dict[str, Any], step: str) -> dict[str, Any]:
+    """What the lot's scrapped cells add per good cell: the lot's figures are borne by its good
+    cells, so of each kg per good cell the share scrapped / made is the scrapped cells'."""
+    good, scrapped = result["good_cells"], result["scrapped_cells"]
+    share = scrapped / (good + scrapped) if good + scrapped else 0.0
+    return {
+        "step": step,
+        "cells": scrapped,
+        "kg_co2e_per_good_cell": {m: v * share for m, v in result["kg_co2e_per_cell"].items()},
+    }
 
 
 def latest_footprints(
@@ -422,6 +435,22 @@ def _row(key: str, group: Sequence[LotFootprint], single: LotFootprint | None) -
         by_carrier=nested("by_carrier"),
         idle_share={m: idle_kg[m] / plant_kg[m] if plant_kg[m] else 0.0 for m in METHODS},
         static_estimate_kg_co2e_per_cell=mean("static_estimate_kg_co2e_per_cell"),
+        scrapped_cells=sum(f.result["scrapped_cells"] for f in group),
+        scrap_by_step=_scrap_by_step(group, good),
         footprint_id=single.id if single else None,
         version=single.version if single else None,
     )
+
+
+def _scrap_by_step(group: Sequence[LotFootprint], good: int) -> dict[str, dict[str, float]]:
+    """kg CO2e per good cell of the group borne for scrapped cells, per step where they were
+    scrapped (footprints stored before the step was recorded: the lot's scrap, step "")."""
+    steps: dict[str, dict[str, float]] = {}
+    for f in group:
+        scrap = f.result.get("scrap") or _scrap(f.result, "")
+        if not scrap["cells"]:
+            continue
+        inner = steps.setdefault(scrap["step"], {})
+        for method, kg in scrap["kg_co2e_per_good_cell"].items():
+            inner[method] = inner.get(method, 0.0) + kg * f.result["good_cells"] / good
+    return steps

@@ -207,6 +207,10 @@ class FootprintRow(BaseModel):
     by_carrier: dict[str, dict[str, float]]
     idle_share: dict[str, float]
     static_estimate_kg_co2e_per_cell: dict[str, float]
+    scrapped_cells: int = 0
+    # step → method → kg CO2e per good cell borne for the cells scrapped at that step (their
+    # materials and energy, carried by the good cells; included in kg_co2e_per_cell)
+    scrap_by_step: dict[str, dict[str, float]] = Field(default_factory=dict)
     footprint_id: uuid.UUID | None = None
     version: int | None = None
 
