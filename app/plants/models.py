@@ -175,6 +175,27 @@ class InstrumentHour(SQLModel, table=True):
     kwh: float
 
 
+class OpcUaSource(SQLModel, table=True):
+    """An OPC UA server whose historised variables are a plant's meters, pulled every
+    ``interval_s`` by a ``plant.opcua_pull`` job. ``url`` may hold a user and password: it is
+    never answered, audited or logged (only :func:`app.plants.opcua.safe_endpoint` of it)."""
+
+    __tablename__ = "opcua_source"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    plant_id: uuid.UUID = Field(foreign_key="plant.id", index=True)
+    url: str = Field(max_length=400)
+    # [{"meter_id", "node_id", "unit"}]
+    nodes: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
+    interval_s: int
+    reading_interval_s: int | None = None  # of the meters' values; None: their median spacing
+    pulled_until_s: int = Field(sa_column=Column(BigInteger, nullable=False))
+    next_job_id: uuid.UUID | None = None  # the one pull job of this source that may run
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = _timestamp()
+
+
 class LotFootprint(SQLModel, table=True):
     """A lot's footprint per good cell. Immutable: late readings give a new version that
     ``supersedes`` the old one, which stays."""

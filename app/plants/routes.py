@@ -19,7 +19,7 @@ from app.core.responses import model_response
 from app.jobs.queue import create_job, job_public
 from app.jobs.schemas import JobPublic
 from app.jobs.submit import submit_after_commit
-from app.plants import factors, footprints, instruments, service
+from app.plants import factors, footprints, instruments, opcua_sources, service
 from app.plants.jobs import PLANT_FOOTPRINTS
 from app.plants.models import Plant
 from app.plants.report import plant_report, report_pdf, report_xlsx
@@ -33,6 +33,9 @@ from app.plants.schemas import (
     InstrumentsPublic,
     InstrumentUpdate,
     LotsUploaded,
+    OpcUaSourceCreate,
+    OpcUaSourcePublic,
+    OpcUaSourcesPublic,
     PlantCreate,
     PlantFootprints,
     PlantPublic,
@@ -319,6 +322,43 @@ def get_instrument_profile(
     """The instrument's stored hourly kWh in the period."""
     from_s, to_s = _period(plant.time_zone, start, end)
     return instruments.profile_of(repo, plant, instrument_id, from_s, to_s)
+
+
+@router.post(
+    "/plants/{plant_id}/opcua-sources",
+    response_model=OpcUaSourcePublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def create_opcua_source(
+    plant: PlantDep, payload: OpcUaSourceCreate, repo: RepoDep, response: Response
+) -> Response:
+    """Store an OPC UA server whose historised variables are the plant's meters; a job pulls
+    their history now and then every `interval_s` seconds."""
+    row = opcua_sources.create_source(repo, plant, payload)
+    response.headers["Location"] = f"/v1/plants/{plant.id}/opcua-sources/{row.id}"
+    return model_response(opcua_sources.source_public(row), response, status.HTTP_201_CREATED)
+
+
+@router.get("/plants/{plant_id}/opcua-sources", response_model=OpcUaSourcesPublic)
+def list_opcua_sources(plant: PlantDep, repo: RepoDep) -> OpcUaSourcesPublic:
+    """The plant's OPC UA sources (endpoints without user and password)."""
+    data = [opcua_sources.source_public(r) for r in opcua_sources.list_sources(repo, plant)]
+    return OpcUaSourcesPublic(data=data, count=len(data))
+
+
+@router.get("/plants/{plant_id}/opcua-sources/{source_id}", response_model=OpcUaSourcePublic)
+def get_opcua_source(plant: PlantDep, source_id: uuid.UUID, repo: RepoDep) -> OpcUaSourcePublic:
+    """One OPC UA source: where its pulls have reached and the last error."""
+    return opcua_sources.source_public(opcua_sources.get_source(repo, plant, source_id))
+
+
+@router.delete(
+    "/plants/{plant_id}/opcua-sources/{source_id}", status_code=status.HTTP_204_NO_CONTENT
+)
+def delete_opcua_source(plant: PlantDep, source_id: uuid.UUID, repo: RepoDep) -> Response:
+    """Stop pulling from an OPC UA source and forget it; stored readings stay."""
+    opcua_sources.delete_source(repo, plant, source_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

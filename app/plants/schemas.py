@@ -233,3 +233,43 @@ class FootprintsComputed(BaseModel):
     unallocated: dict[str, float]
     fallback_hours: int
     matched_share: dict[str, float]
+
+
+class OpcUaNodeIn(Strict):
+    meter_id: Code
+    node_id: str = Field(min_length=1, max_length=200, examples=["ns=2;s=Plant/Main/Energy"])
+    unit: str = Field(min_length=1, max_length=40, examples=["kWh"])
+
+
+class OpcUaSourceCreate(Strict):
+    """An OPC UA server to pull the meters' history from every ``interval_s`` seconds."""
+
+    url: str = Field(
+        min_length=1,
+        max_length=400,
+        description="opc.tcp://[user:password@]host:port/path; the password is never shown",
+    )
+    nodes: list[OpcUaNodeIn] = Field(min_length=1, max_length=500)
+    interval_s: int = Field(default=900, ge=60, le=7 * 86400)
+    reading_interval_s: int | None = Field(default=None, ge=1, le=31 * 86400)
+    start: UtcDatetime | None = Field(
+        default=None, description="the first pull reads from here (default: one interval ago)"
+    )
+
+
+class OpcUaSourcePublic(BaseModel):
+    id: uuid.UUID
+    plant_id: uuid.UUID
+    endpoint: str  # the URL without user and password
+    nodes: list[OpcUaNodeIn]
+    interval_s: int
+    reading_interval_s: int | None
+    pulled_until: UtcDatetime
+    next_job_id: uuid.UUID | None
+    last_error: str
+    created_at: UtcDatetime
+
+
+class OpcUaSourcesPublic(BaseModel):
+    data: list[OpcUaSourcePublic]
+    count: int

@@ -1,5 +1,6 @@
 """plant_instrument: contractual instruments and on-site generation stored per plant, with their
-hourly profiles (instrument_hour); meter readings and roll-ups keyed by an integer meter key
+hourly profiles (instrument_hour); meter readings and roll-ups keyed by an integer meter key;
+opcua_source: OPC UA servers a job pulls meter history from
 
 meter_reading and meter_hourly lose their organisation, plant and meter-id columns for
 plant_meter.meter_key (a sequence hands keys out on PostgreSQL): narrower rows COPY faster.
@@ -146,9 +147,29 @@ def upgrade() -> None:
     )
     _meter_keys()
     _narrow_readings()
+    op.create_table(
+        "opcua_source",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("organisation_id", sa.Uuid(), nullable=False),
+        sa.Column("plant_id", sa.Uuid(), nullable=False),
+        sa.Column("url", _string(400), nullable=False),
+        sa.Column("nodes", sa.JSON(), nullable=False),
+        sa.Column("interval_s", sa.Integer(), nullable=False),
+        sa.Column("reading_interval_s", sa.Integer(), nullable=True),
+        sa.Column("pulled_until_s", sa.BigInteger(), nullable=False),
+        sa.Column("next_job_id", sa.Uuid(), nullable=True),
+        sa.Column("last_error", _string(500), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"]),
+        sa.ForeignKeyConstraint(["plant_id"], ["plant.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_opcua_source_organisation_id", "opcua_source", ["organisation_id"])
+    op.create_index("ix_opcua_source_plant_id", "opcua_source", ["plant_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("opcua_source")
     _set_aside("meter_reading")
     _set_aside("meter_hourly")
     org = sa.Column("organisation_id", sa.Uuid(), nullable=False)

@@ -60,6 +60,13 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
         f"/v1/plants/{plant['id']}/instruments",
         json={"name": "PPA", "kind": "ppa", "technology": "solar", "market": "US-SRTV"},
     ).json()
+    source = client.post(
+        f"/v1/plants/{plant['id']}/opcua-sources",
+        json={
+            "url": "opc.tcp://127.0.0.1:9/closed",
+            "nodes": [{"meter_id": "m", "node_id": "ns=2;s=m", "unit": "kWh"}],
+        },
+    ).json()
     pact_client = client.post("/v1/pact/clients", json={"name": "Isolated customer"}).json()
     client.post(
         f"/v1/pact/clients/{pact_client['id']}/shares", json={"footprint_id": footprint["id"]}
@@ -75,6 +82,7 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
     return {
         "plant_id": plant["id"],
         "instrument_id": instrument["id"],
+        "source_id": source["id"],
         "batch_id": batch.headers["x-batch-id"],
         "kid": signing_key["kid"],
         "client_id": pact_client["id"],
@@ -168,6 +176,10 @@ def _bodies(ids: dict[str, str]) -> dict[tuple[str, str], Any]:
             "market": "US-SRTV",
         },
         ("PATCH", "/v1/plants/{plant_id}/instruments/{instrument_id}"): {"name": "y"},
+        ("POST", "/v1/plants/{plant_id}/opcua-sources"): {
+            "url": "opc.tcp://127.0.0.1:9/closed",
+            "nodes": [{"meter_id": "m", "node_id": "ns=2;s=m", "unit": "kWh"}],
+        },
         ("POST", "/v1/plants/{plant_id}/instruments/{instrument_id}/profile"): {
             "first_hour": "2026-01-01T00:00:00Z",
             "kwh": [1.0],

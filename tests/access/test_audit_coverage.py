@@ -213,6 +213,19 @@ def _calls(
             headers={"content-type": "text/csv"},
         )
 
+    def opcua_source() -> httpx.Response:
+        return client.post(
+            f"/v1/plants/{plant}/opcua-sources",
+            json={
+                "url": "opc.tcp://127.0.0.1:9/closed",
+                "nodes": [{"meter_id": "m", "node_id": "ns=2;s=m", "unit": "kWh"}],
+            },
+        )
+
+    def delete_opcua_source() -> httpx.Response:
+        created = opcua_source().json()["id"]
+        return client.delete(f"/v1/plants/{plant}/opcua-sources/{created}")
+
     return {
         ("POST", "/v1/boms"): lambda: client.post("/v1/boms", json=bom),
         ("POST", "/v1/boms/import"): lambda: client.post(
@@ -274,6 +287,8 @@ def _calls(
         ("PATCH", "/v1/plants/{plant_id}/instruments/{instrument_id}"): update_instrument,
         ("DELETE", "/v1/plants/{plant_id}/instruments/{instrument_id}"): delete_instrument,
         ("POST", "/v1/plants/{plant_id}/instruments/{instrument_id}/profile"): instrument_profile,
+        ("POST", "/v1/plants/{plant_id}/opcua-sources"): opcua_source,
+        ("DELETE", "/v1/plants/{plant_id}/opcua-sources/{source_id}"): delete_opcua_source,
         ("POST", "/v1/grid-factors"): lambda: client.post(
             "/v1/grid-factors", content=factors.encode(), headers={"content-type": "text/csv"}
         ),
