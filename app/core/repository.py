@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.audit import record
+from app.core.audit import record, record_many
 from app.core.errors import NotFound
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -36,6 +37,10 @@ class OrgRepository:
             payload,
             details,
         )
+
+    def audit_many(self, events: Sequence[tuple[str, str, Any, Any]]) -> None:
+        """Record many (action, resource, resource id, payload) in one INSERT."""
+        record_many(self.session, self.organisation_id, self.actor, events)
 
     def get(self, model: type[Row], row_id: uuid.UUID, what: str) -> Row:
         row = self.session.get(model, row_id)
