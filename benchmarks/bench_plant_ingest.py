@@ -133,13 +133,16 @@ def _run(url: str, meters: int, batch: int, lots: int = 0) -> int:
     with session_scope(engine) as session:
         stored = session.execute(text("SELECT count(*) FROM meter_reading")).scalar_one()
         rolled = session.execute(text("SELECT sum(value) FROM meter_hourly")).scalar_one()
-        reading_mb, hourly_mb = session.execute(
-            text(
-                "SELECT (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
-                "WHERE inhparent = 'meter_reading'::regclass) / 1e6, "
-                "pg_total_relation_size('meter_hourly') / 1e6"
-            )
-        ).one()
+        reading_mb, hourly_mb = (
+            float(x)
+            for x in session.execute(
+                text(
+                    "SELECT (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                    "WHERE inhparent = 'meter_reading'::regclass) / 1e6, "
+                    "pg_total_relation_size('meter_hourly') / 1e6"
+                )
+            ).one()
+        )
     engine.dispose()
     rate = values / elapsed
     print(f"meters {meters}, values {values:,} ({stored:,} stored), {elapsed:.1f} s")
