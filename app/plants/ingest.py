@@ -348,25 +348,56 @@ def hourly_series(
     session: Session, plant_id: uuid.UUID, first_hour: int, hours: int
 ) -> IntervalSeries:
     """The plant's hourly roll-ups in the window as an interval series of one-hour intervals."""
-    rows = session.execute(
-        select(col(PlantMeter.meter_id), col(MeterHourly.hour), col(MeterHourly.value))
-        .join(PlantMeter, col(PlantMeter.meter_key) == col(MeterHourly.meter_key))
-        .where(
-            col(PlantMeter.plant_id) == plant_id,
-            col(MeterHourly.hour) >= first_hour,
-            col(MeterHourly.hour) < first_hour + hours,
-        )
-    ).all()
-    if not rows:
-        none = np.zeros(0, dtype=np.int64)
-        return IntervalSeries((), none, none, none.copy(), np.zeros(0))
-    meter_ids = tuple(sorted({r[0] for r in rows}))
-    index = {m: i for i, m in enumerate(meter_ids)}
-    hour = np.array([r[1] for r in rows], dtype=np.int64)
-    return IntervalSeries(
-        meter_ids,
-        np.array([index[r[0]] for r in rows], dtype=np.int64),
-        hour * 3600,
-        hour * 3600 + 3600,
-        np.array([r[2] for r in rows], dtype=np.float64),
+    names = {
+        int(key): meter_id
+        for meter_id, key in session.execute(
+            select(col(PlantMeter.meter_id), col(PlantMeter.meter_key)).where(
+                col(PlantMeter.plant_id) == plant_id
+            )
+        ).all()
+    }
+    if _is_postgres(session):
+        key, hour, value = _packed_hourly(session, sorted(names), first_hour, hours)
+    else:
+        rows = session.execute(
+            select(col(MeterHourly.meter_key), col(MeterHourly.hour), col(MeterHourly.value)).where(
+                col(MeterHourly.meter_key).in_(sorted(names)),
+                col(MeterHourly.hour) >= first_hour,
+                col(MeterHourly.hour) < first_hour + hours,
+            )
+        ).all()
+        key = np.array([r[0] for r in rows], dtype=np.int64)
+        hour = np.array([r[1] for r in rows], dtype=np.int64)
+        value = np.array([r[2] for r in rows], dtype=np.float64)
+    present = np.unique(key)
+    meter_ids = tuple(sorted(names[int(k)] for k in present))
+    position = {m: i for i, m in enumerate(meter_ids)}
+    lookup = np.array([position[names[int(k)]] for k in present], dtype=np.int64)
+    meter = lookup[np.searchsorted(present, key)] if key.size else key
+    return IntervalSeries(meter_ids, meter, hour * 3600, hour * 3600 + 3600, value)
+
+
+# One roll-up as the server packs it: (meter_key int4, hour int8, value float8), big-endian.
+_HOURLY_ROW = np.dtype([("key", ">i4"), ("hour", ">i8"), ("value", ">f8")])
+_HOURLY_PACKED = text(
+    "SELECT string_agg(int4send(meter_key) || int8send(hour) || float8send(value), ''::bytea) "
+    "FROM meter_hourly WHERE meter_key = ANY(:keys) AND hour >= :lo AND hour < :hi"
+)
+
+
+def _packed_hourly(
+    session: Session, keys: Sequence[int], first_hour: int, hours: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The window's roll-ups of ``keys`` as arrays: PostgreSQL packs them into one bytea that
+    NumPy reads in place. A year of 500 meters is 4.4 M rows (88 MB packed; a bytea holds up to
+    1 GB, 50 M roll-ups): 4.2-5.5 s this way against 7.9-8.6 s fetched as tuples at load
+    average 7, and a binary COPY out came as one message per row, slower still."""
+    packed = session.execute(
+        _HOURLY_PACKED, {"keys": list(keys), "lo": first_hour, "hi": first_hour + hours}
+    ).scalar_one()
+    rows = np.frombuffer(bytes(packed or b""), dtype=_HOURLY_ROW)
+    return (
+        rows["key"].astype(np.int64),
+        rows["hour"].astype(np.int64),
+        rows["value"].astype(np.float64),
     )
