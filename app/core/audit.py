@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -85,3 +86,22 @@ def audit_values(
         "details": details or {},
         "created_at": utc_now(),
     }
+
+
+def record_many(
+    session: Session,
+    organisation_id: uuid.UUID,
+    actor: str,
+    events: Sequence[tuple[str, str, Any, Any]],
+) -> None:
+    """:func:`record` for many (action, resource, resource id, payload) at once, in one INSERT:
+    a computation that stores thousands of rows audits each without a round trip per row."""
+    if not events:
+        return
+    session.connection().execute(
+        insert(AUDIT_TABLE),
+        [
+            audit_values(organisation_id, actor, action, resource, resource_id, payload)
+            for action, resource, resource_id, payload in events
+        ],
+    )

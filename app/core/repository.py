@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.audit import AUDIT_TABLE, audit_values, record
+from app.core.audit import AUDIT_TABLE, audit_values, record, record_many
 from app.core.db import insert_rows_now, row_values
 from app.core.errors import NotFound
 
@@ -52,6 +53,10 @@ class OrgRepository:
             self.session,
             [(row.__table__, row_values(row)), (AUDIT_TABLE, audit)],  # type: ignore[attr-defined]
         )
+
+    def audit_many(self, events: Sequence[tuple[str, str, Any, Any]]) -> None:
+        """Record many (action, resource, resource id, payload) in one INSERT."""
+        record_many(self.session, self.organisation_id, self.actor, events)
 
     def get(self, model: type[Row], row_id: uuid.UUID, what: str) -> Row:
         row = self.session.get(model, row_id)

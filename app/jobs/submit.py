@@ -25,8 +25,9 @@ logger = logging.getLogger("cellcarbon.jobs")
 
 
 # Two in-process pools, so that a webhook or PACT reply is not stuck behind long Monte Carlo
-# runs: "io" for deliveries (mostly waiting on the network), "compute" for everything else.
-IO_KINDS = frozenset({"webhook.deliver", "pact.fulfil"})
+# runs: "io" for deliveries and OPC UA pulls (mostly waiting on the network), "compute" for
+# everything else.
+IO_KINDS = frozenset({"webhook.deliver", "pact.fulfil", "plant.opcua_pull"})
 _executors: dict[str, ThreadPoolExecutor] = {}
 # Its own lock, not the background's: a first background load holds that one for seconds, and
 # submitting a job (from request threads, commit hooks and the event loop) must not wait for it.

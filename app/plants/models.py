@@ -3,7 +3,8 @@ roll-ups; production lots; hourly grid factors; versioned lot footprints.
 
 Times of readings, roll-ups and factors are integers (UTC epoch seconds, or hours since the
 epoch), as the plant core computes on them; they are what PostgreSQL's COPY streams fastest.
-``meter_reading`` is range-partitioned by month on PostgreSQL (the migration creates it so).
+``meter_reading`` is range-partitioned by month on PostgreSQL (the migration creates it so);
+it and ``meter_hourly`` name a meter by its integer ``meter_key``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.models import _timestamp
@@ -60,7 +61,10 @@ class PlantMeter(SQLModel, table=True):
     """A meter of one carrier on a line, an area or the whole plant; ``parent`` is a meter id."""
 
     __tablename__ = "plant_meter"
-    __table_args__ = (UniqueConstraint("plant_id", "meter_id"),)
+    __table_args__ = (
+        UniqueConstraint("plant_id", "meter_id"),
+        Index("ix_plant_meter_meter_key", "meter_key", unique=True),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
@@ -74,29 +78,37 @@ class PlantMeter(SQLModel, table=True):
     cumulative: bool = False
     register_max: float | None = None
     position: int = 0  # order in the plant document
+    # The integer readings and roll-ups are stored under (see app.plants.ingest.new_meter_keys).
+    meter_key: int
 
 
 class MeterReading(SQLModel, table=True):
-    """One interval of one meter, in the canonical unit of its carrier (kWh or MJ)."""
+    """One interval of one meter, in the canonical unit of its carrier (kWh or MJ).
+
+    Rows are as narrow as they can be — the meter's integer key, not its organisation, plant
+    and id — since a plant writes millions: they reach their organisation through
+    ``plant_meter.meter_key``.
+    """
 
     __tablename__ = "meter_reading"
 
-    organisation_id: uuid.UUID = Field(index=False)
-    plant_id: uuid.UUID = Field(primary_key=True)
-    meter_id: str = Field(primary_key=True, max_length=80)
+    meter_key: int = Field(
+        primary_key=True, sa_type=Integer, sa_column_kwargs={"autoincrement": False}
+    )
     start_s: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     end_s: int = Field(sa_column=Column(BigInteger, nullable=False))
     value: float
 
 
 class MeterHourly(SQLModel, table=True):
-    """A meter's energy in one UTC hour (hours since the epoch), rolled up from its readings."""
+    """A meter's energy in one UTC hour (hours since the epoch), rolled up from its readings;
+    keyed like :class:`MeterReading`."""
 
     __tablename__ = "meter_hourly"
 
-    organisation_id: uuid.UUID = Field(index=False)
-    plant_id: uuid.UUID = Field(primary_key=True)
-    meter_id: str = Field(primary_key=True, max_length=80)
+    meter_key: int = Field(
+        primary_key=True, sa_type=Integer, sa_column_kwargs={"autoincrement": False}
+    )
     hour: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     value: float
 
@@ -134,6 +146,54 @@ class GridFactor(SQLModel, table=True):
     hour: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     kg_co2e_per_kwh: float
     source: str = Field(max_length=300)
+
+
+class PlantInstrument(SQLModel, table=True):
+    """A contractual instrument (PPA, granular certificates, green tariff) or on-site generation
+    of a plant; its hourly profile is in ``instrument_hour``."""
+
+    __tablename__ = "plant_instrument"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    plant_id: uuid.UUID = Field(foreign_key="plant.id", index=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=40)
+    technology: str = Field(max_length=40)
+    market: str = Field(max_length=40)
+    created_at: datetime = _timestamp()
+
+
+class InstrumentHour(SQLModel, table=True):
+    """The kWh an instrument delivers in one UTC hour (hours since the epoch)."""
+
+    __tablename__ = "instrument_hour"
+
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    instrument_id: uuid.UUID = Field(foreign_key="plant_instrument.id", primary_key=True)
+    hour: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    kwh: float
+
+
+class OpcUaSource(SQLModel, table=True):
+    """An OPC UA server whose historised variables are a plant's meters, pulled every
+    ``interval_s`` by a ``plant.opcua_pull`` job. ``url`` may hold a user and password: it is
+    never answered, audited or logged (only :func:`app.plants.opcua.safe_endpoint` of it)."""
+
+    __tablename__ = "opcua_source"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    plant_id: uuid.UUID = Field(foreign_key="plant.id", index=True)
+    url: str = Field(max_length=400)
+    # [{"meter_id", "node_id", "unit"}]
+    nodes: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
+    interval_s: int
+    reading_interval_s: int | None = None  # of the meters' values; None: their median spacing
+    pulled_until_s: int = Field(sa_column=Column(BigInteger, nullable=False))
+    next_job_id: uuid.UUID | None = None  # the one pull job of this source that may run
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = _timestamp()
 
 
 class LotFootprint(SQLModel, table=True):

@@ -6,7 +6,8 @@ history between two instants is read with HistoryRead (raw, no bounds) and hande
 uploaded file. Values whose status is not Good are left out and counted per meter. Connection and
 server errors become :class:`OpcUaPullError` with the endpoint stripped of any user and password.
 
-Needs the optional ``plant`` extra (``asyncua``). Not wired into any route yet.
+Needs the optional ``plant`` extra (``asyncua``). Used by ``cellcarbon plant opcua`` and the
+``plant.opcua_pull`` job of stored sources (:mod:`app.plants.opcua_sources`).
 """
 
 from __future__ import annotations
@@ -79,16 +80,18 @@ async def pull_readings(
                     raw.value.append(value.Value.Value)
                     raw.unit.append(node.unit)
     except (OSError, TimeoutError) as exc:
-        raise OpcUaPullError(f"cannot reach {_safe(url)}: {exc.__class__.__name__}") from None
+        raise OpcUaPullError(
+            f"cannot reach {safe_endpoint(url)}: {exc.__class__.__name__}"
+        ) from None
     except Exception as exc:  # asyncua's status errors (ua.UaStatusCodeError and kin)
         if exc.__class__.__module__.startswith("asyncua"):
-            raise OpcUaPullError(f"{_safe(url)} refused the history read: {exc}") from None
+            raise OpcUaPullError(f"{safe_endpoint(url)} refused the history read: {exc}") from None
         raise
     series, report = normalise(raw, plant, interval_s=interval_s)
     return PullResult(series, report, len(raw.row), not_good)
 
 
-def _safe(url: str) -> str:
+def safe_endpoint(url: str) -> str:
     """The endpoint without user and password, fit for a message or a log line."""
     parts = urlsplit(url)
     host = parts.hostname or ""

@@ -19,7 +19,7 @@ from app.core.responses import model_response
 from app.jobs.queue import create_job, job_public
 from app.jobs.schemas import JobPublic
 from app.jobs.submit import submit_after_commit
-from app.plants import factors, footprints, service
+from app.plants import factors, footprints, instruments, opcua_sources, service
 from app.plants.jobs import PLANT_FOOTPRINTS
 from app.plants.models import Plant
 from app.plants.report import plant_report, report_pdf, report_xlsx
@@ -27,11 +27,20 @@ from app.plants.schemas import (
     FootprintComputeRequest,
     FootprintsComputed,
     GridFactorsUploaded,
+    InstrumentCreate,
+    InstrumentProfile,
+    InstrumentPublic,
+    InstrumentsPublic,
+    InstrumentUpdate,
     LotsUploaded,
+    OpcUaSourceCreate,
+    OpcUaSourcePublic,
+    OpcUaSourcesPublic,
     PlantCreate,
     PlantFootprints,
     PlantPublic,
     PlantsPublic,
+    ProfileUploaded,
     ReadingsUploaded,
 )
 
@@ -231,6 +240,125 @@ def upload_grid_factors(
     if errors:
         raise InvalidInput("invalid zones", errors)
     return factors.upload_grid_factors(repo, upload.content, layout, zones, basis, background)
+
+
+@router.post(
+    "/plants/{plant_id}/instruments",
+    response_model=InstrumentPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def create_instrument(
+    plant: PlantDep,
+    payload: InstrumentCreate,
+    repo: RepoDep,
+    background: BackgroundDep,
+    response: Response,
+) -> Response:
+    """Store a PPA, granular certificates, a green tariff or on-site generation of the plant,
+    optionally with its hourly profile; lot footprints use it."""
+    row = instruments.create_instrument(repo, plant, payload, background)
+    response.headers["Location"] = f"/v1/plants/{plant.id}/instruments/{row.id}"
+    return model_response(
+        instruments.instrument_public(repo, row), response, status.HTTP_201_CREATED
+    )
+
+
+@router.get("/plants/{plant_id}/instruments", response_model=InstrumentsPublic)
+def list_instruments(plant: PlantDep, repo: RepoDep) -> InstrumentsPublic:
+    """The plant's stored instruments, each with a summary of its hourly profile."""
+    rows = instruments.list_instruments(repo, plant)
+    data = [instruments.instrument_public(repo, row) for row in rows]
+    return InstrumentsPublic(data=data, count=len(data))
+
+
+@router.get("/plants/{plant_id}/instruments/{instrument_id}", response_model=InstrumentPublic)
+def get_instrument(plant: PlantDep, instrument_id: uuid.UUID, repo: RepoDep) -> InstrumentPublic:
+    """One stored instrument with a summary of its hourly profile."""
+    row = instruments.get_instrument(repo, plant, instrument_id)
+    return instruments.instrument_public(repo, row)
+
+
+@router.patch("/plants/{plant_id}/instruments/{instrument_id}", response_model=InstrumentPublic)
+def update_instrument(
+    plant: PlantDep,
+    instrument_id: uuid.UUID,
+    payload: InstrumentUpdate,
+    repo: RepoDep,
+    background: BackgroundDep,
+) -> InstrumentPublic:
+    """Change an instrument's name, kind, technology or market."""
+    row = instruments.update_instrument(repo, plant, instrument_id, payload, background)
+    return instruments.instrument_public(repo, row)
+
+
+@router.delete(
+    "/plants/{plant_id}/instruments/{instrument_id}", status_code=status.HTTP_204_NO_CONTENT
+)
+def delete_instrument(plant: PlantDep, instrument_id: uuid.UUID, repo: RepoDep) -> Response:
+    """Delete an instrument and its profile; stored lot footprints keep their figures."""
+    instruments.delete_instrument(repo, plant, instrument_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/plants/{plant_id}/instruments/{instrument_id}/profile",
+    response_model=ProfileUploaded,
+    openapi_extra=_UPLOAD_BODY,
+)
+def upload_instrument_profile(
+    plant: PlantDep, instrument_id: uuid.UUID, upload: UploadDep, repo: RepoDep
+) -> ProfileUploaded:
+    """Store an instrument's hourly kWh (CSV `hour_start_utc,kwh` or JSON); an hour sent again
+    replaces its value."""
+    return instruments.upload_profile(repo, plant, instrument_id, upload.content, upload.kind)
+
+
+@router.get(
+    "/plants/{plant_id}/instruments/{instrument_id}/profile", response_model=InstrumentProfile
+)
+def get_instrument_profile(
+    plant: PlantDep, instrument_id: uuid.UUID, start: FromQuery, end: ToQuery, repo: RepoDep
+) -> InstrumentProfile:
+    """The instrument's stored hourly kWh in the period."""
+    from_s, to_s = _period(plant.time_zone, start, end)
+    return instruments.profile_of(repo, plant, instrument_id, from_s, to_s)
+
+
+@router.post(
+    "/plants/{plant_id}/opcua-sources",
+    response_model=OpcUaSourcePublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def create_opcua_source(
+    plant: PlantDep, payload: OpcUaSourceCreate, repo: RepoDep, response: Response
+) -> Response:
+    """Store an OPC UA server whose historised variables are the plant's meters; a job pulls
+    their history now and then every `interval_s` seconds."""
+    row = opcua_sources.create_source(repo, plant, payload)
+    response.headers["Location"] = f"/v1/plants/{plant.id}/opcua-sources/{row.id}"
+    return model_response(opcua_sources.source_public(row), response, status.HTTP_201_CREATED)
+
+
+@router.get("/plants/{plant_id}/opcua-sources", response_model=OpcUaSourcesPublic)
+def list_opcua_sources(plant: PlantDep, repo: RepoDep) -> OpcUaSourcesPublic:
+    """The plant's OPC UA sources (endpoints without user and password)."""
+    data = [opcua_sources.source_public(r) for r in opcua_sources.list_sources(repo, plant)]
+    return OpcUaSourcesPublic(data=data, count=len(data))
+
+
+@router.get("/plants/{plant_id}/opcua-sources/{source_id}", response_model=OpcUaSourcePublic)
+def get_opcua_source(plant: PlantDep, source_id: uuid.UUID, repo: RepoDep) -> OpcUaSourcePublic:
+    """One OPC UA source: where its pulls have reached and the last error."""
+    return opcua_sources.source_public(opcua_sources.get_source(repo, plant, source_id))
+
+
+@router.delete(
+    "/plants/{plant_id}/opcua-sources/{source_id}", status_code=status.HTTP_204_NO_CONTENT
+)
+def delete_opcua_source(plant: PlantDep, source_id: uuid.UUID, repo: RepoDep) -> Response:
+    """Stop pulling from an OPC UA source and forget it; stored readings stay."""
+    opcua_sources.delete_source(repo, plant, source_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

@@ -120,7 +120,66 @@ class InstrumentIn(Strict):
 
 
 class FootprintComputeRequest(Strict):
+    """Instruments for this computation only, beside the plant's stored ones."""
+
     instruments: list[InstrumentIn] = Field(default_factory=list, max_length=50)
+    use_stored_instruments: bool = True
+
+
+class InstrumentCreate(Strict):
+    """A plant's contract or on-site generation; the hourly profile may follow as an upload."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(max_length=40, examples=list(INSTRUMENT_KINDS))
+    technology: str = Field(max_length=40, examples=["solar"])
+    market: str = Field(max_length=40, examples=["US-SRTV"])
+    first_hour: UtcDatetime | None = None
+    kwh: list[float] = Field(default_factory=list, max_length=24 * 366 * 2)
+
+
+class InstrumentUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: str | None = Field(default=None, max_length=40)
+    technology: str | None = Field(default=None, max_length=40)
+    market: str | None = Field(default=None, max_length=40)
+
+
+class InstrumentPublic(BaseModel):
+    id: uuid.UUID
+    plant_id: uuid.UUID
+    name: str
+    kind: str
+    technology: str
+    market: str
+    hours: int  # hours in the stored profile
+    first_hour: UtcDatetime | None
+    last_hour: UtcDatetime | None
+    total_kwh: float
+    created_at: UtcDatetime
+
+
+class InstrumentsPublic(BaseModel):
+    data: list[InstrumentPublic]
+    count: int
+
+
+class ProfileUploaded(BaseModel):
+    instrument_id: uuid.UUID
+    hours: int  # hours in the upload
+    replaced: int  # of them, hours that had a stored value
+    first_hour: UtcDatetime
+    last_hour: UtcDatetime
+
+
+class ProfileHour(BaseModel):
+    hour_start_utc: UtcDatetime
+    kwh: float
+
+
+class InstrumentProfile(BaseModel):
+    instrument_id: uuid.UUID
+    data: list[ProfileHour]
+    count: int
 
 
 class LotFootprintPublic(BaseModel):
@@ -148,6 +207,10 @@ class FootprintRow(BaseModel):
     by_carrier: dict[str, dict[str, float]]
     idle_share: dict[str, float]
     static_estimate_kg_co2e_per_cell: dict[str, float]
+    scrapped_cells: int = 0
+    # step → method → kg CO2e per good cell borne for the cells scrapped at that step (their
+    # materials and energy, carried by the good cells; included in kg_co2e_per_cell)
+    scrap_by_step: dict[str, dict[str, float]] = Field(default_factory=dict)
     footprint_id: uuid.UUID | None = None
     version: int | None = None
 
@@ -170,3 +233,43 @@ class FootprintsComputed(BaseModel):
     unallocated: dict[str, float]
     fallback_hours: int
     matched_share: dict[str, float]
+
+
+class OpcUaNodeIn(Strict):
+    meter_id: Code
+    node_id: str = Field(min_length=1, max_length=200, examples=["ns=2;s=Plant/Main/Energy"])
+    unit: str = Field(min_length=1, max_length=40, examples=["kWh"])
+
+
+class OpcUaSourceCreate(Strict):
+    """An OPC UA server to pull the meters' history from every ``interval_s`` seconds."""
+
+    url: str = Field(
+        min_length=1,
+        max_length=400,
+        description="opc.tcp://[user:password@]host:port/path; the password is never shown",
+    )
+    nodes: list[OpcUaNodeIn] = Field(min_length=1, max_length=500)
+    interval_s: int = Field(default=900, ge=60, le=7 * 86400)
+    reading_interval_s: int | None = Field(default=None, ge=1, le=31 * 86400)
+    start: UtcDatetime | None = Field(
+        default=None, description="the first pull reads from here (default: one interval ago)"
+    )
+
+
+class OpcUaSourcePublic(BaseModel):
+    id: uuid.UUID
+    plant_id: uuid.UUID
+    endpoint: str  # the URL without user and password
+    nodes: list[OpcUaNodeIn]
+    interval_s: int
+    reading_interval_s: int | None
+    pulled_until: UtcDatetime
+    next_job_id: uuid.UUID | None
+    last_error: str
+    created_at: UtcDatetime
+
+
+class OpcUaSourcesPublic(BaseModel):
+    data: list[OpcUaSourcePublic]
+    count: int

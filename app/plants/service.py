@@ -122,10 +122,17 @@ def create_plant(repo: OrgRepository, payload: PlantCreate, background: Backgrou
     owned: dict[str, Any] = {"organisation_id": repo.organisation_id, "plant_id": row.id}
     repo.session.add_all([PlantLine(**owned, **x.model_dump()) for x in payload.lines])
     repo.session.add_all([PlantArea(**owned, **x.model_dump()) for x in payload.areas])
+    keys = ingest.new_meter_keys(repo.session, len(payload.meters))
     repo.session.add_all(
         [
-            PlantMeter(**owned, **m.model_dump(), unit=CARRIER_UNITS[m.carrier], position=i)
-            for i, m in enumerate(payload.meters)
+            PlantMeter(
+                **owned,
+                **m.model_dump(),
+                unit=CARRIER_UNITS[m.carrier],
+                position=i,
+                meter_key=key,
+            )
+            for i, (m, key) in enumerate(zip(payload.meters, keys, strict=True))
         ]
     )
     repo.audit("create", "plant", row.id, payload.model_dump(mode="json"))

@@ -119,8 +119,8 @@ def parse_factor_csv(text: str) -> dict[str, HourlyFactors]:
     seen: set[tuple[str, int]] = set()
     for index, row in enumerate(reader):
         region = (row["region"] or "").strip()
-        hour = _utc_hour(row["hour_start_utc"], ("rows", index, "hour_start_utc"), problems)
-        factor = _factor(row["kg_co2e_per_kwh"], ("rows", index, "kg_co2e_per_kwh"), problems)
+        hour = utc_hour(row["hour_start_utc"], ("rows", index, "hour_start_utc"), problems)
+        factor = non_negative(row["kg_co2e_per_kwh"], ("rows", index, "kg_co2e_per_kwh"), problems)
         source = (row["source"] or "").strip()
         if not region:
             problems.append((("rows", index, "region"), "a region is required"))
@@ -168,8 +168,8 @@ def parse_electricity_maps_csv(
         region = zones.get(zone)
         if region is None:
             continue  # another zone of a multi-zone export
-        hour = _utc_hour(row[at], ("rows", index, "Datetime (UTC)"), problems)
-        grams = _factor(row[column], ("rows", index, header[column]), problems)
+        hour = utc_hour(row[at], ("rows", index, "Datetime (UTC)"), problems)
+        grams = non_negative(row[column], ("rows", index, header[column]), problems)
         if hour is None or grams is None:
             continue
         hours, factors, sources = rows.setdefault(region, ([], [], set()))
@@ -307,9 +307,8 @@ def _series(
     )
 
 
-def _utc_hour(
-    text: str | None, where: tuple[str | int, ...], problems: list[Problem]
-) -> int | None:
+def utc_hour(text: str | None, where: tuple[str | int, ...], problems: list[Problem]) -> int | None:
+    """Hours since the epoch of an ISO 8601 hour start (UTC without an offset), or a problem."""
     try:
         moment = datetime.fromisoformat((text or "").strip())
     except ValueError:
@@ -324,15 +323,16 @@ def _utc_hour(
     return seconds // 3600
 
 
-def _factor(
+def non_negative(
     text: str | None, where: tuple[str | int, ...], problems: list[Problem]
 ) -> float | None:
+    """A finite, non-negative number of a text, or a problem."""
     try:
         value = float((text or "").strip())
     except ValueError:
         problems.append((where, f"'{text}' is not a number"))
         return None
     if not value >= 0 or value == float("inf"):
-        problems.append((where, f"'{text}' must be a finite, non-negative factor"))
+        problems.append((where, f"'{text}' must be a finite, non-negative number"))
         return None
     return value

@@ -111,3 +111,36 @@ def hourly_matrix(
             minlength=len(meter_ids) * hours,
         ).reshape(len(meter_ids), hours)
     return matrix
+
+
+def hourly_sums(series: IntervalSeries) -> tuple[Ints, Ints, Floats]:
+    """The hours the intervals touch, sparse: (meter index, UTC hour, energy), sorted by meter
+    and hour.
+
+    Cut as :func:`hourly_matrix` cuts (an interval over several hours is spread in proportion to
+    time), but only hours some interval touches appear — one with a zero reading included — so a
+    batch of readings rolls up without a dense meters × hours matrix.
+    """
+    if not len(series):
+        none = np.zeros(0, dtype=np.int64)
+        return none, none.copy(), np.zeros(0)
+    start, end, value = series.start_s, series.end_s, series.value
+    first = start // 3600
+    single = end <= (first + 1) * 3600
+    meter, hour, energy = series.meter[single], first[single], value[single]
+    if not single.all():
+        span = np.flatnonzero(~single)
+        count = (end[span] - 1) // 3600 - first[span] + 1
+        entry = np.repeat(span, count)
+        offset = np.arange(entry.size) - np.repeat(np.cumsum(count) - count, count)
+        cut = first[entry] + offset
+        overlap = np.minimum(end[entry], (cut + 1) * 3600) - np.maximum(start[entry], cut * 3600)
+        meter = np.concatenate([meter, series.meter[entry]])
+        hour = np.concatenate([hour, cut])
+        energy = np.concatenate([energy, value[entry] * overlap / (end - start)[entry]])
+    low = int(hour.min())
+    width = int(hour.max()) - low + 1
+    keys, inverse = np.unique(meter * width + (hour - low), return_inverse=True)
+    sums: Floats = np.bincount(inverse.ravel(), energy, minlength=keys.size).astype(np.float64)
+    key: Ints = keys.astype(np.int64)
+    return key // width, key % width + low, sums

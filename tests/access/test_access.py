@@ -57,6 +57,17 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
             "meters": [{"meter_id": "m", "carrier": "electricity", "scope": "plant"}],
         },
     ).json()
+    instrument = client.post(
+        f"/v1/plants/{plant['id']}/instruments",
+        json={"name": "PPA", "kind": "ppa", "technology": "solar", "market": "US-SRTV"},
+    ).json()
+    source = client.post(
+        f"/v1/plants/{plant['id']}/opcua-sources",
+        json={
+            "url": "opc.tcp://127.0.0.1:9/closed",
+            "nodes": [{"meter_id": "m", "node_id": "ns=2;s=m", "unit": "kWh"}],
+        },
+    ).json()
     pact_client = client.post("/v1/pact/clients", json={"name": "Isolated customer"}).json()
     client.post(
         f"/v1/pact/clients/{pact_client['id']}/shares", json={"footprint_id": footprint["id"]}
@@ -72,6 +83,8 @@ def resources(client, example_bom_module) -> dict[str, str]:  # type: ignore[no-
     return {
         "background_id": import_test_system(client),
         "plant_id": plant["id"],
+        "instrument_id": instrument["id"],
+        "source_id": source["id"],
         "batch_id": batch.headers["x-batch-id"],
         "kid": signing_key["kid"],
         "client_id": pact_client["id"],
@@ -159,6 +172,21 @@ def _bodies(ids: dict[str, str]) -> dict[tuple[str, str], Any]:
         ],
         ("POST", "/v1/plants/{plant_id}/footprints"): {},
         ("PUT", "/v1/backgrounds/{background_id}/mapping"): {"entries": {}},
+        ("POST", "/v1/plants/{plant_id}/instruments"): {
+            "name": "x",
+            "kind": "ppa",
+            "technology": "solar",
+            "market": "US-SRTV",
+        },
+        ("PATCH", "/v1/plants/{plant_id}/instruments/{instrument_id}"): {"name": "y"},
+        ("POST", "/v1/plants/{plant_id}/opcua-sources"): {
+            "url": "opc.tcp://127.0.0.1:9/closed",
+            "nodes": [{"meter_id": "m", "node_id": "ns=2;s=m", "unit": "kWh"}],
+        },
+        ("POST", "/v1/plants/{plant_id}/instruments/{instrument_id}/profile"): {
+            "first_hour": "2026-01-01T00:00:00Z",
+            "kwh": [1.0],
+        },
     }
 
 
@@ -307,7 +335,9 @@ def test_audit_log_records_changes_and_cannot_be_changed(client, settings, resou
     # The organisation and its first key were made by the CLI, report files by the jobs that
     # render them; everything else by API keys.
     assert all(e["actor"].startswith(("api-key:", "job:")) or e["actor"] == "cli" for e in events)
-    assert all(len(e["payload_sha256"]) == 64 for e in events)
+    assert all(len(e["payload_sha256"]) == 64 for e in events), [
+        e for e in events if len(e["payload_sha256"]) != 64
+    ]
     assert {e["resource"] for e in events if e["actor"] == "cli"} <= {"organisation", "api_key"}
     with pytest.raises(Exception, match="append-only"):
         with get_engine(settings).begin() as connection:

@@ -194,6 +194,39 @@ def _calls(
         client.post(f"/v1/plants/{fresh}/lots", json=[lot])
         return client.post(f"/v1/plants/{fresh}/footprints?{period}")
 
+    instrument_document = {"name": "PPA", "kind": "ppa", "technology": "solar", "market": "US-SRTV"}
+
+    def instrument() -> httpx.Response:
+        return client.post(f"/v1/plants/{plant}/instruments", json=instrument_document)
+
+    def update_instrument() -> httpx.Response:
+        created = instrument().json()["id"]
+        return client.patch(f"/v1/plants/{plant}/instruments/{created}", json={"name": "PPA 2"})
+
+    def delete_instrument() -> httpx.Response:
+        return client.delete(f"/v1/plants/{plant}/instruments/{instrument().json()['id']}")
+
+    def instrument_profile() -> httpx.Response:
+        created = instrument().json()["id"]
+        return client.post(
+            f"/v1/plants/{plant}/instruments/{created}/profile",
+            content=b"hour_start_utc,kwh\n2026-01-01T00:00:00Z,5\n",
+            headers={"content-type": "text/csv"},
+        )
+
+    def opcua_source() -> httpx.Response:
+        return client.post(
+            f"/v1/plants/{plant}/opcua-sources",
+            json={
+                "url": "opc.tcp://127.0.0.1:9/closed",
+                "nodes": [{"meter_id": "m", "node_id": "ns=2;s=m", "unit": "kWh"}],
+            },
+        )
+
+    def delete_opcua_source() -> httpx.Response:
+        created = opcua_source().json()["id"]
+        return client.delete(f"/v1/plants/{plant}/opcua-sources/{created}")
+
     return {
         ("POST", "/v1/boms"): lambda: client.post("/v1/boms", json=bom),
         ("POST", "/v1/boms/import"): lambda: client.post(
@@ -255,6 +288,12 @@ def _calls(
         ("PUT", "/v1/backgrounds/{background_id}/mapping"): lambda: client.put(
             f"/v1/backgrounds/{ids['background_id']}/mapping", json={"entries": {}}
         ),
+        ("POST", "/v1/plants/{plant_id}/instruments"): instrument,
+        ("PATCH", "/v1/plants/{plant_id}/instruments/{instrument_id}"): update_instrument,
+        ("DELETE", "/v1/plants/{plant_id}/instruments/{instrument_id}"): delete_instrument,
+        ("POST", "/v1/plants/{plant_id}/instruments/{instrument_id}/profile"): instrument_profile,
+        ("POST", "/v1/plants/{plant_id}/opcua-sources"): opcua_source,
+        ("DELETE", "/v1/plants/{plant_id}/opcua-sources/{source_id}"): delete_opcua_source,
         ("POST", "/v1/grid-factors"): lambda: client.post(
             "/v1/grid-factors", content=factors.encode(), headers={"content-type": "text/csv"}
         ),

@@ -64,7 +64,7 @@ def test_cellcarbon_plant_opcua_stores_the_history(settings, real_background_dir
     from app.access.keys import create_organisation
     from app.core.db import session_scope
     from app.core.runtime import get_engine
-    from app.plants.models import MeterHourly
+    from app.plants.models import MeterHourly, PlantMeter
 
     name = f"opcua cli {uuid.uuid4().hex[:8]}"
     with session_scope(get_engine(settings)) as session:
@@ -121,6 +121,10 @@ def test_cellcarbon_plant_opcua_stores_the_history(settings, real_background_dir
     assert "4 values read, 0 not good; 4 intervals stored, 0 replaced" in pulled.stdout
     with session_scope(get_engine(settings)) as session:
         hours = session.exec(
-            select(MeterHourly.value).where(MeterHourly.plant_id == uuid.UUID(plant_id))
+            select(MeterHourly.value).where(
+                MeterHourly.meter_key.in_(
+                    select(PlantMeter.meter_key).where(PlantMeter.plant_id == uuid.UUID(plant_id))
+                )
+            )
         ).all()
     assert list(hours) == [20.0]

@@ -135,7 +135,7 @@ def test_a_period_sent_again_replaces_the_stored_one(org_client, settings) -> No
 
     from app.core.db import session_scope
     from app.core.runtime import get_engine
-    from app.plants.models import MeterHourly, MeterReading
+    from app.plants.models import MeterHourly, MeterReading, PlantMeter
 
     plant = _plant(org_client)
     url = f"/v1/plants/{plant['id']}/readings"
@@ -150,10 +150,22 @@ def test_a_period_sent_again_replaces_the_stored_one(org_client, settings) -> No
     assert again.json()["values_replaced"] == 8
     with session_scope(get_engine(settings)) as session:
         readings = session.exec(
-            select(MeterReading.value).where(MeterReading.plant_id == uuid.UUID(plant["id"]))
+            select(MeterReading.value).where(
+                MeterReading.meter_key.in_(
+                    select(PlantMeter.meter_key).where(
+                        PlantMeter.plant_id == uuid.UUID(plant["id"])
+                    )
+                )
+            )
         ).all()
         hours = session.exec(
-            select(MeterHourly.value).where(MeterHourly.plant_id == uuid.UUID(plant["id"]))
+            select(MeterHourly.value).where(
+                MeterHourly.meter_key.in_(
+                    select(PlantMeter.meter_key).where(
+                        PlantMeter.plant_id == uuid.UUID(plant["id"])
+                    )
+                )
+            )
         ).all()
     assert sorted(readings) == [40.0, 40.0]
     assert sorted(hours) == [40.0, 40.0]
@@ -389,7 +401,7 @@ def test_intervals_spanning_hours_roll_up_by_time(org_client, settings) -> None:
 
     from app.core.db import session_scope
     from app.core.runtime import get_engine
-    from app.plants.models import MeterHourly
+    from app.plants.models import MeterHourly, PlantMeter
 
     plant = _plant(org_client)
     url = f"/v1/plants/{plant['id']}/readings"
@@ -400,7 +412,11 @@ def test_intervals_spanning_hours_roll_up_by_time(org_client, settings) -> None:
         with session_scope(get_engine(settings)) as session:
             found = session.exec(
                 select(MeterHourly.hour, MeterHourly.value).where(
-                    MeterHourly.plant_id == uuid.UUID(plant["id"])
+                    MeterHourly.meter_key.in_(
+                        select(PlantMeter.meter_key).where(
+                            PlantMeter.plant_id == uuid.UUID(plant["id"])
+                        )
+                    )
                 )
             ).all()
         first = 1_780_272_000 // 3600  # 2026-06-01T00:00:00Z
@@ -411,6 +427,57 @@ def test_intervals_spanning_hours_roll_up_by_time(org_client, settings) -> None:
     answer = _post_csv(org_client, f"{url}?interval_s=900", _long_csv(late))
     assert answer.json()["values_replaced"] == 1
     assert hours() == pytest.approx({1: 4.0, 2: 10.0, 3: 10.0})
+
+
+def test_uploads_sharing_an_hour_roll_it_up_together(org_client, settings) -> None:  # type: ignore[no-untyped-def]
+    """Roll-ups are binned from each upload plus the stored intervals in its first and last hour.
+
+    A: 1 kWh at 00:00 and 00:15. B: 2 kWh at 00:30, 00:45, 01:00, 01:15 → hour 0 = 1+1+2+2 = 6,
+    hour 1 = 4. C: 9 kWh over 01:30-03:00 → hour 1 = 4+3 = 7, hour 2 = 6. D: 5 kWh at 00:15
+    replaces A's second → hour 0 = 1+5+2+2 = 10. E: 1 kWh at 02:45 overlaps C, which goes →
+    hour 1 = 4, hour 2 = 1. F: 3 kWh over 03:00-04:30 → hour 3 = 2, hour 4 = 1; G: 1 kWh at 04:30
+    shares hour 4 with F, which started an hour before it → hour 4 = 1+1 = 2.
+    """
+    from sqlmodel import select
+
+    from app.core.db import session_scope
+    from app.core.runtime import get_engine
+    from app.plants.models import MeterHourly, PlantMeter
+
+    plant = _plant(org_client)
+    url = f"/v1/plants/{plant['id']}/readings"
+
+    def send(interval_s: int, *rows: tuple[str, float]) -> None:
+        body = _long_csv([("main_el", f"2026-06-01T{t}:00Z", v, "kWh") for t, v in rows])
+        answer = _post_csv(org_client, f"{url}?interval_s={interval_s}", body)
+        assert answer.status_code == 200, answer.text
+
+    def hours() -> dict[int, float]:
+        with session_scope(get_engine(settings)) as session:
+            found = session.exec(
+                select(MeterHourly.hour, MeterHourly.value).where(
+                    MeterHourly.meter_key.in_(
+                        select(PlantMeter.meter_key).where(
+                            PlantMeter.plant_id == uuid.UUID(plant["id"])
+                        )
+                    )
+                )
+            ).all()
+        first = 1_780_272_000 // 3600  # 2026-06-01T00:00:00Z
+        return {h - first: v for h, v in found}
+
+    send(900, ("00:00", 1.0), ("00:15", 1.0))
+    send(900, ("00:30", 2.0), ("00:45", 2.0), ("01:00", 2.0), ("01:15", 2.0))
+    assert hours() == pytest.approx({0: 6.0, 1: 4.0})
+    send(5400, ("01:30", 9.0))
+    assert hours() == pytest.approx({0: 6.0, 1: 7.0, 2: 6.0})
+    send(900, ("00:15", 5.0))
+    assert hours() == pytest.approx({0: 10.0, 1: 7.0, 2: 6.0})
+    send(900, ("02:45", 1.0))
+    assert hours() == pytest.approx({0: 10.0, 1: 4.0, 2: 1.0})
+    send(5400, ("03:00", 3.0))
+    send(900, ("04:30", 1.0))
+    assert hours() == pytest.approx({0: 10.0, 1: 4.0, 2: 1.0, 3: 2.0, 4: 2.0})
 
 
 def test_period_report_as_xlsx_and_pdf(org_client, example_bom) -> None:  # type: ignore[no-untyped-def]
