@@ -60,7 +60,8 @@ def _coverage(row: ImportedBackground) -> str:
     ]
     uncharacterised = coverage.get("uncharacterised_ghg") or []
     if uncharacterised:
-        words.append(f"{len(uncharacterised)} greenhouse gases without a factor")
+        gases = "gas" if len(uncharacterised) == 1 else "gases"
+        words.append(f"{len(uncharacterised)} greenhouse {gases} without a factor")
     return "; ".join(words)
 
 
