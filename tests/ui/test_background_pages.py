@@ -177,6 +177,7 @@ def test_map_by_suggestion_then_compute_on_the_imported_background(org: dict[str
     assert "imported background" in statement and "test system (ecospold2)" in statement
     assert stored["background"]["version"][:12] in statement
     assert '<option value="open">' in page  # back to the open background
+    assert 'id="mc-open-only"' in page and 'id="start-mc"' not in page
     assert problems_of(page) == []
 
 
