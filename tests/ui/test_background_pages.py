@@ -289,3 +289,19 @@ def test_forms_without_the_csrf_token_are_refused(org: dict[str, Any]) -> None:
             assert response.status_code == 403, (url, response.text[:200])
             assert "text/html" in response.headers["content-type"]
     assert org["api"].get(f"/v1/backgrounds/{background_id}/mapping").json() == before
+
+
+def test_an_upload_over_the_size_limit_is_refused(settings, org) -> None:  # type: ignore[no-untyped-def]
+    """The form's upload has the API's background limit (here 1,000 bytes, below the 1 MiB
+    of other bodies), so a release of a GiB is not refused by the general one either."""
+    from app.main import create_app
+    from tests.ui.test_pages import sign_in as sign_in_to
+
+    small = settings.model_copy(update={"max_background_upload_bytes": 1000})
+    limited = create_app(small)
+    token = make_organisation(settings, f"ui bg limit {uuid.uuid4().hex[:8]}")
+    browser, csrf = sign_in_to(limited, token)
+    with browser:
+        refused = upload(browser, csrf, system_zip(), "too big")
+        assert refused.status_code == 413
+        assert browser.get("/ui/backgrounds").text.count("<tr>") == 0
