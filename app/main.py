@@ -41,6 +41,7 @@ from app.signing import routes as signing
 from app.signing.service import warn_if_unencrypted
 from app.suppliers import routes as suppliers
 from app.ui import routes as ui
+from app.ui.background_pages import UPLOAD_PATH as UI_BACKGROUNDS_UPLOAD
 from app.ui.pages import STATIC_DIR
 from app.webhooks import routes as webhooks_api
 
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         per_path={
             BATCH_PATH: settings.max_batch_body_bytes,
             BACKGROUNDS_PATH: settings.max_background_upload_bytes,
+            UI_BACKGROUNDS_UPLOAD: settings.max_background_upload_bytes,
         },
     )
     # Added last, so it is outermost: every response, 413s included, carries a request id.

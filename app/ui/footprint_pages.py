@@ -25,6 +25,7 @@ from app.jobs.submit import submit_after_commit
 from app.reports.model import FunctionalUnitChoice
 from app.reports.service import FORMATS_BY_KIND, MEDIA_TYPES, render
 from app.suppliers.models import Supplier
+from app.ui.background_pages import ready_backgrounds
 from app.ui.charts import bar_chart, histogram, quantile_bins
 from app.ui.deps import CallerDep, UiRepoDep, WriterDep
 from app.ui.pages import UiRoute, page
@@ -91,6 +92,7 @@ def show_footprint(
         charts=breakdowns(repo, footprint),
         formats=FORMATS_BY_KIND,
         job=_job_view(latest) if latest else None,
+        other_backgrounds=ready_backgrounds(repo),
     )
 
 

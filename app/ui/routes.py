@@ -12,7 +12,14 @@ from app.access.keys import RateLimiter
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import AppError, Forbidden, TooManyRequests
 from app.core.settings import Settings
-from app.ui import bom_pages, footprint_pages, plant_pages, scenario_pages, supplier_pages
+from app.ui import (
+    background_pages,
+    bom_pages,
+    footprint_pages,
+    plant_pages,
+    scenario_pages,
+    supplier_pages,
+)
 from app.ui.deps import FormCallerDep
 from app.ui.pages import SIGN_IN_PATH, UiRoute, page
 from app.ui.sessions import (
@@ -143,5 +150,12 @@ def sign_out_now(request: Request, caller: FormCallerDep, session: SessionDep) -
     return response
 
 
-for _pages in (bom_pages, footprint_pages, plant_pages, scenario_pages, supplier_pages):
+for _pages in (
+    background_pages,
+    bom_pages,
+    footprint_pages,
+    plant_pages,
+    scenario_pages,
+    supplier_pages,
+):
     router.include_router(_pages.router)

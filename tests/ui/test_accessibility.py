@@ -99,6 +99,8 @@ def test_every_control_of_every_page_is_labelled_and_in_the_tab_order(app, sprin
         "/ui/plants",
         f"/ui/plants/{plant_id}",
         f"/ui/plants/{plant_id}/hourly",
+        "/ui/backgrounds",
+        f"/ui/boms/{bom_id}/comparison",
     ]
     checked = 0
     for url in pages:

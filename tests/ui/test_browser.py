@@ -527,6 +527,108 @@ def test_another_organisations_plant_is_a_404_page(browser: Any, server: dict[st
         assert "Test plant" not in browser.page_source
 
 
+def _choose(browser: Any, select: Any, text: str) -> None:
+    """Pick the option of ``select`` whose text starts with ``text`` (as a user reads it)."""
+    from selenium.webdriver.support.ui import Select
+
+    options = [o.text for o in Select(select).options]
+    chosen = [o for o in options if o.startswith(text)]
+    assert len(chosen) == 1, (text, options)
+    Select(select).select_by_visible_text(chosen[0])
+
+
+def test_import_a_background_map_compute_and_compare(
+    browser: Any, server: dict[str, Any], tmp_path: Path
+) -> None:
+    """The test system (tests/lca/imports/system.py) uploaded as an ecospold2 zip through the
+    form; the import's progress reaches 100 %; the small BOM's materials mapped from the
+    suggestions; its footprint on the imported background is the hand-worked figure, the page
+    says which background it used; the comparison shows the difference per line."""
+    from tests.backgrounds.helpers import (
+        BOM_KG_CO2E,
+        ELECTRICITY,
+        HEAT,
+        TARGETS,
+        small_bom,
+        system_zip,
+    )
+
+    # The name the API tests give it: a release imported before (same content hash) is reused
+    # with the name it was first imported under.
+    name = "test system (ecospold2)"
+    base, token = server["base"], server["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    bom = httpx.post(f"{base}/v1/boms", headers=headers, json=small_bom(), timeout=30).json()
+    _sign_in(browser, base, token)
+    release = tmp_path / "release.zip"
+    release.write_bytes(system_zip())
+    browser.get(f"{base}/ui/backgrounds")
+    _find(browser, "#background-file").send_keys(str(release))
+    _find(browser, "#background-name").send_keys(name)
+    _find(browser, "#import-background").click()
+    _wait(browser, "#import-job")
+
+    def imported() -> bool:
+        status = browser.execute_script(
+            "const job = document.getElementById('import-job');"
+            "return job ? job.dataset.status + ' ' + job.querySelector('progress').value : null"
+        )
+        return bool(status) and status.split()[0] in ("succeeded", "failed")
+
+    wait_until(imported, 300, "the import job to end")
+    assert _find(browser, "#import-job").get_attribute("data-status") == "succeeded"
+    assert _find(browser, "#import-percent").text == "100 %"
+    _find(browser, "#imported-background").click()
+    _wait(browser, "#suggest-bom")
+    background_id = browser.current_url.rsplit("/", 1)[1]
+    _choose(browser, _find(browser, "#suggest-bom"), bom["name"])
+    _find(browser, "#suggest").click()
+    _wait(browser, "#mapping-form")
+    for select in browser.find_elements("css selector", "#mapping-form select"):
+        material = select.get_attribute("name").removeprefix("map__")
+        if material in TARGETS:
+            wanted = TARGETS[material][0]
+        else:
+            wanted = ELECTRICITY[0] if material.startswith("electricity") else HEAT[0]
+        _choose(browser, select, f"{wanted} (")
+    _find(browser, "#save-mapping").click()
+    _wait(browser, "#mapping")
+    assert len(browser.find_elements("css selector", "#mapping tbody tr")) == 6
+    screenshot(browser, "background-mapping")
+    browser.get(f"{base}/ui/backgrounds")
+    assert name in _find(browser, "#backgrounds").text
+    screenshot(browser, "backgrounds")
+    browser.get(f"{base}/ui/boms/{bom['id']}")
+    _find(browser, "#compute").click()
+    _wait(browser, "#footprint-background")
+    assert "open background" in _find(browser, "#footprint-background").text
+    _choose(browser, _find(browser, "#other-background"), name)
+    _find(browser, "#compute-on-background").click()
+    wait_until(
+        lambda: "imported background" in _find(browser, "#footprint-background").text,
+        30,
+        "the footprint on the imported background",
+    )
+    stated = _find(browser, "#footprint-background").text
+    api = httpx.get(f"{base}/v1/backgrounds/{background_id}", headers=headers, timeout=30).json()
+    assert name in stated and api["version"][:12] in stated
+    assert _find(browser, "#per-cell").text == f"{BOM_KG_CO2E:,.3f}"
+    browser.get(f"{base}/ui/boms/{bom['id']}/comparison")
+    _choose(browser, _find(browser, "#compare-second"), name)
+    _find(browser, "#compare").click()
+    _wait(browser, "#comparison")
+    assert len(browser.find_elements("css selector", "#comparison tbody tr")) == 6
+    assert _find(browser, "#total-2").text == f"{BOM_KG_CO2E:,.3f}"
+    compared = httpx.get(
+        f"{base}/v1/boms/{bom['id']}/comparison",
+        params={"backgrounds": f"open,{background_id}"},
+        headers=headers,
+        timeout=30,
+    ).json()
+    assert _find(browser, "#total-difference").text == f"{compared['difference_kg_co2e']:,.3f}"
+    screenshot(browser, "comparison")
+
+
 def test_sign_out(browser: Any, server: dict[str, Any]) -> None:
     browser.get(f"{server['base']}/ui/boms")
     _find(browser, "form.sign-out button").click()

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests.backgrounds.helpers import import_test_system
 from tests.boms.bom_files import HEADER, csv_bytes, table_rows
 from tests.conftest import make_organisation
 from tests.plants.test_plants_api import PLANT
@@ -51,7 +52,9 @@ def owned(app, owner, example_bom_module) -> dict[str, str]:  # type: ignore[no-
         job = api.post(f"/v1/footprints/{footprint['id']}/uncertainty", json={"iterations": 10})
         supplier = api.post("/v1/suppliers", json={"name": "Owned", "country": "KR"}).json()
         plant = api.post("/v1/plants", json=PLANT).json()
+        background_id = import_test_system(api)
     return {
+        "background_id": background_id,
         "plant_id": plant["id"],
         "bom_id": bom["id"],
         "footprint_id": footprint["id"],
@@ -73,10 +76,18 @@ def example_bom_module() -> dict[str, Any]:
 def _ui_routes() -> list[tuple[str, str]]:
     from fastapi.routing import APIRoute
 
-    from app.ui import bom_pages, footprint_pages, plant_pages, scenario_pages, supplier_pages
+    from app.ui import (
+        background_pages,
+        bom_pages,
+        footprint_pages,
+        plant_pages,
+        scenario_pages,
+        supplier_pages,
+    )
 
     found = []
-    for module in (bom_pages, footprint_pages, plant_pages, scenario_pages, supplier_pages):
+    modules = (background_pages, bom_pages, footprint_pages, plant_pages, scenario_pages)
+    for module in (*modules, supplier_pages):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             for method in route.methods:
@@ -99,7 +110,7 @@ def test_session_cookie_is_httponly_strict_and_holds_no_key(app, settings) -> No
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui" in cookie
     assert "Secure" not in cookie  # plain HTTP here; over TLS the cookie is Secure
     value = cookie.split(";")[0].split("=", 1)[1]
-    assert token not in cookie and token.split("_")[2] not in value
+    assert token not in cookie and token.split("_", 2)[2] not in value
     assert answer.headers["location"] == "/ui/boms" and token not in answer.headers["location"]
     # Over TLS (as a proxy in front would report it), the same cookie is Secure.
     secure = TestClient(app, base_url="https://testserver")
@@ -185,7 +196,7 @@ def test_another_organisations_resources_are_404_pages(app, settings, owned) -> 
         assert response.status_code == 404, (method, url, response.status_code)
         assert "text/html" in response.headers["content-type"] and "Not found" in response.text
         checked += 1
-    assert checked >= 13  # the plant pages' three among them
+    assert checked >= 18  # the plant pages' three and the background pages' five among them
 
 
 def test_a_bom_name_with_markup_is_shown_as_text(owner, example_bom, app) -> None:  # type: ignore[no-untyped-def]
