@@ -1,6 +1,7 @@
 """Battery-passport carbon-footprint section from a declaration, checked against our schema.
 
-The declaration is the README's NMC811 pouch cell, cradle to grave: 13.6788 raw materials +
+The declaration is fixed input (an NMC811 pouch cell as an earlier background priced it), cradle
+to grave: 13.6788 raw materials +
 2.9256 production + 0.0938 distribution + 0.3664 end of life = 17.0646 kg CO2e per cell, over
 0.219 kWh × 60 cycles/year × 8 years = 105.12 kWh delivered. Per kWh: 17.0646 / 105.12 =
 0.162334 kg CO2e/kWh; raw materials 13.6788 / 105.12 = 0.130126, its share 13.6788 / 17.0646 =
