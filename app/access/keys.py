@@ -143,22 +143,72 @@ _KEY_BY_PREFIX = sa_select(
 
 def authenticate(session: Session, authorization: str | None) -> Principal:
     """The principal behind an ``Authorization: Bearer cc_…`` header, or 401."""
+    return principal_of(verified_key(session, authorization))
+
+
+@dataclass(frozen=True)
+class VerifiedKey:
+    """A key row whose secret matched the request's token, with the columns checked."""
+
+    prefix: str
+    salt: str
+    secret_sha256: str
+    organisation_id: uuid.UUID
+    key_id: uuid.UUID
+    name: str
+    scopes: tuple[str, ...]
+    supplier_id: uuid.UUID | None
+    expires_at: datetime | None
+
+
+def parse_token(authorization: str | None) -> tuple[str, str] | None:
+    """The prefix and secret of an ``Authorization: Bearer cc_…`` header, or 401 without
+    one; None for a token that cannot be a key."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("send an API key as 'Authorization: Bearer cc_…'", headers=_CHALLENGE)
     match = _TOKEN.match(authorization[7:].strip())
+    return (match.group(1), match.group(2)) if match else None
+
+
+def verified_key(session: Session, authorization: str | None) -> VerifiedKey:
+    """The key row behind ``authorization``, read now, or the 401 that explains why not."""
+    token = parse_token(authorization)
     key = None
-    if match:
+    if token is not None:
         # Read on every request, so that a revocation holds at once on every worker; a Core
         # statement of the columns needed, not an ORM entity (a third of the cost).
-        key = session.connection().execute(_KEY_BY_PREFIX, {"prefix": match.group(1)}).first()
-    if key is None or not hmac.compare_digest(key.secret_sha256, _digest(key.salt, match.group(2))):  # type: ignore[union-attr]
+        key = session.connection().execute(_KEY_BY_PREFIX, {"prefix": token[0]}).first()
+    if key is None or not hmac.compare_digest(key.secret_sha256, _digest(key.salt, token[1])):  # type: ignore[index]
         raise Unauthorized("unknown API key", headers=_CHALLENGE)
-    now = datetime.now(UTC)
     if key.revoked_at is not None:
         raise Unauthorized("this API key has been revoked", headers=_CHALLENGE)
-    if key.expires_at is not None and _aware(key.expires_at) <= now:
+    verified = VerifiedKey(
+        token[0],  # type: ignore[index]
+        key.salt,
+        key.secret_sha256,
+        key.organisation_id,
+        key.id,
+        key.name,
+        tuple(key.scopes),
+        key.supplier_id,
+        None if key.expires_at is None else _aware(key.expires_at),
+    )
+    check_expiry(verified)
+    return verified
+
+
+def check_expiry(key: VerifiedKey) -> None:
+    if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
         raise Unauthorized("this API key has expired", headers=_CHALLENGE)
-    return Principal(key.organisation_id, key.id, key.name, frozenset(key.scopes), key.supplier_id)
+
+
+def secret_matches(key: VerifiedKey, secret: str) -> bool:
+    return hmac.compare_digest(key.secret_sha256, _digest(key.salt, secret))
+
+
+def principal_of(key: VerifiedKey) -> Principal:
+    scopes = frozenset(key.scopes)
+    return Principal(key.organisation_id, key.key_id, key.name, scopes, key.supplier_id)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Insert, Table, bindparam, event, insert
+from sqlalchemy import Insert, Table, bindparam, cast, event, exists, insert, literal_column, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.expression import ColumnElement, Executable
 from sqlmodel import Session, SQLModel, create_engine
 
 
@@ -132,40 +132,147 @@ def row_values(row: SQLModel) -> dict[str, Any]:
     }
 
 
-def insert_rows_now(session: Session, rows: Sequence[tuple[Table, dict[str, Any]]]) -> None:
+class WriteGuard(Protocol):
+    """A condition the database checks in the same statement as a request's first write (such
+    as "the caller's key is still valid"), instead of a SELECT of its own before the work.
+
+    ``condition`` is a boolean SQL expression with named parameters (``parameters``); a write
+    guarded by it stores nothing when it is false, and the guard's ``refused`` then raises.
+    ``passed`` is set once a guarded write stored its rows in this transaction."""
+
+    condition: ColumnElement[bool]
+    parameters: dict[str, Any]
+    passed: bool
+
+    def refused(self, session: Session) -> None:
+        """Raise the error that a false condition means (called in the same transaction)."""
+
+
+def insert_rows_now(
+    session: Session,
+    rows: Sequence[tuple[Table, dict[str, Any]]],
+    guard: WriteGuard | None = None,
+) -> None:
     """Write immutable rows (each a table and its column values) as :func:`insert_now` does, in
     one round trip on PostgreSQL: one statement whose leading INSERTs are data-modifying WITH
-    clauses. Elsewhere (SQLite), one INSERT per row. A failure of any row fails them all."""
+    clauses. Elsewhere (SQLite), one INSERT per row. A failure of any row fails them all.
+
+    With a ``guard`` not yet passed, the rows are stored only if its condition holds, checked
+    by the same statement on PostgreSQL (by the first row's INSERT on SQLite); otherwise
+    nothing is stored and ``guard.refused`` raises."""
+    if guard is not None and guard.passed:
+        guard = None
     connection = session.connection()
-    if connection.dialect.name != "postgresql" or len(rows) < 2:
+    postgres = connection.dialect.name == "postgresql"
+    if guard is not None:
+        if postgres:
+            count = _execute_combined(connection, rows, guard)
+        else:
+            (table, values), *rest = rows
+            statement = _guarded_insert(_shape(((table, values),))[0], guard, cast_values=False)
+            count = connection.execute(
+                statement, {**guard.parameters, **_parameters(((table, values),))}
+            ).rowcount
+            if count:
+                for table, values in rest:
+                    connection.execute(insert(table), values)
+        if not count:
+            guard.refused(session)
+            raise RuntimeError("write guard refused without an error")  # refused() raises
+        guard.passed = True
+        return
+    if not postgres or len(rows) < 2:
         for table, values in rows:
             connection.execute(insert(table), values)
         return
-    shape = tuple((table, tuple(values)) for table, values in rows)
-    statement = _COMBINED.get(shape)
-    if statement is None:
-        statement = _combined_insert(shape)
-        _COMBINED[shape] = statement
-    parameters = {
+    _execute_combined(connection, rows, None)
+
+
+Shape = tuple[tuple[Table, tuple[str, ...]], ...]
+
+
+def _shape(rows: Sequence[tuple[Table, dict[str, Any]]]) -> Shape:
+    return tuple((table, tuple(values)) for table, values in rows)
+
+
+def _parameters(rows: Sequence[tuple[Table, dict[str, Any]]]) -> dict[str, Any]:
+    return {
         f"r{n}_{key}": value for n, (_, values) in enumerate(rows) for key, value in values.items()
     }
-    connection.execute(statement, parameters)
 
 
-_COMBINED: dict[tuple[tuple[Table, tuple[str, ...]], ...], Executable] = {}
+def _execute_combined(
+    connection: Any, rows: Sequence[tuple[Table, dict[str, Any]]], guard: WriteGuard | None
+) -> int:
+    """Run the rows' combined statement; the number of rows its last INSERT stored."""
+    shape = _shape(rows)
+    cache_key = (shape, None if guard is None else guard.condition)
+    statement = _COMBINED.get(cache_key)
+    if statement is None:
+        statement = _combined_insert(shape, guard)
+        _COMBINED[cache_key] = statement
+    parameters = _parameters(rows)
+    if guard is None:
+        connection.execute(statement, parameters)
+        return len(rows)
+    parameters.update(guard.parameters)
+    # Rows returned, not the cursor's row count (-1 for a statement with RETURNING in a CTE).
+    return len(connection.execute(statement, parameters).all())
 
 
-def _combined_insert(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> Executable:
+_COMBINED: dict[tuple[Shape, Any], Executable] = {}
+
+
+def _values(n: int, table: Table, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: bindparam(f"r{n}_{key}", type_=table.c[key].type) for key in keys}
+
+
+def _guarded_insert(
+    row: tuple[Table, tuple[str, ...]], guard: WriteGuard, *, cast_values: bool, n: int = 0
+) -> Insert:
+    """``INSERT INTO t (…) SELECT :v, … WHERE <guard>``: stores the row only if the guard holds.
+    On PostgreSQL each value is cast to its column's type (a parameter in a SELECT list has no
+    type of its own there)."""
+    table, keys = row
+    values = _values(n, table, keys)
+    columns = [
+        cast(value, table.c[key].type) if cast_values else value for key, value in values.items()
+    ]
+    return insert(table).from_select(list(keys), select(*columns).where(guard.condition))
+
+
+def _combined_insert(shape: Shape, guard: WriteGuard | None = None) -> Executable:
     """``WITH r0 AS (INSERT …), r1 AS (INSERT …) INSERT …`` for rows of these tables and
-    columns; every value a named parameter, so the statement compiles once per shape."""
+    columns; every value a named parameter, so the statement compiles once per shape. With a
+    ``guard``, the first INSERT is guarded and every later one stores its row only if the first
+    stored its own (``SELECT … FROM r0``), so the last one's row count says whether all did."""
 
-    def one(n: int, table: Table, keys: tuple[str, ...]) -> Insert:
-        return insert(table).values(
-            {key: bindparam(f"r{n}_{key}", type_=table.c[key].type) for key in keys}
-        )
+    if guard is None:
 
-    *leading, (last_table, last_keys) = shape
-    statement = one(len(leading), last_table, last_keys)
-    for n, (table, keys) in enumerate(leading):
-        statement = statement.add_cte(one(n, table, keys).cte(f"r{n}"))
+        def one(n: int, table: Table, keys: tuple[str, ...]) -> Insert:
+            return insert(table).values(_values(n, table, keys))
+
+        *leading, (last_table, last_keys) = shape
+        statement = one(len(leading), last_table, last_keys)
+        for n, (table, keys) in enumerate(leading):
+            statement = statement.add_cte(one(n, table, keys).cte(f"r{n}"))
+        return statement
+
+    first: Any = _guarded_insert(shape[0], guard, cast_values=True).returning(literal_column("1"))
+    if len(shape) == 1:
+        return first
+    r0 = first.cte("r0")
+    gate = exists(select(literal_column("1")).select_from(r0))
+
+    def after(n: int, table: Table, keys: tuple[str, ...]) -> Insert:
+        values = _values(n, table, keys)
+        columns = [cast(value, table.c[key].type) for key, value in values.items()]
+        return insert(table).from_select(list(keys), select(*columns).where(gate))
+
+    *middle, (last_table, last_keys) = shape[1:]
+    statement = (
+        after(len(shape) - 1, last_table, last_keys).returning(literal_column("1")).add_cte(r0)
+    )
+    for n, (table, keys) in enumerate(middle, start=1):
+        statement = statement.add_cte(after(n, table, keys).cte(f"r{n}"))
     return statement

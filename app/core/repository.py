@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.audit import AUDIT_TABLE, audit_values, record, record_many
-from app.core.db import insert_rows_now, row_values
+from app.core.db import WriteGuard, insert_rows_now, row_values
 from app.core.errors import NotFound
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -19,10 +19,19 @@ Row = TypeVar("Row", bound=SQLModel)
 class OrgRepository:
     """Reads and writes rows of one organisation; another organisation's rows do not exist here."""
 
-    def __init__(self, session: Session, organisation_id: uuid.UUID, actor: str = "system") -> None:
+    def __init__(
+        self,
+        session: Session,
+        organisation_id: uuid.UUID,
+        actor: str = "system",
+        guard: WriteGuard | None = None,
+    ) -> None:
         self.session = session
         self.organisation_id = organisation_id
         self.actor = actor
+        # A condition (e.g. "the caller's key is valid") checked by the first insert_audited
+        # write instead of a query of its own; see app.core.db.WriteGuard.
+        self.guard = guard
 
     def audit(
         self, action: str, resource: str, resource_id: Any, payload: Any, **details: Any
@@ -52,6 +61,7 @@ class OrgRepository:
         insert_rows_now(
             self.session,
             [(row.__table__, row_values(row)), (AUDIT_TABLE, audit)],  # type: ignore[attr-defined]
+            self.guard,
         )
 
     def audit_many(self, events: Sequence[tuple[str, str, Any, Any]]) -> None:

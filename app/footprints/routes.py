@@ -3,9 +3,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from app.access.deps import RepoDep
+from app.access.deps import RepoDep, WriterDep
 from app.backgrounds.footprints import store_imported_footprint
 from app.boms.service import stored_bom
 from app.core.deps import BackgroundDep, SessionDep, SettingsDep
@@ -30,9 +30,8 @@ router = APIRouter(prefix="/v1", tags=["footprints"])
 )
 def create_footprint(
     bom_id: uuid.UUID,
-    repo: RepoDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    repo: WriterDep,
+    request: Request,
     background: BackgroundDep,
     response: Response,
     payload: FootprintRequest | None = None,
@@ -51,6 +50,10 @@ def create_footprint(
 ) -> Any:
     """Compute and store the footprint of one cell of this BOM on the current background (or
     an imported one); the optional body adds the distribution and end-of-life stages."""
+    # Key, scopes, rate limit and session in one dependency; the key is checked by the
+    # footprint's INSERT (app.access.key_guard). Settings as the app holds them (see
+    # app.core.deps): a dependency fewer.
+    session, settings = repo.session, request.app.state.settings
     # 404 before anything else; cached per process (a BOM is immutable), so store_footprint
     # reads it again for free.
     bom = stored_bom(repo, bom_id)
