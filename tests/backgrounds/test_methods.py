@@ -19,6 +19,10 @@ The small BOM (tests/backgrounds/helpers.py): 0.3 × 2.33281 + 0.1 × 4.148 + 0.
 
 from __future__ import annotations
 
+import json
+import uuid
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -124,3 +128,60 @@ def test_an_import_without_a_shipped_method_lists_the_default_only() -> None:
 
     row = ImportedBackground.model_construct(method_coverage={"shipped_methods": []})
     assert method_names(row) == [DEFAULT]
+
+
+def test_pact_footprint_states_the_background_and_the_shipped_method(
+    client: TestClient, settings: Any, bom_and_background: tuple[str, str]
+) -> None:
+    """PACT v3 ``secondaryEmissionFactorSources`` names the imported background (its registry
+    id) and its full version; ``ipccCharacterizationFactors`` the shipped method's AR5."""
+    from jsonschema import Draft202012Validator, FormatChecker
+    from sqlmodel import Session
+
+    from app.access.models import Organisation
+    from app.boms.models import Bom
+    from app.core.db import make_engine
+    from app.footprints.models import Footprint
+    from app.pact.mapping import Published, product_footprint
+    from tests.pact.conftest import SCHEMA
+
+    bom_id, background = bom_and_background
+    version = client.get(f"/v1/backgrounds/{background}").json()["version"]
+    made = {}
+    for method in (DEFAULT, SHIPPED):
+        answer = client.post(
+            f"/v1/boms/{bom_id}/footprints", params={"background": background, "method": method}
+        )
+        made[method] = uuid.UUID(answer.json()["id"])
+    validator = Draft202012Validator(json.loads(SCHEMA.read_text()), format_checker=FormatChecker())
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            documents = {}
+            for method, footprint_id in made.items():
+                footprint = session.get(Footprint, footprint_id)
+                assert footprint is not None
+                bom = session.get(Bom, footprint.bom_id)
+                owner = session.get(Organisation, footprint.organisation_id)
+                assert bom is not None and owner is not None
+                item = Published(footprint, bom, owner, (), False)
+                documents[method] = product_footprint(item, domain="cellcarbon.local")
+    finally:
+        engine.dispose()
+    for method, document in documents.items():
+        assert list(validator.iter_errors(document)) == []
+        pcf = document["pcf"]
+        assert pcf["secondaryEmissionFactorSources"] == [
+            {
+                "name": f"test system (JSON-LD, shipped method) (imported background {background})",
+                "version": version,
+            }
+        ]
+        assert background in document["comment"] and version in document["comment"]
+        assert method in document["comment"]
+    assert documents[DEFAULT]["pcf"]["ipccCharacterizationFactors"] == ["AR6"]
+    assert documents[SHIPPED]["pcf"]["ipccCharacterizationFactors"] == ["AR5"]
+    # PACT counts the biogenic CO2 emission: 0.05 kg electrolyte × 0.8 kg solvent × 0.3 kg.
+    assert float(documents[SHIPPED]["pcf"]["pcfExcludingBiogenicUptake"]) == pytest.approx(
+        BOM_KG_CO2E_AR5 + 0.012, abs=1e-6
+    )
