@@ -117,7 +117,7 @@ def _chosen_background(
             "the query and the body name different backgrounds",
             [
                 {"loc": ["query", "background"], "msg": f"{in_query} here"},
-                {"loc": ["body", "background"], "msg": f"{in_body} here: give one"},
+                {"loc": ["background"], "msg": f"{in_body} in the body: give one"},
             ],
         )
     return in_query or in_body
