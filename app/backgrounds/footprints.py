@@ -21,6 +21,7 @@ from app import __version__
 from app.backgrounds.engines import imported_engine
 from app.backgrounds.methods import chosen_method, priced_in
 from app.backgrounds.models import ImportedBackground
+from app.backgrounds.removal import hold
 from app.backgrounds.schemas import ComparedBackground, ComparedLine, ComparisonPublic
 from app.backgrounds.service import get_background_row, open_materials
 from app.boms.service import canonical_json, normalised_bom, stored_bom, stored_bom_lines
@@ -108,6 +109,7 @@ def store_imported_footprint(
     shipped with the import, and add the footprint to ``repo``'s transaction (another
     organisation's background answers 404; an unknown method 422)."""
     row = get_background_row(repo, background_id)
+    hold(repo, row)  # not deleted before this footprint is stored
     method = chosen_method(row, method_name)
     imported = priced_in(imported_engine(settings, row.version), method)
     inputs, energy = bom_inputs(repo, bom_id, open_background)

@@ -12,7 +12,7 @@ from app.backgrounds.engines import discard
 from app.backgrounds.methods import forget_views
 from app.backgrounds.models import ImportedBackground
 from app.core.db import call_after_commit
-from app.core.errors import AppError
+from app.core.errors import AppError, NotFound
 from app.core.repository import OrgRepository
 from app.core.runtime import get_engine
 from app.core.settings import Settings
@@ -54,6 +54,19 @@ def delete_background(repo: OrgRepository, row: ImportedBackground, settings: Se
     stated = {"name": row.name, "version": version, "source_format": row.source_format}
     repo.audit("delete", "background", row.id, stated, **stated)
     call_after_commit(session, lambda: _remove_files(settings, version))
+
+
+def hold(repo: OrgRepository, row: ImportedBackground) -> None:
+    """Keep ``row`` from being deleted until this transaction ends (a footprint about to be
+    stored on it): a share lock on PostgreSQL, so a concurrent DELETE waits and then counts
+    the footprint (409), or, if the DELETE came first, this answers 404 once it commits."""
+    held = repo.session.exec(
+        select(ImportedBackground.id)
+        .where(col(ImportedBackground.id) == row.id)
+        .with_for_update(read=True)
+    ).first()
+    if held is None:
+        raise NotFound(f"background {row.id} not found")
 
 
 def _remove_files(settings: Settings, version: str) -> None:

@@ -164,3 +164,39 @@ def test_the_background_may_be_given_in_the_body(client: TestClient, bom: str) -
         f"/v1/boms/{bom}/footprints", json={"background": background, "distribution": {}}
     )
     assert stages.status_code == 422
+
+
+def test_a_footprint_being_stored_holds_off_a_delete(
+    client: TestClient, settings: Any, database_url: str
+) -> None:
+    """On PostgreSQL a footprint being stored share-locks its background: a DELETE waits for
+    that transaction (and would then count the footprint); here the footprint's transaction
+    rolls back, and the DELETE goes through."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers; the share lock is PostgreSQL's")
+    import threading
+
+    from sqlmodel import Session
+
+    from app.backgrounds.models import ImportedBackground
+    from app.backgrounds.removal import hold
+    from app.core.repository import OrgRepository
+    from app.core.runtime import get_engine
+
+    background = _import(client, "locked")
+    answers: dict[str, int] = {}
+    with Session(get_engine(settings)) as session:
+        row = session.get(ImportedBackground, uuid.UUID(background))
+        assert row is not None
+        hold(OrgRepository(session, row.organisation_id, "test"), row)
+        deleting = threading.Thread(
+            target=lambda: answers.update(
+                status=client.delete(f"/v1/backgrounds/{background}").status_code
+            )
+        )
+        deleting.start()
+        deleting.join(1.0)
+        assert deleting.is_alive() and not answers  # waiting for the lock
+        session.rollback()
+    deleting.join(30)
+    assert answers == {"status": 204}
