@@ -7,6 +7,7 @@ used, and the least recently used are evicted once their arrays exceed the budge
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -49,6 +50,15 @@ def imported_engine(settings: Settings, version: str) -> Background:
     if engines.loads != loads:
         cold_starts[version] = time.perf_counter() - started
     return background
+
+
+def discard(settings: Settings, version: str) -> None:
+    """Evict ``version`` from this process and delete its Brightway directory (its background
+    was deleted and no organisation registers that version any more). Other processes drop
+    their copy when they next fail to find it, or on eviction."""
+    resident(settings).evict(version)
+    cold_starts.pop(version, None)
+    shutil.rmtree(background_directory(settings, version), ignore_errors=True)
 
 
 def forget_engines() -> None:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 from app import __version__
 from app.backgrounds.engines import imported_engine
+from app.backgrounds.methods import chosen_method, priced_in
 from app.backgrounds.models import ImportedBackground
+from app.backgrounds.removal import hold
 from app.backgrounds.schemas import ComparedBackground, ComparedLine, ComparisonPublic
 from app.backgrounds.service import get_background_row, open_materials
 from app.boms.service import canonical_json, normalised_bom, stored_bom, stored_bom_lines
@@ -40,6 +42,11 @@ SECONDARY_ONLY = (
     "computed on imported background {name} ({version}): every line priced with the "
     "background's secondary data through its material mapping; supplier data, made_in "
     "regionalisation and the electricity rulesets apply to the open background only"
+)
+
+SHIPPED_METHOD = (
+    "characterised with {method}, shipped with the background: the total and the lines are in "
+    "that method; the GWP20 figure is IPCC AR6, and no split by gas or upstream activity is given"
 )
 
 
@@ -96,18 +103,32 @@ def store_imported_footprint(
     background_id: uuid.UUID,
     open_background: Background,
     settings: Settings,
+    method_name: str | None = None,
 ) -> Footprint:
-    """Compute one cell of the BOM on an imported background and add the footprint to
-    ``repo``'s transaction (another organisation's background answers 404)."""
+    """Compute one cell of the BOM on an imported background, in its default method or one
+    shipped with the import, and add the footprint to ``repo``'s transaction (another
+    organisation's background answers 404; an unknown method 422)."""
     row = get_background_row(repo, background_id)
-    imported = imported_engine(settings, row.version)
+    hold(repo, row)  # not deleted before this footprint is stored
+    method = chosen_method(row, method_name)
+    imported = priced_in(imported_engine(settings, row.version), method)
     inputs, energy = bom_inputs(repo, bom_id, open_background)
     priced = price_imported(row, imported, open_background, inputs, energy)
     result = priced.result
     if not all(math.isfinite(x) for x in (result.kg_co2e, result.kg_co2e_gwp20)):
         raise InvalidInput(f"the footprint of BOM {bom_id} is not a finite number")
     materials = open_materials(open_background)
-    top, rest = upstream(imported, priced.inputs, top=UPSTREAM_TOP)
+    notes = [SECONDARY_ONLY.format(name=row.name, version=row.version[:12])]
+    by_gas = result.by_gas
+    if method is None:
+        top, rest = upstream(imported, priced.inputs, top=UPSTREAM_TOP)
+        method_text = result.method
+    else:
+        # The split by gas and the activities' own emissions are characterised with IPCC AR6
+        # only; in a shipped method the total and the lines are given, not those splits.
+        top, rest, by_gas = [], result.kg_co2e, {}
+        method_text = " ".join(method)
+        notes.append(SHIPPED_METHOD.format(method=method_text))
     lines = []
     for given, line in zip(inputs, result.lines, strict=True):
         fields = dict(vars(line))
@@ -125,7 +146,7 @@ def store_imported_footprint(
         "inputs": [dict(vars(i)) for i in priced.inputs],
         "nominal_energy_kwh": energy,
         "background": row.version,
-        "method": result.method,
+        "method": method_text,
     }
     footprint = Footprint(
         organisation_id=repo.organisation_id,
@@ -133,7 +154,7 @@ def store_imported_footprint(
         background_id=row.id,
         background_name=row.name[:100],
         background_version=row.version,
-        method=result.method,
+        method=method_text[:100],
         software_version=__version__,
         input_sha256=hashlib.sha256(canonical_json(payload).encode()).hexdigest(),
         kg_co2e=result.kg_co2e,
@@ -147,7 +168,7 @@ def store_imported_footprint(
             "lines": lines,
             "by_component": result.by_component,
             "by_stage": result.by_stage,
-            "by_gas": result.by_gas,
+            "by_gas": by_gas,
             "by_supplier": result.by_supplier,
             "by_supplier_market_based": result.by_supplier,
             "primary_data_share_market_based": 0.0,
@@ -155,7 +176,8 @@ def store_imported_footprint(
             "biogenic_co2_removal_kg": result.biogenic_co2_removal_kg,
             "upstream": [dict(vars(u)) for u in top],
             "upstream_rest_kg_co2e": rest,
-            "notes": [SECONDARY_ONLY.format(name=row.name, version=row.version[:12])],
+            "notes": notes,
+            "method": method_text,
         },
     )
     # Immutable: the footprint and its audit row in one statement, as on the open background.

@@ -19,6 +19,7 @@ from app.access.deps import RepoDep
 from app.backgrounds import footprints, service
 from app.backgrounds.engines import imported_engine
 from app.backgrounds.models import ImportedBackground
+from app.backgrounds.removal import delete_background as delete_imported
 from app.backgrounds.schemas import (
     BackgroundPublic,
     BackgroundsPublic,
@@ -149,6 +150,18 @@ def list_backgrounds(repo: RepoDep, page: PageDep) -> BackgroundsPublic:
 def get_background(row: RowDep) -> BackgroundPublic:
     """One imported background: version, source format, size and method coverage."""
     return service.background_public(row)
+
+
+@router.delete(
+    "/backgrounds/{background_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "stored footprints were computed on it"}},
+)
+def delete_background(row: RowDep, repo: RepoDep, settings: SettingsDep) -> Response:
+    """Delete an imported background: its registry row, then (once committed) its files and
+    resident engine. Refused (409) while stored footprints were computed on it."""
+    delete_imported(repo, row, settings)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/backgrounds/{background_id}/mapping", response_model=MappingPublic)

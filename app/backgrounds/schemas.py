@@ -29,6 +29,10 @@ class BackgroundPublic(BaseModel):
         "rule), flows missing, each flow's share of GWP100 on a test footprint, greenhouse "
         "gases left uncharacterised"
     )
+    methods: list[str] = Field(
+        description="methods a footprint on it may name (`method=`): IPCC AR6 GWP100 first, "
+        "then each climate method shipped with the import"
+    )
     warnings: list[str]
     mapped_materials: int
     created_at: UtcDatetime

@@ -10,6 +10,7 @@ from dataclasses import asdict
 
 from sqlmodel import col, select
 
+from app.backgrounds.methods import method_names
 from app.backgrounds.models import ImportedBackground
 from app.backgrounds.schemas import (
     BackgroundPublic,
@@ -49,7 +50,7 @@ def open_materials(open_background: Background) -> dict[str, Material]:
 
 def background_public(row: ImportedBackground) -> BackgroundPublic:
     return BackgroundPublic.model_validate(
-        {**row.model_dump(), "mapped_materials": len(row.mapping)}
+        {**row.model_dump(), "mapped_materials": len(row.mapping), "methods": method_names(row)}
     )
 
 

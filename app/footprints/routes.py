@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from app.access.deps import RepoDep, WriterDep
 from app.backgrounds.footprints import store_imported_footprint
+from app.backgrounds.methods import DEFAULT_METHOD
 from app.boms.service import stored_bom
 from app.core.deps import BackgroundDep, SessionDep, SettingsDep
 from app.core.errors import InvalidInput
@@ -44,7 +45,16 @@ def create_footprint(
             alias="background",
             description="an imported background of the organisation (GET /v1/backgrounds), "
             "its material mapping covering the BOM; computed at once whatever wait says. "
-            "Default: the open background",
+            "Default: the open background. May be given as the body's `background` instead",
+        ),
+    ] = None,
+    method: Annotated[
+        str | None,
+        Query(
+            max_length=300,
+            description="on an imported background: one of its `methods` (GET "
+            f"/v1/backgrounds/{{id}}), e.g. a climate method shipped with it. Default: "
+            f"{DEFAULT_METHOD}",
         ),
     ] = None,
 ) -> Any:
@@ -57,16 +67,24 @@ def create_footprint(
     # 404 before anything else; cached per process (a BOM is immutable), so store_footprint
     # reads it again for free.
     bom = stored_bom(repo, bom_id)
+    background_id = _chosen_background(background_id, payload)
     if background_id is not None:
         if payload is not None and (payload.distribution or payload.end_of_life):
             raise InvalidInput(
                 "distribution and end-of-life stages are modelled on the open background only",
                 [{"loc": ["query", "background"], "msg": "omit it, or the body's stages"}],
             )
-        footprint = store_imported_footprint(repo, bom.id, background_id, background, settings)
+        footprint = store_imported_footprint(
+            repo, bom.id, background_id, background, settings, method
+        )
         response.headers["Location"] = f"/v1/footprints/{footprint.id}"
         footprint_completed(session, footprint, settings)
         return model_response(footprint_public(footprint), response, status.HTTP_201_CREATED)
+    if method is not None and method != DEFAULT_METHOD:
+        raise InvalidInput(
+            f"the open background is characterised with {DEFAULT_METHOD} only",
+            [{"loc": ["query", "method"], "msg": f"omit it, or give {DEFAULT_METHOD}"}],
+        )
     if not wait:
         # What the job would refuse (an unknown recycling route or grid region, a material
         # missing from the background) is a 422 now, as with wait=true, not a failed job later:
@@ -90,6 +108,22 @@ def create_footprint(
     response.headers["Location"] = f"/v1/footprints/{footprint.id}"
     footprint_completed(session, footprint, settings)  # sent after commit
     return model_response(footprint_public(footprint), response, status.HTTP_201_CREATED)
+
+
+def _chosen_background(
+    in_query: uuid.UUID | None, payload: FootprintRequest | None
+) -> uuid.UUID | None:
+    """The imported background named by the query or the body (422 when they differ)."""
+    in_body = payload.background if payload is not None else None
+    if in_query is not None and in_body is not None and in_query != in_body:
+        raise InvalidInput(
+            "the query and the body name different backgrounds",
+            [
+                {"loc": ["query", "background"], "msg": f"{in_query} here"},
+                {"loc": ["background"], "msg": f"{in_body} in the body: give one"},
+            ],
+        )
+    return in_query or in_body
 
 
 @router.get("/footprints/{footprint_id}", response_model=FootprintPublic)

@@ -212,3 +212,8 @@ class FootprintRequest(Strict):
     end_of_life: EndOfLifeIn | None = Field(
         default=None, description="add the end-of-life and recycling stage ({} = defaults)"
     )
+    background: uuid.UUID | None = Field(
+        default=None,
+        description="an imported background of the organisation, as `?background=` (both "
+        "given and different: 422). Default: the open background",
+    )

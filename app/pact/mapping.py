@@ -6,6 +6,7 @@ exponent); amounts are per declared unit: one cell ("piece") or one kWh of nomin
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -127,16 +128,14 @@ def product_footprint(
         "biogenicCO2Uptake": decimal_text(-removal * per_unit),
         "landUseChangeGhgEmissions": decimal_text(land_use * per_unit),
         "packagingEmissionsIncluded": False,
-        "ipccCharacterizationFactors": ["AR6"],
+        "ipccCharacterizationFactors": ipcc_reports(footprint.method),
         "crossSectoralStandards": ["ISO14067", "GHGP-Product"],
         "boundaryProcessesDescription": (
             "Cradle to gate: raw material acquisition and pre-processing of every BOM line, "
             "and cell manufacturing (plant electricity and natural gas heat)."
         ),
         "exemptedEmissionsPercent": "0",
-        "secondaryEmissionFactorSources": [
-            {"name": footprint.background_name, "version": footprint.background_version[:12]}
-        ],
+        "secondaryEmissionFactorSources": secondary_sources(footprint),
         "primaryDataShare": decimal_text(primary_share * 100, 2),
         "dqi": {
             "technologicalDQR": decimal_text(float(dqr), 2),
@@ -164,8 +163,8 @@ def product_footprint(
             f"nominal, made in grid region {bom.grid_region}. Market-based electricity; "
             f"location-based: {decimal_text((footprint.kg_co2e + biogenic_emission) * per_unit)} "
             f"kg CO2e per "
-            f"{unit}. {footprint.method} on background {footprint.background_name} "
-            f"{footprint.background_version[:12]}. Data quality ratings and fossil carbon "
+            f"{unit}. {footprint.method} on {_background_text(footprint)}. Data quality "
+            "ratings and fossil carbon "
             "content (graphite and carbon black only) are CellCarbon estimates."
         ),
         "pcf": pcf,
@@ -173,6 +172,37 @@ def product_footprint(
     if item.preceding_ids:
         document["precedingPfIds"] = [str(i) for i in item.preceding_ids]
     return document
+
+
+def secondary_sources(footprint: Footprint) -> list[dict[str, str]]:
+    """PACT v3 ``secondaryEmissionFactorSources`` (the secondary data source and its version):
+    the background the footprint was computed on, by name and full content hash; an imported
+    background also by its registry id, which the owner's /v1/backgrounds answers for."""
+    name = footprint.background_name
+    if footprint.background_id is not None:
+        name = f"{name} (imported background {footprint.background_id})"
+    return [{"name": name, "version": footprint.background_version}]
+
+
+def ipcc_reports(method: str) -> list[str]:
+    """The IPCC assessment reports whose GWPs ``method`` uses, as PACT v3
+    ``ipccCharacterizationFactors``: those its name states (``IPCC AR6 GWP100``, a shipped
+    ``Climate change - GWP100 (IPCC AR5)``); a shipped method naming none is reported AR6, the
+    report of the footprint's GWP20 and gas split, and the comment names the method."""
+    found = sorted({int(n) for n in _IPCC_REPORT.findall(method)})
+    return [f"AR{n}" for n in found] or ["AR6"]
+
+
+_IPCC_REPORT = re.compile(r"\bAR(\d+)\b")
+
+
+def _background_text(footprint: Footprint) -> str:
+    if footprint.background_id is None:
+        return f"background {footprint.background_name} {footprint.background_version[:12]}"
+    return (
+        f"imported background {footprint.background_name} (id {footprint.background_id}, "
+        f"version {footprint.background_version})"
+    )
 
 
 def _country(grid_region: str) -> str | None:

@@ -69,6 +69,11 @@ class ResidentBackgrounds:
                 continue
             del self._resident[oldest]
 
+    def evict(self, version: str) -> bool:
+        """Drop ``version`` (its background was deleted); whether it was resident."""
+        with self._lock:
+            return self._resident.pop(version, None) is not None
+
     def memory_bytes(self) -> int:
         return sum(engine_bytes(b) for b in self._resident.values())
 

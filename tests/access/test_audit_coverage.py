@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.access.test_access import example_bom_module, resources  # noqa: F401 (fixtures)
-from tests.backgrounds.helpers import system_zip, upload
+from tests.backgrounds.helpers import own_release, system_zip, upload, wait_for_job
 from tests.boms.bom_files import HEADER, csv_bytes, metadata, table_rows
 from tests.conftest import EXAMPLES, private_webhooks_allowed
 
@@ -124,6 +124,11 @@ def _calls(
                 "/v1/webhooks",
                 json={"url": "http://127.0.0.1:9/hook", "event_types": ["report.ready"]},
             )
+
+    def delete_background() -> httpx.Response:
+        """A background of its own (other bytes than the shared fixture's), then deleted."""
+        job = wait_for_job(client, upload(client, own_release("audit coverage"), "r.zip").json())
+        return client.delete(f"/v1/backgrounds/{job['result']['background_id']}")
 
     def delete_webhook() -> httpx.Response:
         return client.delete(f"/v1/webhooks/{webhook().json()['id']}")
@@ -285,6 +290,7 @@ def _calls(
         ),
         ("POST", "/v1/plants/{plant_id}/footprints"): plant_footprints,
         ("POST", "/v1/backgrounds"): lambda: upload(client, system_zip(), "release.zip"),
+        ("DELETE", "/v1/backgrounds/{background_id}"): delete_background,
         ("PUT", "/v1/backgrounds/{background_id}/mapping"): lambda: client.put(
             f"/v1/backgrounds/{ids['background_id']}/mapping", json={"entries": {}}
         ),

@@ -66,6 +66,17 @@ def system_zip() -> bytes:
         return buffer.getvalue()
 
 
+@cache
+def own_release(name: str) -> bytes:
+    """The test system's release with a note naming ``name`` added: other bytes, so a version
+    of its own that no other test registers (one organisation importing the same bytes twice
+    gets the same row back)."""
+    buffer = io.BytesIO(system_zip())
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("notes/readme.txt", f"a release for the deletion test: {name}\n")
+    return buffer.getvalue()
+
+
 def wait_for_job(client: Any, job: dict[str, Any], timeout: float = 300.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while job["status"] not in ("succeeded", "failed") and time.monotonic() < deadline:
