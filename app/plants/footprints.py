@@ -43,10 +43,11 @@ from app.plants.service import load_plant, problems_error
 from app.webhooks.delivery import LOT_FOOTPRINT_READY, emit
 from lca.background import Background
 from lca.footprint import STAGE_PRODUCTION, compute
+from lca.plant.buckets import merged_plant
 from lca.plant.factors import METHODS, HourlyInstrument
 from lca.plant.footprint import plant_footprint
 from lca.plant.lots import Lot
-from lca.plant.model import PlantDataError, Problem
+from lca.plant.model import PlantDataError, Problem, plant_problems
 from lca.plant.pricing import carrier_factors, grid_inputs, technology_factor
 from lca.ranges import PLAUSIBLE_RANGES
 
@@ -173,7 +174,11 @@ def compute_lot_footprints(
         )
         for lot in taking_part
     ]
-    series = ingest.hourly_series(session, row.id, first_hour, hours)
+    if plant_problems(plant):  # the core reports them all, at the stored meters' indices
+        core_plant, series = plant, ingest.hourly_series(session, row.id, first_hour, hours)
+    else:  # one bucket per carrier and scope, summed by the database: the same allocation
+        core_plant, parts = merged_plant(plant)
+        series = ingest.bucket_series(session, row.id, core_plant, parts, first_hour, hours)
     try:
         if request is None or request.use_stored_instruments:
             # after the request's own, so problems keep the request's indices
@@ -185,7 +190,7 @@ def compute_lot_footprints(
             instruments=instruments,
         )
         result = plant_footprint(
-            plant,
+            core_plant,
             series,
             core_lots,
             grid,
