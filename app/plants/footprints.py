@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from app.boms.models import Bom
+from app.core.db import insert_rows
 from app.core.models import utc_now
 from app.core.repository import OrgRepository
 from app.core.settings import Settings
@@ -139,17 +139,15 @@ def compute_lot_footprints(
     row, plant = load_plant(repo, plant_id)
     session = repo.session
     owned = col(PlantLot.organisation_id) == repo.organisation_id
-    selected = list(
-        session.exec(
-            select(PlantLot)
-            .where(owned, col(PlantLot.plant_id) == row.id)
-            .where(col(PlantLot.end_s) > from_s, col(PlantLot.end_s) <= to_s)
-            .order_by(col(PlantLot.start_s), col(PlantLot.lot_id))
-        ).all()
-    )
+    ending = (col(PlantLot.end_s) > from_s, col(PlantLot.end_s) <= to_s)
+    first_start, last_end = session.exec(
+        select(func.min(PlantLot.start_s), func.max(PlantLot.end_s))
+        .where(owned, col(PlantLot.plant_id) == row.id)
+        .where(*ending)
+    ).one()
     instruments = _instruments(request.instruments if request else [], background)
-    lo = min([from_s, *(lot.start_s for lot in selected)])
-    hi = max([to_s, *(lot.end_s for lot in selected)])
+    lo = min(from_s, first_start if first_start is not None else from_s)
+    hi = max(to_s, last_end if last_end is not None else to_s)
     first_hour, hours = lo // 3600, window_hours(lo, hi)
     taking_part = list(
         session.exec(
@@ -160,6 +158,9 @@ def compute_lot_footprints(
             .order_by(col(PlantLot.start_s), col(PlantLot.lot_id))
         ).all()
     )
+    # The lots ending in the period run inside the window, so they are among these (in order);
+    # loading them once spared a second query of 10,000 rows for a year.
+    selected = [lot for lot in taking_part if from_s < lot.end_s <= to_s]
     figures = _cell_models(repo, {lot.bom_id for lot in taking_part}, background)
     core_lots = [
         Lot(
@@ -230,10 +231,9 @@ def compute_lot_footprints(
             unchanged += 1
         else:
             new.append(stored)
-    # One INSERT each for the versions and their audit rows: a year of 10,000 lots spent most
-    # of its time in a round trip per row.
-    if new:
-        session.execute(insert(LotFootprint.__table__), new)  # type: ignore[attr-defined]
+    # One COPY (PostgreSQL) or INSERT each for the versions and their audit rows: a year of
+    # 10,000 lots spent most of its time in a round trip per row, then in an INSERT per row.
+    insert_rows(session, LotFootprint.__table__, new)  # type: ignore[attr-defined]
     repo.audit_many(
         [
             (
