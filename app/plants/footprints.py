@@ -65,6 +65,21 @@ class CellModelFigures:
     static_market_kg: float
 
 
+# The columns of a lot that its footprint reads (rows of these stand in for PlantLot).
+_LOT_COLUMNS = (
+    "id",
+    "plant_id",
+    "lot_id",
+    "bom_id",
+    "line",
+    "start_s",
+    "end_s",
+    "good_cells",
+    "scrapped_cells",
+    "scrap_step",
+)
+
+
 def window_hours(from_s: int, to_s: int) -> int:
     return -(-to_s // 3600) - from_s // 3600
 
@@ -149,9 +164,10 @@ def compute_lot_footprints(
     lo = min(from_s, first_start if first_start is not None else from_s)
     hi = max(to_s, last_end if last_end is not None else to_s)
     first_hour, hours = lo // 3600, window_hours(lo, hi)
-    taking_part = list(
-        session.exec(
-            select(PlantLot)
+    # As columns, not ORM objects: building 10,000 entities took ~0.5 s of a year's footprints.
+    taking_part: list[Any] = list(
+        session.execute(
+            select(*(col(getattr(PlantLot, name)) for name in _LOT_COLUMNS))
             .where(owned, col(PlantLot.plant_id) == row.id)
             .where(col(PlantLot.start_s) < (first_hour + hours) * 3600)
             .where(col(PlantLot.end_s) > first_hour * 3600)
@@ -287,11 +303,19 @@ def _iso(seconds: int) -> str:
 
 
 def _rounded(value: Any) -> Any:
-    """Figures to 12 significant digits, so summation order never makes a new version."""
+    """Figures to 12 significant digits, so summation order never makes a new version.
+    (Floats of a dict are rounded in place of a call each: 10,000 lots made 440,000 calls.)"""
     if isinstance(value, float):
         return float(f"{value:.12g}")
     if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
+        return {
+            k: float(f"{v:.12g}")
+            if isinstance(v, float)
+            else _rounded(v)
+            if isinstance(v, dict)
+            else v
+            for k, v in value.items()
+        }
     return value
 
 
@@ -324,7 +348,7 @@ def _latest_versions(repo: OrgRepository, lot_ids: Sequence[uuid.UUID]) -> dict[
 
 def _new_version(
     repo: OrgRepository,
-    lot: PlantLot,
+    lot: Any,  # a row of _LOT_COLUMNS
     figures: Any,
     cell: CellModelFigures,
     background: Background,
