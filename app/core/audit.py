@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Table, insert
 from sqlmodel import Field, Session, SQLModel
 
+from app.core.db import insert_rows
 from app.core.models import _timestamp, utc_now
 
 
@@ -98,8 +99,9 @@ def record_many(
     a computation that stores thousands of rows audits each without a round trip per row."""
     if not events:
         return
-    session.connection().execute(
-        insert(AUDIT_TABLE),
+    insert_rows(
+        session,
+        AUDIT_TABLE,
         [
             audit_values(organisation_id, actor, action, resource, resource_id, payload)
             for action, resource, resource_id, payload in events

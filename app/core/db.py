@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Insert, Table, bindparam, cast, event, exists, insert, literal_column, select
+from sqlalchemy import (
+    JSON,
+    Insert,
+    Table,
+    bindparam,
+    cast,
+    event,
+    exists,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql.expression import ColumnElement, Executable
@@ -33,6 +44,31 @@ def json_text(value: Any) -> str:
     strings and numpy numbers plain numbers, as with ``json.dumps``; a NaN or an infinity
     (which PostgreSQL's json type refuses) is stored as null."""
     return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) in one statement: on PostgreSQL a COPY of plain
+    tuples, JSON columns as :func:`json_text` writes them (10,000 lot footprints took ~1 s as an
+    executemany INSERT, a statement and its parameters per row); elsewhere an executemany."""
+    if not rows:
+        return
+    session.flush()  # rows they refer to, pending in the session, go first
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    as_json = [isinstance(table.c[name].type, JSON) for name in names]
+    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    dbapi = connection.connection.driver_connection
+    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(
+                [
+                    json_text(row[name]) if is_json else row[name]
+                    for name, is_json in zip(names, as_json, strict=True)
+                ]
+            )
 
 
 def make_engine(url: str) -> Engine:

@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from app.boms.models import Bom
+from app.core.db import insert_rows
 from app.core.models import utc_now
 from app.core.repository import OrgRepository
 from app.core.settings import Settings
@@ -43,10 +43,11 @@ from app.plants.service import load_plant, problems_error
 from app.webhooks.delivery import LOT_FOOTPRINT_READY, emit
 from lca.background import Background
 from lca.footprint import STAGE_PRODUCTION, compute
+from lca.plant.buckets import merged_plant
 from lca.plant.factors import METHODS, HourlyInstrument
 from lca.plant.footprint import plant_footprint
 from lca.plant.lots import Lot
-from lca.plant.model import PlantDataError, Problem
+from lca.plant.model import PlantDataError, Problem, plant_problems
 from lca.plant.pricing import carrier_factors, grid_inputs, technology_factor
 from lca.ranges import PLAUSIBLE_RANGES
 
@@ -62,6 +63,21 @@ class CellModelFigures:
     material_kg: float
     static_location_kg: float
     static_market_kg: float
+
+
+# The columns of a lot that its footprint reads (rows of these stand in for PlantLot).
+_LOT_COLUMNS = (
+    "id",
+    "plant_id",
+    "lot_id",
+    "bom_id",
+    "line",
+    "start_s",
+    "end_s",
+    "good_cells",
+    "scrapped_cells",
+    "scrap_step",
+)
 
 
 def window_hours(from_s: int, to_s: int) -> int:
@@ -138,27 +154,29 @@ def compute_lot_footprints(
     row, plant = load_plant(repo, plant_id)
     session = repo.session
     owned = col(PlantLot.organisation_id) == repo.organisation_id
-    selected = list(
-        session.exec(
-            select(PlantLot)
-            .where(owned, col(PlantLot.plant_id) == row.id)
-            .where(col(PlantLot.end_s) > from_s, col(PlantLot.end_s) <= to_s)
-            .order_by(col(PlantLot.start_s), col(PlantLot.lot_id))
-        ).all()
-    )
+    ending = (col(PlantLot.end_s) > from_s, col(PlantLot.end_s) <= to_s)
+    first_start, last_end = session.exec(
+        select(func.min(PlantLot.start_s), func.max(PlantLot.end_s))
+        .where(owned, col(PlantLot.plant_id) == row.id)
+        .where(*ending)
+    ).one()
     instruments = _instruments(request.instruments if request else [], background)
-    lo = min([from_s, *(lot.start_s for lot in selected)])
-    hi = max([to_s, *(lot.end_s for lot in selected)])
+    lo = min(from_s, first_start if first_start is not None else from_s)
+    hi = max(to_s, last_end if last_end is not None else to_s)
     first_hour, hours = lo // 3600, window_hours(lo, hi)
-    taking_part = list(
-        session.exec(
-            select(PlantLot)
+    # As columns, not ORM objects: building 10,000 entities took ~0.5 s of a year's footprints.
+    taking_part: list[Any] = list(
+        session.execute(
+            select(*(col(getattr(PlantLot, name)) for name in _LOT_COLUMNS))
             .where(owned, col(PlantLot.plant_id) == row.id)
             .where(col(PlantLot.start_s) < (first_hour + hours) * 3600)
             .where(col(PlantLot.end_s) > first_hour * 3600)
             .order_by(col(PlantLot.start_s), col(PlantLot.lot_id))
         ).all()
     )
+    # The lots ending in the period run inside the window, so they are among these (in order);
+    # loading them once spared a second query of 10,000 rows for a year.
+    selected = [lot for lot in taking_part if from_s < lot.end_s <= to_s]
     figures = _cell_models(repo, {lot.bom_id for lot in taking_part}, background)
     core_lots = [
         Lot(
@@ -173,7 +191,11 @@ def compute_lot_footprints(
         )
         for lot in taking_part
     ]
-    series = ingest.hourly_series(session, row.id, first_hour, hours)
+    if plant_problems(plant):  # the core reports them all, at the stored meters' indices
+        core_plant, series = plant, ingest.hourly_series(session, row.id, first_hour, hours)
+    else:  # one bucket per carrier and scope, summed by the database: the same allocation
+        core_plant, parts = merged_plant(plant)
+        series = ingest.bucket_series(session, row.id, core_plant, parts, first_hour, hours)
     try:
         if request is None or request.use_stored_instruments:
             # after the request's own, so problems keep the request's indices
@@ -185,7 +207,7 @@ def compute_lot_footprints(
             instruments=instruments,
         )
         result = plant_footprint(
-            plant,
+            core_plant,
             series,
             core_lots,
             grid,
@@ -225,10 +247,9 @@ def compute_lot_footprints(
             unchanged += 1
         else:
             new.append(stored)
-    # One INSERT each for the versions and their audit rows: a year of 10,000 lots spent most
-    # of its time in a round trip per row.
-    if new:
-        session.execute(insert(LotFootprint.__table__), new)  # type: ignore[attr-defined]
+    # One COPY (PostgreSQL) or INSERT each for the versions and their audit rows: a year of
+    # 10,000 lots spent most of its time in a round trip per row, then in an INSERT per row.
+    insert_rows(session, LotFootprint.__table__, new)  # type: ignore[attr-defined]
     repo.audit_many(
         [
             (
@@ -282,11 +303,19 @@ def _iso(seconds: int) -> str:
 
 
 def _rounded(value: Any) -> Any:
-    """Figures to 12 significant digits, so summation order never makes a new version."""
+    """Figures to 12 significant digits, so summation order never makes a new version.
+    (Floats of a dict are rounded in place of a call each: 10,000 lots made 440,000 calls.)"""
     if isinstance(value, float):
         return float(f"{value:.12g}")
     if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
+        return {
+            k: float(f"{v:.12g}")
+            if isinstance(v, float)
+            else _rounded(v)
+            if isinstance(v, dict)
+            else v
+            for k, v in value.items()
+        }
     return value
 
 
@@ -319,7 +348,7 @@ def _latest_versions(repo: OrgRepository, lot_ids: Sequence[uuid.UUID]) -> dict[
 
 def _new_version(
     repo: OrgRepository,
-    lot: PlantLot,
+    lot: Any,  # a row of _LOT_COLUMNS
     figures: Any,
     cell: CellModelFigures,
     background: Background,

@@ -26,6 +26,8 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlmodel import Session, col
 
 from app.plants.models import MeterHourly, MeterReading, PlantMeter
+from lca.plant.buckets import Contribution, merged_series
+from lca.plant.model import Plant
 from lca.plant.series import IntervalSeries, hourly_sums
 
 COPY_BATCH = 200_000
@@ -401,3 +403,57 @@ def _packed_hourly(
         rows["hour"].astype(np.int64),
         rows["value"].astype(np.float64),
     )
+
+
+def bucket_series(
+    session: Session,
+    plant_id: uuid.UUID,
+    merged: Plant,
+    parts: Sequence[Contribution],
+    first_hour: int,
+    hours: int,
+) -> IntervalSeries:
+    """The window's hourly energy of each merged bucket (:func:`lca.plant.buckets.merged_plant`).
+    PostgreSQL sums the roll-ups per bucket and hour itself, so a year of 500 meters on one line
+    sends 8,760 sums, not 4.4 M roll-ups; SQLite's roll-ups are merged in NumPy."""
+    if not _is_postgres(session):
+        return merged_series(hourly_series(session, plant_id, first_hour, hours), merged, parts)
+    keys = {
+        meter_id: int(key)
+        for meter_id, key in session.execute(
+            select(col(PlantMeter.meter_id), col(PlantMeter.meter_key)).where(
+                col(PlantMeter.plant_id) == plant_id
+            )
+        ).all()
+    }
+    known = [p for p in parts if p.meter_id in keys]
+    packed = session.execute(
+        _BUCKET_PACKED,
+        {
+            "keys": [keys[p.meter_id] for p in known],
+            "buckets": [p.bucket for p in known],
+            "signs": [p.sign for p in known],
+            "lo": first_hour,
+            "hi": first_hour + hours,
+        },
+    ).scalar_one()
+    rows = np.frombuffer(bytes(packed or b""), dtype=_HOURLY_ROW)
+    hour = rows["hour"].astype(np.int64)
+    return IntervalSeries(
+        tuple(m.meter_id for m in merged.meters),
+        rows["key"].astype(np.int64),
+        hour * 3600,
+        hour * 3600 + 3600,
+        rows["value"].astype(np.float64),
+    )
+
+
+# Per bucket and hour, the sum of its meters' roll-ups times their sign, packed like
+# _HOURLY_PACKED (the bucket index in place of the meter key).
+_BUCKET_PACKED = text(
+    "SELECT string_agg(int4send(bucket) || int8send(hour) || float8send(value), ''::bytea) "
+    "FROM (SELECT c.bucket, h.hour, sum(h.value * c.sign) AS value FROM meter_hourly h "
+    "JOIN unnest(CAST(:keys AS int4[]), CAST(:buckets AS int4[]), CAST(:signs AS float8[])) "
+    "AS c(meter_key, bucket, sign) ON h.meter_key = c.meter_key "
+    "WHERE h.hour >= :lo AND h.hour < :hi GROUP BY c.bucket, h.hour) AS b"
+)
