@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from asyncua import Server, ua  # the optional ``plant`` extra, installed with ``dev``
 
 from app.plants.opcua import MeterNode, OpcUaPullError, PullResult, pull_readings
 from lca.plant.model import Line, Meter, Plant
@@ -26,7 +27,22 @@ PLANT = Plant(
 )
 
 
-async def _serve_and_pull(port: int) -> PullResult:
+# The plant's server runs in a process of its own, as a plant's would: an asyncua server started
+# in this process after other tests ran the service's OPC UA jobs kept no history.
+_SERVER = """
+import asyncio, sys
+from datetime import UTC, datetime, timedelta
+from asyncua import Server, ua
+
+START = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+async def write(node, value, at, status=0):
+    await node.write_value(ua.DataValue(ua.Variant(value, ua.VariantType.Double),
+        StatusCode=ua.StatusCode(status), SourceTimestamp=at, ServerTimestamp=at))
+
+
+async def main(port):
     server = Server()
     await server.init()
     server.set_endpoint(f"opc.tcp://127.0.0.1:{port}/cellcarbon-test/")
@@ -37,43 +53,51 @@ async def _serve_and_pull(port: int) -> PullResult:
     # keep every value whatever its age (the default keeps seven days back from now)
     await server.historize_node_data_change([register, gas], period=None, count=0)
     async with server:
-        # an energy register in kWh that wraps at 100 000: 99 990 → 99 998 → 6 → 20
+        # an energy register in kWh that wraps at 100 000: 99 990 -> 99 998 -> 6 -> 20
         for hour, reading in enumerate([99990.0, 99998.0, 6.0, 20.0]):
-            await _write(register, reading, START + timedelta(hours=hour))
-        # gas in m³ per hour, one value of bad quality
-        await _write(gas, 1.0, START)
-        await _write(gas, 2.0, START + timedelta(hours=1), ua.StatusCodes.BadSensorFailure)
-        await _write(gas, 3.0, START + timedelta(hours=2))
-        result = await pull_readings(
-            f"opc.tcp://operator:s3cret@127.0.0.1:{port}/cellcarbon-test/",
-            [
-                MeterNode("main", f"ns={index};s=main", "kWh"),
-                MeterNode("gas", f"ns={index};s=gas", "m^3"),
-            ],
-            PLANT,
-            START - timedelta(minutes=1),
-            START + timedelta(hours=5),
-            interval_s=3600,
-        )
-    return result
+            await write(register, reading, START + timedelta(hours=hour))
+        # gas in m3 per hour, one value of bad quality
+        await write(gas, 1.0, START)
+        await write(gas, 2.0, START + timedelta(hours=1), ua.StatusCodes.BadSensorFailure)
+        await write(gas, 3.0, START + timedelta(hours=2))
+        print(index, flush=True)
+        await asyncio.sleep(60)
 
 
-async def _write(node: object, value: float, at: datetime, status: int = 0) -> None:
-    await node.write_value(  # type: ignore[attr-defined]
-        ua.DataValue(
-            ua.Variant(value, ua.VariantType.Double),
-            StatusCode=ua.StatusCode(status),
-            SourceTimestamp=at,
-            ServerTimestamp=at,
-        )
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+def _serve_and_pull(port: int) -> PullResult:
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER, str(port)], stdout=subprocess.PIPE, text=True
     )
+    try:
+        assert server.stdout is not None
+        index = int(server.stdout.readline())
+        return asyncio.run(
+            pull_readings(
+                f"opc.tcp://operator:s3cret@127.0.0.1:{port}/cellcarbon-test/",
+                [
+                    MeterNode("main", f"ns={index};s=main", "kWh"),
+                    MeterNode("gas", f"ns={index};s=gas", "m^3"),
+                ],
+                PLANT,
+                START - timedelta(minutes=1),
+                START + timedelta(hours=5),
+                interval_s=3600,
+            )
+        )
+    finally:
+        server.kill()
+        server.wait(10)
 
 
 def test_pull_historised_register_and_gas_meter() -> None:
     """Register: 8 + (100 000 − 99 998 + 6 = 8) + 14 = 30 kWh with one roll-over.
     Gas: 1 + 3 m³ = 4 m³ × 34.41 MJ/m³ (LHV, data/units/fuels.csv) = 137.6 MJ; the value with a
     bad status is left out and counted."""
-    result = asyncio.run(_serve_and_pull(free_port()))
+    result = _serve_and_pull(free_port())
     assert result.series.total("main") == pytest.approx(30)
     assert len(result.report.rollovers) == 1
     assert result.series.total("gas") == pytest.approx(4 * 34.41, rel=1e-3)
