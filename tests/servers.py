@@ -22,6 +22,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``cellcarbon ARGS`` in a process of its own from the repository root, this environment
+    updated by ``env`` (a value of None would be an error: pass only what is set), output as text.
+    ``BRIGHTWAY_DIR`` is dropped so that only ``CELLCARBON_BRIGHTWAY_DIR`` says where the
+    background is."""
+    full = {key: value for key, value in os.environ.items() if key != "BRIGHTWAY_DIR"}
+    full.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def migrated(database: Path, background_dir: Path) -> dict[str, str]:
     """The environment of a service on a new, migrated SQLite database at ``database``."""
     env = {

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -13,26 +11,16 @@ from fastapi.testclient import TestClient
 
 from tests.backgrounds.helpers import system_zip
 from tests.conftest import make_organisation
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.servers import run_cli
 
 
 def _cellcarbon(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
-        **os.environ,
         "CELLCARBON_DATABASE_URL": settings.database_url,
         "CELLCARBON_BRIGHTWAY_DIR": str(settings.brightway_dir),
         "CELLCARBON_BACKGROUNDS_DIR": str(settings.backgrounds_root),
     }
-    env.pop("BRIGHTWAY_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli(*args, env=env, timeout=300)
 
 
 def test_import_registers_for_the_organisation(app: Any, settings: Any, tmp_path: Path) -> None:

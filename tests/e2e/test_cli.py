@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lca.bom import normalise_bom
 from lca.footprint import reference_score
+from tests.servers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "data" / "examples" / "nmc811_pouch.json"
 
 
 def _cellcarbon(*args: str, brightway_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CELLCARBON_BRIGHTWAY_DIR": str(brightway_dir)}
-    env.pop("BRIGHTWAY_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(*args, env={"CELLCARBON_BRIGHTWAY_DIR": str(brightway_dir)})
 
 
 def test_footprint_json_equals_plain_bw2calc(real_background_dir, real_background) -> None:  # type: ignore[no-untyped-def]

@@ -3,10 +3,8 @@ and `pact share`, run as real subprocesses against the SQLite and PostgreSQL tes
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,24 +12,18 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.servers import run_cli
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "data" / "examples" / "nmc811_pouch.json"
 
 
 def _cellcarbon(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
-        **os.environ,
         "CELLCARBON_DATABASE_URL": settings.database_url,
         "CELLCARBON_BRIGHTWAY_DIR": str(settings.brightway_dir),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(*args, env=env)
 
 
 def _audit(settings: Any, organisation_id: uuid.UUID) -> list[tuple[str, str, str, str]]:

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
-from tests.pact.conftest import ROOT, Instance, trust
+from tests.pact.conftest import Instance, trust
+from tests.servers import run_cli
 
 
 def _cellcarbon(host: Instance, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        env=host.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(*args, env=host.env, timeout=60)
 
 
 def test_create_a_client_share_a_footprint_and_pull_it(
