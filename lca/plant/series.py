@@ -71,6 +71,18 @@ def _remap(series: IntervalSeries, index: Mapping[str, int]) -> Ints:
     return lookup[series.meter] if len(series) else np.zeros(0, dtype=np.int64)
 
 
+def _cut_by_hour(start: Ints, end: Ints, value: Floats, span: Ints) -> tuple[Ints, Ints, Floats]:
+    """The intervals ``span`` (indices of intervals over more than one hour) cut into one piece
+    per UTC hour they touch: (interval index, hour, its energy in proportion to time)."""
+    first = start[span] // 3600
+    count = (end[span] - 1) // 3600 - first + 1
+    entry = np.repeat(span, count)
+    offset = np.arange(entry.size) - np.repeat(np.cumsum(count) - count, count)
+    hour = np.repeat(first, count) + offset
+    overlap = np.minimum(end[entry], (hour + 1) * 3600) - np.maximum(start[entry], hour * 3600)
+    return entry, hour, value[entry] * overlap / (end - start)[entry]
+
+
 def hourly_matrix(
     series: IntervalSeries, meter_ids: Sequence[str], first_hour: int, hours: int
 ) -> Floats:
@@ -94,13 +106,8 @@ def hourly_matrix(
         pieces = [(rows, first, value)]
     else:
         pieces = [(rows[single], first[single], value[single])]
-        span = np.flatnonzero(~single)
-        count = (end[span] - 1) // 3600 - first[span] + 1
-        entry = np.repeat(span, count)
-        offset = np.arange(entry.size) - np.repeat(np.cumsum(count) - count, count)
-        hour = first[entry] + offset
-        overlap = np.minimum(end[entry], (hour + 1) * 3600) - np.maximum(start[entry], hour * 3600)
-        pieces.append((rows[entry], hour, value[entry] * overlap / (end - start)[entry]))
+        entry, hour, energy = _cut_by_hour(start, end, value, np.flatnonzero(~single))
+        pieces.append((rows[entry], hour, energy))
     for piece_rows, piece_hours, piece_values in pieces:
         column = piece_hours - first_hour
         inside = (piece_rows >= 0) & (column >= 0) & (column < hours)
@@ -129,15 +136,10 @@ def hourly_sums(series: IntervalSeries) -> tuple[Ints, Ints, Floats]:
     single = end <= (first + 1) * 3600
     meter, hour, energy = series.meter[single], first[single], value[single]
     if not single.all():
-        span = np.flatnonzero(~single)
-        count = (end[span] - 1) // 3600 - first[span] + 1
-        entry = np.repeat(span, count)
-        offset = np.arange(entry.size) - np.repeat(np.cumsum(count) - count, count)
-        cut = first[entry] + offset
-        overlap = np.minimum(end[entry], (cut + 1) * 3600) - np.maximum(start[entry], cut * 3600)
+        entry, cut, shares = _cut_by_hour(start, end, value, np.flatnonzero(~single))
         meter = np.concatenate([meter, series.meter[entry]])
         hour = np.concatenate([hour, cut])
-        energy = np.concatenate([energy, value[entry] * overlap / (end - start)[entry]])
+        energy = np.concatenate([energy, shares])
     low = int(hour.min())
     width = int(hour.max()) - low + 1
     keys, inverse = np.unique(meter * width + (hour - low), return_inverse=True)
