@@ -15,6 +15,7 @@ from app.batches.schemas import BatchIn
 from app.batches.service import prepare_batch, result_lines, store_batch
 from app.core.deps import BackgroundDep
 from app.core.idempotency import pending_claim
+from app.core.json_body import ParsedJsonRoute
 
 BATCH_PATH = "/v1/footprints/batch"
 NDJSON = "application/x-ndjson"
@@ -61,7 +62,7 @@ LINE_SCHEMA = {
     ],
 }
 
-router = APIRouter(tags=["batches"])
+router = APIRouter(tags=["batches"], route_class=ParsedJsonRoute)
 
 
 @router.post(

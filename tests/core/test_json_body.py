@@ -94,3 +94,39 @@ def test_duplicate_keys_are_a_422_with_their_paths(
 def test_a_body_without_a_content_type_is_checked_too(client: Any) -> None:
     response = client.post("/v1/suppliers", content=b'{"name": "a\\u0000b", "country": "KR"}')
     assert _locs(response) == [["name"]]
+
+
+def test_a_batch_is_validated_from_the_document_the_check_decoded(
+    org_client: Any, example_bom: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch route (ParsedJsonRoute) validates what the guard decoded: the request's own
+    decoder is never called. A body the guard did not decode (a possible control character
+    escape, here in a key the batch refuses) is still decoded, validated and refused by the
+    route's own parser."""
+    import starlette.requests
+
+    bom_id = org_client.post("/v1/boms", json=example_bom).json()["id"]
+    body = {"bom_id": bom_id, "variants": [{"key": "a", "grid_region": "SE"}, {"key": "b"}]}
+    real_json = starlette.requests.json
+
+    class _Counting:
+        calls = 0
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real_json, name)
+
+        def loads(self, *args: Any, **kwargs: Any) -> Any:
+            _Counting.calls += 1
+            return real_json.loads(*args, **kwargs)
+
+    monkeypatch.setattr(starlette.requests, "json", _Counting())
+    answer = _post(org_client, "/v1/footprints/batch", body)
+    assert answer.status_code == 200, answer.text
+    assert [json.loads(line)["key"] for line in answer.text.splitlines()] == ["a", "b"]
+    assert _Counting.calls == 0
+    # Another route decodes the body itself, as FastAPI does.
+    assert _post(org_client, "/v1/suppliers", {"name": "Cathode Co", "country": "KR"}).is_success
+    assert _Counting.calls == 1
+    # A field the schema refuses is still the route's 422, at its path.
+    refused = _post(org_client, "/v1/footprints/batch", {**body, "top": 99})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["top"]
