@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -16,6 +18,9 @@ from lca.background import Background, BackgroundNotBuilt, load_background
 logger = logging.getLogger("cellcarbon.jobs")
 _lock = threading.Lock()
 _backgrounds: dict[str, Background] = {}
+# (Brightway directory as configured, working directory) → resolved: resolving is a system call
+# per path component, and the background dependency asks on every request.
+_resolved: dict[tuple[Path, str], str] = {}
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
@@ -24,7 +29,7 @@ def get_engine(settings: Settings | None = None) -> Engine:
 
 def get_background(settings: Settings | None = None) -> Background:
     """The loaded background for the configured Brightway directory (loaded on first use)."""
-    directory = str((settings or get_settings()).brightway_dir.resolve())
+    directory = _directory(settings or get_settings())
     background = _backgrounds.get(directory)
     if background is not None:
         return background
@@ -40,8 +45,17 @@ def get_background(settings: Settings | None = None) -> Background:
 
 
 def loaded_background(settings: Settings) -> Background | None:
-    """The background if it is loaded already; never loads it (cheap: a dictionary lookup)."""
-    return _backgrounds.get(str(settings.brightway_dir.resolve()))
+    """The background if it is loaded already; never loads it (cheap: dictionary lookups)."""
+    return _backgrounds.get(_directory(settings))
+
+
+def _directory(settings: Settings) -> str:
+    # A relative directory is relative to the working directory, which may change.
+    key = (settings.brightway_dir, os.getcwd())
+    directory = _resolved.get(key)
+    if directory is None:
+        directory = _resolved[key] = str(settings.brightway_dir.resolve())
+    return directory
 
 
 def forget_backgrounds() -> None:
