@@ -24,8 +24,6 @@ from lca.background import Background
 from lca.catalogue import DEFAULT_DATA_DIR, load_catalogue
 from lca.data_check import plain_system, unit_scores
 from lca.validation import (
-    DESIGN_STUDY_SUFFIX,
-    VALIDATION_REGIONS,
     PublishedFactor,
     PublishedRange,
     ValidationRow,
@@ -39,6 +37,7 @@ from lca.validation import (
     published_ranges,
     validation_rows,
 )
+from lca.validation_design import design_rows, design_table
 
 # A line or the plant energy carrying more than this share of any example (in its own region)
 # makes its product a "key factor" that needs published figures beside it.
@@ -61,7 +60,6 @@ PRECURSORS = (
 # Named in issue 17 though each stays below KEY_SHARE, or one step up from a key factor: the
 # separator, the electrolyte's salt and the polymers the separator and pouch are made of.
 OTHER_INPUTS = ("separator_pe_coated", "lipf6", "polyethylene", "polypropylene")
-PLANT_LINES = ("plant electricity", "plant heat")
 # Elementary flows released by the PVDF chain's fluorochemical steps (data/method/flows.csv).
 FUGITIVE_FLUOROCHEMICALS = ("hfc152a", "hcfc142b")
 
@@ -143,56 +141,6 @@ def provenance_table(data_dir: Path = DEFAULT_DATA_DIR) -> str:
     for kind, count in kinds.items():
         lines.append(f"| {kind} | {count} | {count / len(exchanges):.0%} |")
     return "\n".join(lines)
-
-
-def design_rows(rows: list[ValidationRow]) -> list[ValidationRow]:
-    return [r for r in rows if r.example.endswith(DESIGN_STUDY_SUFFIX)]
-
-
-def design_table(rows: list[ValidationRow], ranges: list[PublishedRange]) -> str:
-    """Design-study cells per region beside GREET's pack (materials + assembly) figures."""
-    greet = {
-        r.chemistry: r.low
-        for r in ranges
-        if r.boundary.startswith("pack, cradle-to-gate (materials + assembly)")
-    }
-    by_example: dict[str, dict[str, float]] = {}
-    chemistry: dict[str, str] = {}
-    for row in design_rows(rows):
-        by_example.setdefault(row.example, {})[row.region] = row.kg_co2e_per_kwh
-        chemistry[row.example] = row.chemistry
-    lines = [
-        "| design-study cell | made in CN | made in KR | made in SE | GREET pack, US (materials + "
-        "assembly) | ours CN ÷ GREET | other published pack figures, kg CO2e/kWh |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name in sorted(by_example, key=lambda n: by_example[n]["CN"]):
-        values = by_example[name]
-        reference = greet.get(chemistry[name])
-        greet_cells = f"{reference:g} | {values['CN'] / reference:.2f}" if reference else "– | –"
-        others = "; ".join(
-            f"{r.low:g}{'' if r.low == r.high else f'–{r.high:g}'} ({r.region}, "
-            f"{r.source.split('(')[0].strip().rstrip(',')}, {r.chemistry})"
-            for r in _pack_figures(ranges, chemistry[name])
-        )
-        lines.append(
-            f"| {name} ({chemistry[name]}) | "
-            + " | ".join(f"{values[r]:.1f}" for r in VALIDATION_REGIONS)
-            + f" | {greet_cells} | {others or '–'} |"
-        )
-    return "\n".join(lines)
-
-
-def _pack_figures(ranges: list[PublishedRange], chemistry: str) -> list[PublishedRange]:
-    """Whole-pack cradle-to-gate figures (not GREET's, not materials-only) of the same family."""
-    family = "LFP" if "LFP" in chemistry.upper() else "NMC"
-    return [
-        r
-        for r in ranges
-        if r.unit == "kg CO2e/kWh"
-        and r.boundary.startswith(("pack, cradle-to-gate, China", "battery (cells + pack)"))
-        and r.chemistry.upper().startswith(family)
-    ]
 
 
 def factory_energy_table(ranges: list[PublishedRange], data_dir: Path = DEFAULT_DATA_DIR) -> str:
