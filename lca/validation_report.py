@@ -57,9 +57,17 @@ PRECURSORS = (
     "aluminium_primary_cn",
     "copper_cathode",
 )
-# Named in issue 17 though each stays below KEY_SHARE, or one step up from a key factor: the
-# separator, the electrolyte's salt and the polymers the separator and pouch are made of.
-OTHER_INPUTS = ("separator_pe_coated", "lipf6", "polyethylene", "polypropylene")
+# Named in issue 17 though each stays below KEY_SHARE, or one step up from a key factor: natural
+# graphite (the issue names natural and synthetic graphite; synthetic carries more than KEY_SHARE,
+# natural less in every example), the separator, the electrolyte's salt and the polymers the
+# separator and pouch are made of.
+OTHER_INPUTS = (
+    "graphite_natural_cn",
+    "separator_pe_coated",
+    "lipf6",
+    "polyethylene",
+    "polypropylene",
+)
 # Elementary flows released by the PVDF chain's fluorochemical steps (data/method/flows.csv).
 FUGITIVE_FLUOROCHEMICALS = ("hfc152a", "hcfc142b")
 
@@ -192,13 +200,26 @@ def note_values(
     Keys: ``<example>.<region>`` (kg CO2e/kWh); ``<example>.<product>.per_kwh`` (kg CO2e per kWh),
     ``.kg_per_kwh`` (amount per kWh, kg or kWh) and ``.share`` for the examples in
     :data:`QUOTED_EXAMPLES` made in CN; ``factor.<code>`` (kg CO2e/kg, the linter's score);
-    ``ratio.<code>`` (ours over the lowest published band figure); ``per_li.*`` (kg CO2e/kg Li);
+    ``ratio.<code>`` (ours over the lowest published band figure) and ``ratio.<code>.<source>``
+    (over one band point figure, named by its source's first word: ``ratio.nmc811_cam.posco``);
+    ``largest_share.<product>`` (the largest share of any example, made in its own
+    region, that the product's lines carry); ``per_li.*`` (kg CO2e/kg Li);
     and a few derived figures named in the notes.
     """
     values: dict[str, str] = {}
     for row in rows:
         values[f"{row.example}.{row.region}"] = f"{row.kg_co2e_per_kwh:.1f}"
     boms = example_boms(data_dir)
+    largest: dict[str, float] = {}
+    for bom in boms.values():
+        own = footprint_in(background, bom, None)
+        shares: dict[str, float] = {}
+        for line in own.lines:
+            shares[line.product] = shares.get(line.product, 0.0) + line.share
+        for product, share in shares.items():
+            largest[product] = max(largest.get(product, 0.0), share)
+    for product, share in largest.items():
+        values[f"largest_share.{product}"] = f"{share:.1%}"
     per_kwh: dict[tuple[str, str], float] = {}
     kg_per_kwh: dict[tuple[str, str], float] = {}
     for name in QUOTED_EXAMPLES:
@@ -228,9 +249,19 @@ def note_values(
     )
     published = published_factors(data_dir)
     for code in {p.factor for p in published}:
-        band = [p.low for p in published if p.factor == code and p.use == "band"]
+        band = [p for p in published if p.factor == code and p.use == "band"]
         if band:
-            values[f"ratio.{code}"] = f"{scores[code] / min(band):.2f}"
+            values[f"ratio.{code}"] = f"{scores[code] / min(p.low for p in band):.2f}"
+        # Ours over each band point figure, named by its source's first word; a name two of a
+        # product's figures share is left out rather than guessed.
+        named: dict[str, list[PublishedFactor]] = {}
+        for figure in band:
+            if figure.low == figure.high:
+                first_word = re.sub(r"[^a-z]", "", figure.source.split()[0].lower())
+                named.setdefault(first_word, []).append(figure)
+        for first_word, figures in named.items():
+            if len(figures) == 1:
+                values[f"ratio.{code}.{first_word}"] = f"{scores[code] / figures[0].low:.2f}"
     for code, fraction in LITHIUM_FRACTION.items():
         values[f"per_li.{code}"] = f"{scores[code] / fraction:.0f}"
         istrate = next(p for p in published if p.factor == code and "Istrate" in p.source)
@@ -335,8 +366,8 @@ def render(background: Background, data_dir: Path = DEFAULT_DATA_DIR) -> str:
         "## Cell-plant energy per kWh of cell\n\n" + factory_energy_table(ranges, data_dir),
         "## The factors that carry the results\n\n"
         f"Every product whose line carries more than {KEY_SHARE:.0%} of an example, then the "
-        "precursors of the cathode materials, then the separator, the electrolyte's salt and the "
-        "polymers. Ours is the linter's cradle-to-gate score "
+        "precursors of the cathode materials, then natural graphite, the separator, the "
+        "electrolyte's salt and the polymers. Ours is the linter's cradle-to-gate score "
         "(`python -m lca.data_check`). `band` figures bound ours in "
         "`tests/lca/test_factor_validation.py`: ours must lie within the published span widened "
         "by `lca.validation.FACTOR_BAND` each way; `context` figures have an unclear basis or "
