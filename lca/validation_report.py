@@ -37,7 +37,7 @@ from lca.validation import (
     published_ranges,
     validation_rows,
 )
-from lca.validation_design import design_rows, design_table
+from lca.validation_design import NATIONAL_DATABASE, design_rows, design_table
 
 # A line or the plant energy carrying more than this share of any example (in its own region)
 # makes its product a "key factor" that needs published figures beside it.
@@ -360,8 +360,11 @@ def render(background: Background, data_dir: Path = DEFAULT_DATA_DIR) -> str:
         "(`data/examples/*_design.json`; see below for what they are), made in CN, KR and SE. "
         "The published figures (`data/validation/published.csv`) are whole packs: GREET's US "
         "300-mile car pack (materials + assembly), the IVL 2019 literature range (Sweden's "
-        "national report) and Hao et al. 2017's Chinese 28 kWh packs. Packs add housing, "
-        "cooling and BMS to the cells, so a cell should sit at or below them.\n\n"
+        "national report), Hao et al. 2017's Chinese 28 kWh packs, and France's national "
+        f"database ({NATIONAL_DATABASE}, car packs with cells and pack made in the same "
+        "country, as listed in the Ecobalyse documentation; its kg CO2e read as per kWh of "
+        "pack) for the same chemistry made in the same region (it has no NMC111). Packs add "
+        "housing, cooling and BMS to the cells, so a cell should sit at or below them.\n\n"
         + design_table(rows, ranges),
         "## Cell-plant energy per kWh of cell\n\n" + factory_energy_table(ranges, data_dir),
         "## The factors that carry the results\n\n"
