@@ -37,7 +37,13 @@ from lca.validation import (
     published_ranges,
     validation_rows,
 )
-from lca.validation_design import NATIONAL_DATABASE, design_rows, design_table
+from lca.validation_design import (
+    NATIONAL_DATABASE,
+    design_rows,
+    design_table,
+    greet_split_rows,
+    greet_split_table,
+)
 
 # A line or the plant energy carrying more than this share of any example (in its own region)
 # makes its product a "key factor" that needs published figures beside it.
@@ -202,6 +208,8 @@ def note_values(
     :data:`QUOTED_EXAMPLES` made in CN; ``factor.<code>`` (kg CO2e/kg, the linter's score);
     ``ratio.<code>`` (ours over the lowest published band figure) and ``ratio.<code>.<source>``
     (over one band point figure, named by its source's first word: ``ratio.nmc811_cam.posco``);
+    ``split.<example>.<region>.*`` (the split against GREET's pack: ``materials``, ``plant``, and
+    each over GREET's, ``materials_ratio``, ``plant_ratio``, ``total_ratio``);
     ``largest_share.<product>`` (the largest share of any example, made in its own
     region, that the product's lines carry); ``per_li.*`` (kg CO2e/kg Li);
     and a few derived figures named in the notes.
@@ -262,6 +270,15 @@ def note_values(
         for first_word, figures in named.items():
             if len(figures) == 1:
                 values[f"ratio.{code}.{first_word}"] = f"{scores[code] / figures[0].low:.2f}"
+    for split in greet_split_rows(background, published_ranges(data_dir), data_dir):
+        prefix = f"split.{split.example}.{split.region}"
+        values[f"{prefix}.materials"] = f"{split.materials:.1f}"
+        values[f"{prefix}.plant"] = f"{split.plant_energy:.1f}"
+        values[f"{prefix}.plant_ratio"] = f"{split.plant_energy / split.greet_assembly:.2f}"
+        if split.greet_materials is not None:
+            greet_total = split.greet_materials + split.greet_assembly
+            values[f"{prefix}.materials_ratio"] = f"{split.materials / split.greet_materials:.2f}"
+            values[f"{prefix}.total_ratio"] = f"{split.total / greet_total:.2f}"
     for code, fraction in LITHIUM_FRACTION.items():
         values[f"per_li.{code}"] = f"{scores[code] / fraction:.0f}"
         istrate = next(p for p in published if p.factor == code and "Istrate" in p.source)
@@ -366,6 +383,14 @@ def render(background: Background, data_dir: Path = DEFAULT_DATA_DIR) -> str:
         "pack) for the same chemistry made in the same region (it has no NMC111). Packs add "
         "housing, cooling and BMS to the cells, so a cell should sit at or below them.\n\n"
         + design_table(rows, ranges),
+        "## Where our cells differ from GREET's packs\n\n"
+        "Each design-study cell made in CN and, on the background's US national-average grid, "
+        "in US, split as GREET splits its pack: materials (every line of the cell except the "
+        "plant electricity and plant heat lines) and plant energy (those two lines), beside "
+        "GREET's pack materials (`published.csv`, rows 'pack, materials only': US 300-mile car "
+        "pack, cells plus housing and BMS) and GREET's cell production + pack assembly (row "
+        "'all (GREET assembly)', US average grid), kg CO2e per kWh.\n\n"
+        + greet_split_table(greet_split_rows(background, ranges, data_dir)),
         "## Cell-plant energy per kWh of cell\n\n" + factory_energy_table(ranges, data_dir),
         "## The factors that carry the results\n\n"
         f"Every product whose line carries more than {KEY_SHARE:.0%} of an example, then the "

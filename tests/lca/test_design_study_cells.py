@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from lca.validation import DESIGN_STUDY_SUFFIX, example_boms, footprint_in, published_ranges
-from lca.validation_design import national_pack_figures
+from lca.validation_design import greet_split_rows, greet_split_table, national_pack_figures
 
 EXAMPLES = example_boms()
 DESIGN = sorted(name for name in EXAMPLES if name.endswith(DESIGN_STUDY_SUFFIX))
@@ -123,6 +123,35 @@ def test_lfp_above_nmc811_for_its_inactive_material_not_its_cathode(  # type: ig
     electricity = lfp_co2e["plant electricity"] - nmc_co2e["plant electricity"]
     assert inactive > nmc_co2e["nmc811_cam"] - lfp_co2e["lfp_cam"]
     assert inactive + electricity > gap
+
+
+def test_split_against_greet_adds_up_and_moves_only_the_plant_energy(real_background) -> None:  # type: ignore[no-untyped-def]
+    """Materials (every line but plant electricity and heat) + plant energy = the cell's total;
+    moving the plant from CN to the US changes the plant energy only. GREET's figures are the
+    published.csv rows: pack materials per chemistry and 12.95 assembly for all."""
+    rows = greet_split_rows(real_background, published_ranges())
+    assert {r.region for r in rows} == {"CN", "US"}
+    assert {r.example for r in rows} == set(DESIGN)
+    by_key = {(r.example, r.region): r for r in rows}
+    for row in rows:
+        total = _per_kwh(real_background, row.example, row.region)
+        assert row.materials + row.plant_energy == pytest.approx(total, rel=1e-9)
+        assert row.greet_assembly == 12.95
+        assert (
+            row.greet_materials
+            == {
+                "LFP": 41.79,
+                "NMC111": 51.83,
+                "NMC622": 50.53,
+                "NMC811": 49.97,
+            }[row.chemistry]
+        )
+    for name in DESIGN:
+        cn, us = by_key[(name, "CN")], by_key[(name, "US")]
+        assert us.materials == pytest.approx(cn.materials, rel=1e-9)
+        assert us.plant_energy < cn.plant_energy
+    table = greet_split_table(rows)
+    assert all(f"| {r.example} ({r.chemistry}) | {r.region} |" in table for r in rows)
 
 
 @pytest.mark.parametrize("region", REGIONS)
