@@ -91,6 +91,17 @@ def test_key_cathode_factors_have_published_figures_or_are_listed_as_open() -> N
     assert not open_list & set(BANDED)
 
 
+def test_nmc811_cathode_and_natural_graphite_have_a_producer_figure_beside_the_models() -> None:
+    """GREET 2022 (via EverBatt) bands every cathode; NMC811 also has POSCO Chemical's declared PN8
+    cathode, and natural graphite POSCO Chemical's declared anode beside Istrate et al. 2024."""
+    first_words = {
+        code: {p.source.split()[0] for p in PUBLISHED if p.factor == code and p.use == "band"}
+        for code in ("nmc811_cam", "graphite_natural_cn")
+    }
+    assert {"Argonne", "POSCO"} <= first_words["nmc811_cam"]
+    assert {"Istrate", "Engels", "POSCO"} <= first_words["graphite_natural_cn"]
+
+
 # The factors issue 17 names. Each is banded, or is an exception that data/validation/notes.md
 # explains; an exception checked through an input names that input, which must be banded.
 ISSUE_17_FACTORS = (
