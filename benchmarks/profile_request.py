@@ -49,9 +49,12 @@ LAYERS = [
     ("    electricity rulesets", "rulesets.py:electricity_rulesets"),
     ("    default downstream stages", "service.py:_default_downstream"),
     ("    input hash", "service.py:input_hash"),
-    ("    INSERTs (footprint, audit row)", "db.py:insert_now|db.py:insert_rows_now"),
-    ("    PACT sharing rules", "sharing.py:apply_sharing_rules"),
-    ("  webhook event (subscriber lookup)", "events.py:footprint_completed"),
+    (
+        "    INSERT: footprint, audit row; reads rules, endpoints",
+        "db.py:insert_now|db.py:insert_rows_now",
+    ),
+    ("    PACT sharing rules (applied)", "sharing.py:apply_sharing_rules"),
+    ("  webhook event", "events.py:footprint_completed"),
     ("  response model (footprint_public)", "service.py:footprint_public"),
     ("  JSON serialisation (model_response)", "responses.py:model_response"),
     ("commit", "session.py:commit"),
@@ -94,11 +97,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _profile(api_key: str, repeat: int, dump: Path | None = None) -> None:
+    from sqlalchemy import event
+
     from app.core.observability import configure_logging
+    from app.core.runtime import get_engine
     from app.main import create_app
 
     configure_logging()  # the JSON access log, as the server writes it
     app = create_app()
+    # Round trips to the database: statements, and the BEGIN and COMMIT around them.
+    trips = {"statements": 0, "begin": 0, "commit": 0}
+    engine = get_engine(app.state.settings)
+
+    def _count(name: str) -> Callable[..., None]:
+        def counted(*_: Any) -> None:
+            if counting:
+                trips[name] += 1
+
+        return counted
+
+    counting = False
+    event.listen(engine, "before_cursor_execute", _count("statements"))
+    event.listen(engine, "begin", _count("begin"))
+    event.listen(engine, "commit", _count("commit"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {api_key}"}
@@ -111,11 +132,13 @@ async def _profile(api_key: str, repeat: int, dump: Path | None = None) -> None:
                 await client.post(f"/v1/boms/{bom_id}/footprints")
             # CPU time, not wall time: waiting for PostgreSQL is not this process's work.
             profiler = cProfile.Profile(time.process_time)
+            counting = True
             profiler.enable()
             for _ in range(repeat):
                 response = await client.post(f"/v1/boms/{bom_id}/footprints")
                 assert response.status_code == 201, response.text
             profiler.disable()
+            counting = False
     stats = pstats.Stats(profiler)
     if dump is not None:
         stats.dump_stats(dump)
@@ -128,6 +151,14 @@ async def _profile(api_key: str, repeat: int, dump: Path | None = None) -> None:
         print(f"{label:56s} {100 * share:5.1f} %")
     print(f"{'rest: middleware, routing, ASGI, test client':56s} {100 * (1 - accounted):5.1f} %")
     print(f"{'CPU per request, under profiling':56s} {1000 * total / repeat:5.2f} ms")
+    # Deterministic, unlike CPU time on a shared machine: compare these between versions.
+    calls = stats.total_calls  # type: ignore[attr-defined]
+    print(f"{'Python function calls per request':56s} {calls / repeat:7.0f}")
+    print(
+        f"{'database round trips per request':56s} {sum(trips.values()) / repeat:7.1f}  "
+        f"(BEGIN {trips['begin'] / repeat:g}, statements {trips['statements'] / repeat:g}, "
+        f"COMMIT {trips['commit'] / repeat:g})"
+    )
     stats.sort_stats("tottime").print_stats(12)
 
 

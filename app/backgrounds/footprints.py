@@ -26,11 +26,10 @@ from app.backgrounds.schemas import ComparedBackground, ComparedLine, Comparison
 from app.backgrounds.service import get_background_row, open_materials
 from app.boms.service import canonical_json, normalised_bom, stored_bom, stored_bom_lines
 from app.core.errors import InvalidInput
-from app.core.observability import FOOTPRINTS
 from app.core.repository import OrgRepository
 from app.core.settings import Settings
 from app.footprints.models import Footprint
-from app.pact.sharing import apply_sharing_rules
+from app.footprints.service import insert_footprint
 from app.reports.tabular import csv_text
 from lca.background import Background
 from lca.footprint import FootprintResult, ForegroundInput, compute, upstream
@@ -180,16 +179,10 @@ def store_imported_footprint(
             "method": method_text,
         },
     )
-    # Immutable: the footprint and its audit row in one statement, as on the open background.
-    repo.insert_audited(
-        footprint,
-        "create",
-        "footprint",
-        footprint.id,
-        {"input_sha256": footprint.input_sha256, "background_id": str(row.id)},
+    # As on the open background: one statement with its audit row, sharing rules and endpoints.
+    insert_footprint(
+        repo, footprint, {"input_sha256": footprint.input_sha256, "background_id": str(row.id)}
     )
-    apply_sharing_rules(repo, footprint)
-    FOOTPRINTS.inc()
     return footprint
 
 

@@ -18,13 +18,15 @@ from sqlalchemy import (
     cast,
     event,
     exists,
+    func,
     insert,
+    literal,
     literal_column,
     select,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.sql.expression import ColumnElement, Executable
+from sqlalchemy.sql.expression import ColumnElement, Executable, Select
 from sqlmodel import Session, SQLModel, create_engine
 
 
@@ -184,10 +186,25 @@ class WriteGuard(Protocol):
         """Raise the error that a false condition means (called in the same transaction)."""
 
 
+class Reads:
+    """Queries that run with an :func:`insert_rows_now` write: on PostgreSQL inside the same
+    statement (its RETURNING clause), a round trip each fewer; elsewhere one after the other.
+    ``statements`` are Core SELECTs built once (their identity keys the compiled statement);
+    ``parameters`` the values of their named parameters. :attr:`rows` holds, per statement,
+    its rows as lists, in no particular order: decoded from JSON on PostgreSQL (ids and times
+    as text), the columns' Python values elsewhere."""
+
+    def __init__(self, statements: Sequence[Select[Any]], parameters: Mapping[str, Any]) -> None:
+        self.statements = tuple(statements)
+        self.parameters = dict(parameters)
+        self.rows: list[list[list[Any]]] = []
+
+
 def insert_rows_now(
     session: Session,
     rows: Sequence[tuple[Table, dict[str, Any]]],
     guard: WriteGuard | None = None,
+    reads: Reads | None = None,
 ) -> None:
     """Write immutable rows (each a table and its column values) as :func:`insert_now` does, in
     one round trip on PostgreSQL: one statement whose leading INSERTs are data-modifying WITH
@@ -195,14 +212,15 @@ def insert_rows_now(
 
     With a ``guard`` not yet passed, the rows are stored only if its condition holds, checked
     by the same statement on PostgreSQL (by the first row's INSERT on SQLite); otherwise
-    nothing is stored and ``guard.refused`` raises."""
+    nothing is stored and ``guard.refused`` raises. ``reads`` (see :class:`Reads`) are answered
+    by the same statement on PostgreSQL, after the rows are stored."""
     if guard is not None and guard.passed:
         guard = None
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     if guard is not None:
         if postgres:
-            count = _execute_combined(connection, rows, guard)
+            count = _execute_combined(connection, rows, guard, reads)
         else:
             (table, values), *rest = rows
             statement = _guarded_insert(_shape(((table, values),))[0], guard, cast_values=False)
@@ -216,12 +234,16 @@ def insert_rows_now(
             guard.refused(session)
             raise RuntimeError("write guard refused without an error")  # refused() raises
         guard.passed = True
-        return
-    if not postgres or len(rows) < 2:
+    elif postgres and (len(rows) > 1 or reads is not None):
+        _execute_combined(connection, rows, None, reads)
+    else:
         for table, values in rows:
             connection.execute(insert(table), values)
-        return
-    _execute_combined(connection, rows, None)
+    if reads is not None and not (postgres and reads.rows):
+        reads.rows = [
+            [list(row) for row in connection.execute(statement, reads.parameters)]
+            for statement in reads.statements
+        ]
 
 
 Shape = tuple[tuple[Table, tuple[str, ...]], ...]
@@ -238,25 +260,51 @@ def _parameters(rows: Sequence[tuple[Table, dict[str, Any]]]) -> dict[str, Any]:
 
 
 def _execute_combined(
-    connection: Any, rows: Sequence[tuple[Table, dict[str, Any]]], guard: WriteGuard | None
+    connection: Any,
+    rows: Sequence[tuple[Table, dict[str, Any]]],
+    guard: WriteGuard | None,
+    reads: Reads | None = None,
 ) -> int:
-    """Run the rows' combined statement; the number of rows its last INSERT stored."""
+    """Run the rows' combined statement; the number of rows its last INSERT stored. Fills
+    ``reads.rows`` when the rows were stored."""
     shape = _shape(rows)
-    cache_key = (shape, None if guard is None else guard.condition)
+    statements = () if reads is None else reads.statements
+    cache_key = (shape, None if guard is None else guard.condition, statements)
     statement = _COMBINED.get(cache_key)
     if statement is None:
-        statement = _combined_insert(shape, guard)
+        statement = _combined_insert(shape, guard, statements)
         _COMBINED[cache_key] = statement
     parameters = _parameters(rows)
-    if guard is None:
+    if reads is not None:
+        parameters.update(reads.parameters)
+    if guard is None and reads is None:
         connection.execute(statement, parameters)
         return len(rows)
-    parameters.update(guard.parameters)
+    if guard is not None:
+        parameters.update(guard.parameters)
     # Rows returned, not the cursor's row count (-1 for a statement with RETURNING in a CTE).
-    return len(connection.execute(statement, parameters).all())
+    returned = connection.execute(statement, parameters).all()
+    if reads is not None and returned:
+        reads.rows = [list(answer) for answer in returned[0][1:]]
+    return len(returned)
 
 
-_COMBINED: dict[tuple[Shape, Any], Executable] = {}
+def _read_as_json(statement: Select[Any]) -> Any:
+    """A scalar subquery: the rows of ``statement`` as one JSON array of arrays (``[]`` when
+    none), so that a RETURNING clause can carry them."""
+    answer = statement.subquery()
+    return (
+        select(
+            func.coalesce(
+                func.json_agg(func.json_build_array(*answer.c)), literal("[]").cast(JSON)
+            )
+        )
+        .select_from(answer)
+        .scalar_subquery()
+    )
+
+
+_COMBINED: dict[tuple[Shape, Any, Any], Executable] = {}
 
 
 def _values(n: int, table: Table, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -277,11 +325,15 @@ def _guarded_insert(
     return insert(table).from_select(list(keys), select(*columns).where(guard.condition))
 
 
-def _combined_insert(shape: Shape, guard: WriteGuard | None = None) -> Executable:
+def _combined_insert(
+    shape: Shape, guard: WriteGuard | None = None, reads: Sequence[Select[Any]] = ()
+) -> Executable:
     """``WITH r0 AS (INSERT …), r1 AS (INSERT …) INSERT …`` for rows of these tables and
     columns; every value a named parameter, so the statement compiles once per shape. With a
     ``guard``, the first INSERT is guarded and every later one stores its row only if the first
-    stored its own (``SELECT … FROM r0``), so the last one's row count says whether all did."""
+    stored its own (``SELECT … FROM r0``), so the last one's row count says whether all did.
+    ``reads``: the last INSERT returns ``1`` and then each read's rows as one JSON array."""
+    answers = [_read_as_json(read) for read in reads]
 
     if guard is None:
 
@@ -290,14 +342,16 @@ def _combined_insert(shape: Shape, guard: WriteGuard | None = None) -> Executabl
 
         *leading, (last_table, last_keys) = shape
         statement = one(len(leading), last_table, last_keys)
+        if answers:
+            statement = statement.returning(literal_column("1"), *answers)
         for n, (table, keys) in enumerate(leading):
             statement = statement.add_cte(one(n, table, keys).cte(f"r{n}"))
         return statement
 
-    first: Any = _guarded_insert(shape[0], guard, cast_values=True).returning(literal_column("1"))
+    first: Any = _guarded_insert(shape[0], guard, cast_values=True)
     if len(shape) == 1:
-        return first
-    r0 = first.cte("r0")
+        return first.returning(literal_column("1"), *answers)
+    r0 = first.returning(literal_column("1")).cte("r0")
     gate = exists(select(literal_column("1")).select_from(r0))
 
     def after(n: int, table: Table, keys: tuple[str, ...]) -> Insert:
@@ -307,7 +361,9 @@ def _combined_insert(shape: Shape, guard: WriteGuard | None = None) -> Executabl
 
     *middle, (last_table, last_keys) = shape[1:]
     statement = (
-        after(len(shape) - 1, last_table, last_keys).returning(literal_column("1")).add_cte(r0)
+        after(len(shape) - 1, last_table, last_keys)
+        .returning(literal_column("1"), *answers)
+        .add_cte(r0)
     )
     for n, (table, keys) in enumerate(middle, start=1):
         statement = statement.add_cte(after(n, table, keys).cte(f"r{n}"))

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.audit import AUDIT_TABLE, audit_values, record, record_many
-from app.core.db import WriteGuard, insert_rows_now, row_values
+from app.core.db import Reads, WriteGuard, insert_rows_now, row_values
 from app.core.errors import NotFound
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -49,10 +49,17 @@ class OrgRepository:
         )
 
     def insert_audited(
-        self, row: SQLModel, action: str, resource: str, resource_id: Any, payload: Any
+        self,
+        row: SQLModel,
+        action: str,
+        resource: str,
+        resource_id: Any,
+        payload: Any,
+        reads: Reads | None = None,
     ) -> None:
         """Write an immutable ``row`` of this organisation and its audit row at once (one round
-        trip on PostgreSQL; see :func:`app.core.db.insert_rows_now`), outside the unit of work."""
+        trip on PostgreSQL, ``reads`` answered by the same statement; see
+        :func:`app.core.db.insert_rows_now`), outside the unit of work."""
         if getattr(row, "organisation_id", self.organisation_id) != self.organisation_id:
             raise ValueError("row belongs to another organisation")
         audit = audit_values(
@@ -62,6 +69,7 @@ class OrgRepository:
             self.session,
             [(row.__table__, row_values(row)), (AUDIT_TABLE, audit)],  # type: ignore[attr-defined]
             self.guard,
+            reads,
         )
 
     def audit_many(self, events: Sequence[tuple[str, str, Any, Any]]) -> None:

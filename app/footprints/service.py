@@ -24,7 +24,7 @@ from app.boms.service import (
     stored_bom,
     stored_bom_lines,
 )
-from app.core.db import session_scope
+from app.core.db import Reads, session_scope
 from app.core.errors import InvalidInput
 from app.core.observability import FOOTPRINTS
 from app.core.repository import OrgRepository
@@ -39,9 +39,10 @@ from app.footprints.schemas import (
     RulesetFigure,
     UpstreamPublic,
 )
-from app.pact.sharing import apply_sharing_rules
+from app.pact.sharing import RULES_OF_BOM, apply_sharing_rules
 from app.suppliers.supplier_data import LineSupplierData, supplier_data_for
-from app.webhooks.events import footprint_completed
+from app.webhooks.delivery import ENDPOINTS_OF
+from app.webhooks.events import footprint_completed, remember_endpoints
 from lca.background import Background
 from lca.bom import is_cell_material
 from lca.catalogue import DEFAULT_DATA_DIR
@@ -402,13 +403,23 @@ def store_footprint(
             ),
         },
     )
-    # Immutable: the footprint and its audit row in one statement, no unit-of-work bookkeeping.
-    repo.insert_audited(
-        footprint, "create", "footprint", footprint.id, {"input_sha256": footprint.input_sha256}
-    )
-    apply_sharing_rules(repo, footprint)
-    FOOTPRINTS.inc()
+    insert_footprint(repo, footprint, {"input_sha256": footprint.input_sha256})
     return footprint
+
+
+def insert_footprint(repo: OrgRepository, footprint: Footprint, payload: dict[str, Any]) -> None:
+    """Store a computed footprint: immutable, so the footprint and its audit row in one
+    statement, without unit-of-work bookkeeping; the same statement reads the sharing rules of
+    its BOM (applied now) and the organisation's webhook endpoints (for its announcement)."""
+    reads = Reads(
+        (RULES_OF_BOM, ENDPOINTS_OF),
+        {"organisation_id": repo.organisation_id, "bom_id": footprint.bom_id},
+    )
+    repo.insert_audited(footprint, "create", "footprint", footprint.id, payload, reads)
+    rules, endpoints = reads.rows
+    apply_sharing_rules(repo, footprint, rules)
+    remember_endpoints(repo.session, footprint, endpoints)
+    FOOTPRINTS.inc()
 
 
 def _modelled_stage_quality(stage: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
@@ -156,9 +157,10 @@ def revoke_rule(repo: OrgRepository, rule_id: uuid.UUID) -> PactSharingRule:
 
 _RULES = PactSharingRule.__table__  # type: ignore[attr-defined]
 _CLIENTS = PactClient.__table__  # type: ignore[attr-defined]
-# Runs on every footprint, mostly to find nothing: a Core statement of two columns, built once.
-_RULES_OF_BOM = (
-    sa_select(_RULES.c.id, _CLIENTS.c.id)
+# Runs with every footprint's INSERT (app.core.db.Reads), mostly to find nothing: a Core
+# statement of three columns, built once; ordered in Python (rows come back in no order).
+RULES_OF_BOM = (
+    sa_select(_RULES.c.id, _CLIENTS.c.id, _RULES.c.created_at)
     .join(_CLIENTS, _CLIENTS.c.id == _RULES.c.client_id)
     .where(
         _RULES.c.organisation_id == bindparam("organisation_id"),
@@ -166,20 +168,26 @@ _RULES_OF_BOM = (
         _RULES.c.revoked_at.is_(None),
         _CLIENTS.c.revoked_at.is_(None),
     )
-    .order_by(_RULES.c.created_at)
 )
 
 
-def apply_sharing_rules(repo: OrgRepository, footprint: Footprint) -> list[uuid.UUID]:
+def apply_sharing_rules(
+    repo: OrgRepository, footprint: Footprint, matching: list[list[Any]] | None = None
+) -> list[uuid.UUID]:
     """Share a newly stored footprint with every active client whose rule names its BOM, in the
-    transaction that stores it; returns those clients' ids."""
-    matching = repo.session.connection().execute(
-        _RULES_OF_BOM, {"organisation_id": repo.organisation_id, "bom_id": footprint.bom_id}
-    )
+    transaction that stores it; returns those clients' ids. ``matching``: the rows of
+    :data:`RULES_OF_BOM` for this footprint when its INSERT read them already."""
+    if matching is None:
+        parameters = {"organisation_id": repo.organisation_id, "bom_id": footprint.bom_id}
+        matching = [
+            list(row) for row in repo.session.connection().execute(RULES_OF_BOM, parameters)
+        ]
     shared: list[uuid.UUID] = []
-    for rule_id, client_id in matching.all():
-        if client_id in shared:
+    # The oldest rule first, as the share's reason (times as text compare as times: one format).
+    for rule_id, client_id, _ in sorted(matching, key=lambda row: str(row[2])):
+        client = uuid.UUID(str(client_id))
+        if client in shared:
             continue
-        share(repo, client_id, footprint.id, why=f"sharing rule {rule_id}")
-        shared.append(client_id)
+        share(repo, client, footprint.id, why=f"sharing rule {rule_id}")
+        shared.append(client)
     return shared

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -42,9 +43,9 @@ EVENT_TYPES = (FOOTPRINT_COMPLETED, REPORT_READY, PACT_REQUEST_FULFILLED, LOT_FO
 
 
 _ENDPOINTS = WebhookEndpoint.__table__  # type: ignore[attr-defined]
-# Two columns, not whole rows, as a Core statement built once: this runs on every footprint,
-# mostly to find no subscriber.
-_ENDPOINTS_OF = select(_ENDPOINTS.c.id, _ENDPOINTS.c.event_types).where(
+# Two columns, not whole rows, as a Core statement built once: this runs on every footprint
+# (with its INSERT: app.core.db.Reads), mostly to find no subscriber.
+ENDPOINTS_OF = select(_ENDPOINTS.c.id, _ENDPOINTS.c.event_types).where(
     _ENDPOINTS.c.organisation_id == bindparam("organisation_id"),
     _ENDPOINTS.c.deleted_at.is_(None),
 )
@@ -56,17 +57,23 @@ def emit(
     event_type: str,
     payload: dict[str, Any],
     settings: Settings | None = None,
+    endpoints: Sequence[Sequence[Any]] | None = None,
 ) -> list[uuid.UUID]:
     """Queue ``event_type`` with ``payload`` (JSON-able) for every endpoint of the organisation
     that subscribed to it; sent once ``session`` commits, by the workers ``settings`` name
-    (default: the process's settings). Returns the delivery ids."""
+    (default: the process's settings). Returns the delivery ids. ``endpoints``: the rows of
+    :data:`ENDPOINTS_OF` for the organisation, read earlier in this transaction."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}; known: {EVENT_TYPES}")
-    # Read on every event, so that an endpoint created on another worker hears the next one.
-    endpoints = (
-        session.connection().execute(_ENDPOINTS_OF, {"organisation_id": organisation_id}).all()
-    )
-    subscribed = [endpoint_id for endpoint_id, types in endpoints if event_type in types]
+    # Read on every event (in its transaction), so that an endpoint created on another worker
+    # hears the next one.
+    if endpoints is None:
+        endpoints = (
+            session.connection().execute(ENDPOINTS_OF, {"organisation_id": organisation_id}).all()
+        )
+    subscribed = [
+        uuid.UUID(str(endpoint_id)) for endpoint_id, types in endpoints if event_type in types
+    ]
     if not subscribed:
         return []
     event_id = uuid.uuid4()

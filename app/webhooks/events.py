@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlmodel import Session
 
 from app.core.settings import Settings
 from app.footprints.models import Footprint
 from app.webhooks.delivery import FOOTPRINT_COMPLETED, emit
+
+# session.info key of the endpoints read by a footprint's INSERT, for its announcement.
+_READ_WITH = "cellcarbon.webhook_endpoints_read_with"
+
+
+def remember_endpoints(session: Session, footprint: Footprint, rows: list[list[Any]]) -> None:
+    """Keep the organisation's endpoints (rows of ``ENDPOINTS_OF``) that ``footprint``'s INSERT
+    read, for :func:`footprint_completed` in the same transaction."""
+    session.info.setdefault(_READ_WITH, {})[footprint.id] = rows
 
 
 def footprint_completed(
@@ -29,4 +39,5 @@ def footprint_completed(
             "url": f"/v1/footprints/{footprint.id}",
         },
         settings,
+        session.info.get(_READ_WITH, {}).pop(footprint.id, None),
     )

@@ -1,0 +1,80 @@
+"""A footprint's INSERT also reads its BOM's PACT sharing rules and the organisation's webhook
+endpoints (app.core.db.Reads): one statement on PostgreSQL where there were three, with the same
+effects — the footprint is shared by the rule and announced to the endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.boms.bom_files import example
+
+
+def _statements_of(settings: Any, call: Any) -> tuple[Any, list[str]]:
+    from app.core.runtime import get_engine
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    engine = get_engine(settings)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        return call(), statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_the_footprint_insert_reads_sharing_rules_and_endpoints(
+    org_client: Any, settings: Any, webhook_settings: None, receiver_factory: Any
+) -> None:
+    receiver = receiver_factory([204])
+    hook = org_client.post(
+        "/v1/webhooks", json={"url": receiver.url, "event_types": ["footprint.completed"]}
+    )
+    assert hook.status_code == 201, hook.text
+    bom = org_client.post("/v1/boms", json=example("nmc811_pouch")).json()
+    customer = org_client.post("/v1/pact/clients", json={"name": "Automaker"}).json()
+    rule = org_client.post(
+        "/v1/pact/sharing-rules", json={"client_id": customer["id"], "bom_id": bom["id"]}
+    )
+    assert rule.status_code == 201, rule.text
+
+    response, statements = _statements_of(
+        settings, lambda: org_client.post(f"/v1/boms/{bom['id']}/footprints")
+    )
+    assert response.status_code == 201, response.text
+    footprint = response.json()
+
+    inserts = [s for s in statements if "INSERT INTO footprint" in s]
+    assert len(inserts) == 1
+    separate_reads = [
+        s
+        for s in statements
+        if s.startswith("SELECT") and ("pact_sharing_rule" in s or "webhook_endpoint" in s)
+    ]
+    if settings.database_url.startswith("postgresql"):
+        assert "FROM pact_sharing_rule" in inserts[0] and "FROM webhook_endpoint" in inserts[0]
+        assert separate_reads == []
+    else:  # one INSERT per row, then the reads
+        assert len(separate_reads) == 2
+
+    # The same effects as separate reads: shared by the rule, announced to the endpoint.
+    shares = org_client.get(f"/v1/pact/clients/{customer['id']}/shares").json()["data"]
+    assert [share["footprint_id"] for share in shares] == [footprint["id"]]
+    (received,) = receiver.wait_for(1)
+    assert received.json()["data"]["footprint_id"] == footprint["id"]
+
+
+def test_without_rules_or_endpoints_nothing_is_shared_or_announced(
+    org_client: Any, settings: Any
+) -> None:
+    bom = org_client.post("/v1/boms", json=example("nmc811_pouch")).json()
+    response, statements = _statements_of(
+        settings, lambda: org_client.post(f"/v1/boms/{bom['id']}/footprints")
+    )
+    assert response.status_code == 201, response.text
+    assert not [s for s in statements if "INSERT INTO pact_share" in s]
+    assert not [s for s in statements if "INSERT INTO webhook_delivery" in s]
