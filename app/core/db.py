@@ -295,9 +295,7 @@ def _read_as_json(statement: Select[Any]) -> Any:
     answer = statement.subquery()
     return (
         select(
-            func.coalesce(
-                func.json_agg(func.json_build_array(*answer.c)), literal("[]").cast(JSON)
-            )
+            func.coalesce(func.json_agg(func.json_build_array(*answer.c)), literal("[]").cast(JSON))
         )
         .select_from(answer)
         .scalar_subquery()

@@ -177,9 +177,7 @@ def test_chunks_reuse_priced_foregrounds_and_equal_one_run(real_background, base
     ]
     whole = score_variants(real_background, base, variants)
     streamed = [
-        row
-        for chunk in chunks(real_background, base, variants, size=3)
-        for row in chunk.rows()
+        row for chunk in chunks(real_background, base, variants, size=3) for row in chunk.rows()
     ]
     assert streamed == whole
     assert isinstance(whole[len(scenarios)], VariantProblem)
