@@ -223,7 +223,7 @@ def insert_rows_now(
             count = _execute_combined(connection, rows, guard, reads)
         else:
             (table, values), *rest = rows
-            statement = _guarded_insert(_shape(((table, values),))[0], guard, cast_values=False)
+            statement = _insert_where((table, tuple(values)), guard.condition, cast_values=False)
             count = connection.execute(
                 statement, {**guard.parameters, **_parameters(((table, values),))}
             ).rowcount
@@ -309,18 +309,18 @@ def _values(n: int, table: Table, keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: bindparam(f"r{n}_{key}", type_=table.c[key].type) for key in keys}
 
 
-def _guarded_insert(
-    row: tuple[Table, tuple[str, ...]], guard: WriteGuard, *, cast_values: bool, n: int = 0
+def _insert_where(
+    row: tuple[Table, tuple[str, ...]], condition: Any, *, cast_values: bool, n: int = 0
 ) -> Insert:
-    """``INSERT INTO t (…) SELECT :v, … WHERE <guard>``: stores the row only if the guard holds.
-    On PostgreSQL each value is cast to its column's type (a parameter in a SELECT list has no
-    type of its own there)."""
+    """``INSERT INTO t (…) SELECT :v, … WHERE <condition>``: stores the row only if the
+    condition holds. On PostgreSQL each value is cast to its column's type (a parameter in a
+    SELECT list has no type of its own there)."""
     table, keys = row
     values = _values(n, table, keys)
     columns = [
         cast(value, table.c[key].type) if cast_values else value for key, value in values.items()
     ]
-    return insert(table).from_select(list(keys), select(*columns).where(guard.condition))
+    return insert(table).from_select(list(keys), select(*columns).where(condition))
 
 
 def _combined_insert(
@@ -346,23 +346,18 @@ def _combined_insert(
             statement = statement.add_cte(one(n, table, keys).cte(f"r{n}"))
         return statement
 
-    first: Any = _guarded_insert(shape[0], guard, cast_values=True)
+    first: Any = _insert_where(shape[0], guard.condition, cast_values=True)
     if len(shape) == 1:
         return first.returning(literal_column("1"), *answers)
     r0 = first.returning(literal_column("1")).cte("r0")
     gate = exists(select(literal_column("1")).select_from(r0))
 
-    def after(n: int, table: Table, keys: tuple[str, ...]) -> Insert:
-        values = _values(n, table, keys)
-        columns = [cast(value, table.c[key].type) for key, value in values.items()]
-        return insert(table).from_select(list(keys), select(*columns).where(gate))
-
-    *middle, (last_table, last_keys) = shape[1:]
+    *middle, last = shape[1:]
     statement = (
-        after(len(shape) - 1, last_table, last_keys)
+        _insert_where(last, gate, cast_values=True, n=len(shape) - 1)
         .returning(literal_column("1"), *answers)
         .add_cte(r0)
     )
-    for n, (table, keys) in enumerate(middle, start=1):
-        statement = statement.add_cte(after(n, table, keys).cte(f"r{n}"))
+    for n, row in enumerate(middle, start=1):
+        statement = statement.add_cte(_insert_where(row, gate, cast_values=True, n=n).cte(f"r{n}"))
     return statement
