@@ -172,16 +172,12 @@ RULES_OF_BOM = (
 
 
 def apply_sharing_rules(
-    repo: OrgRepository, footprint: Footprint, matching: list[list[Any]] | None = None
+    repo: OrgRepository, footprint: Footprint, matching: list[list[Any]]
 ) -> list[uuid.UUID]:
     """Share a newly stored footprint with every active client whose rule names its BOM, in the
     transaction that stores it; returns those clients' ids. ``matching``: the rows of
-    :data:`RULES_OF_BOM` for this footprint when its INSERT read them already."""
-    if matching is None:
-        parameters = {"organisation_id": repo.organisation_id, "bom_id": footprint.bom_id}
-        matching = [
-            list(row) for row in repo.session.connection().execute(RULES_OF_BOM, parameters)
-        ]
+    :data:`RULES_OF_BOM` for this footprint, read by its INSERT
+    (:func:`app.footprints.service.insert_footprint`)."""
     shared: list[uuid.UUID] = []
     # The oldest rule first, as the share's reason (times as text compare as times: one format).
     for rule_id, client_id, _ in sorted(matching, key=lambda row: str(row[2])):
