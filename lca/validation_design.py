@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lca.background import Background
 from lca.catalogue import DEFAULT_DATA_DIR
+from lca.footprint import STAGE_MATERIALS, STAGE_PRODUCTION
 from lca.validation import (
     DESIGN_STUDY_SUFFIX,
     VALIDATION_REGIONS,
@@ -27,8 +28,6 @@ NATIONAL_DATABASE = "ADEME Base Empreinte"
 # GREET's pack materials rows and its one assembly row (published.csv, chemistry column).
 GREET_MATERIALS_BOUNDARY = "pack, materials only"
 GREET_ASSEMBLY = "all (GREET assembly)"
-# The lines of a cell's footprint that are its plant's energy (lca.bom labels them so).
-PLANT_LINES = ("plant electricity", "plant heat")
 # Where the split is shown: China, where the design cells are made, and the US, where GREET's
 # pack is (when the background has a US grid region).
 SPLIT_REGIONS = ("CN", "US")
@@ -113,8 +112,8 @@ class GreetSplitRow:
     example: str
     chemistry: str
     region: str
-    materials: float  # every line but the plant's electricity and heat
-    plant_energy: float  # the plant electricity and plant heat lines
+    materials: float  # the materials stage: every BOM line
+    plant_energy: float  # the production stage: the plant electricity and plant heat lines
     greet_materials: float | None  # GREET's pack materials (no row for a chemistry: None)
     greet_assembly: float  # GREET's cell production + pack assembly, all chemistries
 
@@ -139,8 +138,10 @@ def greet_split_rows(
         chemistry = bom["cell"]["chemistry"]
         for region in regions:
             result = footprint_in(background, bom, region)
-            plant = sum(x.kg_co2e for x in result.lines if x.label.startswith(PLANT_LINES))
-            materials = sum(x.kg_co2e for x in result.lines if not x.label.startswith(PLANT_LINES))
+            # The engine's split by stage (lca.bom puts the plant's energy in the production
+            # stage, every BOM line in the materials stage).
+            plant = result.by_stage.get(STAGE_PRODUCTION, 0.0)
+            materials = result.by_stage.get(STAGE_MATERIALS, 0.0)
             kwh = result.nominal_energy_kwh
             rows.append(
                 GreetSplitRow(
