@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import event
 
 from tests.boms.bom_files import example
+from tests.webhooks.endpoints import register
 
 
 def _statements_of(settings: Any, call: Any) -> tuple[Any, list[str]]:
@@ -31,10 +32,7 @@ def test_the_footprint_insert_reads_sharing_rules_and_endpoints(
     org_client: Any, settings: Any, webhook_settings: None, receiver_factory: Any
 ) -> None:
     receiver = receiver_factory([204])
-    hook = org_client.post(
-        "/v1/webhooks", json={"url": receiver.url, "event_types": ["footprint.completed"]}
-    )
-    assert hook.status_code == 201, hook.text
+    register(org_client, receiver.url)
     bom = org_client.post("/v1/boms", json=example("nmc811_pouch")).json()
     customer = org_client.post("/v1/pact/clients", json={"name": "Automaker"}).json()
     rule = org_client.post(

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.webhooks.endpoints import register
+
 PLANT: dict[str, Any] = {
     "site": "Test plant",
     "grid_region": "US-SRTV",
@@ -378,10 +380,7 @@ def test_lot_footprint_ready_webhook(
     org_client, example_bom, webhook_settings, receiver_factory
 ) -> None:  # type: ignore[no-untyped-def]
     receiver = receiver_factory([204])
-    hook = org_client.post(
-        "/v1/webhooks", json={"url": receiver.url, "event_types": ["lot.footprint.ready"]}
-    )
-    assert hook.status_code == 201, hook.text
+    register(org_client, receiver.url, ["lot.footprint.ready"])
     bom = org_client.post("/v1/boms", json=example_bom).json()
     plant_id, period = _known_answer_setup(org_client, bom)
     summary = org_client.post(f"/v1/plants/{plant_id}/footprints?{period}").json()

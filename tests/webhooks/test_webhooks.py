@@ -13,14 +13,7 @@ import pytest
 
 from app.webhooks.signing import InvalidSignature, signature_header, verify
 from tests.boms.bom_files import example
-
-
-def _register(client: Any, url: str, events: list[str] | None = None) -> dict[str, Any]:
-    response = client.post(
-        "/v1/webhooks", json={"url": url, "event_types": events or ["footprint.completed"]}
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.webhooks.endpoints import register
 
 
 def _footprint(client: Any) -> dict[str, Any]:
@@ -65,7 +58,7 @@ def test_footprint_completed_is_delivered_signed_and_logged(
     org_client: Any, webhook_settings: None, receiver_factory: Any
 ) -> None:
     receiver = receiver_factory([204])
-    webhook = _register(org_client, receiver.url)
+    webhook = register(org_client, receiver.url)
     secret = webhook["secret"]
     assert secret.startswith("whsec_")
     listed = org_client.get("/v1/webhooks").json()
@@ -101,7 +94,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_logged_as_failed(
     org_client: Any, webhook_settings: None, receiver_factory: Any
 ) -> None:
     receiver = receiver_factory([500])
-    webhook = _register(org_client, receiver.url)
+    webhook = register(org_client, receiver.url)
     _footprint(org_client)
     received = receiver.wait_for(3)
     (delivery,) = _deliveries(org_client, webhook["id"], done=1)
@@ -120,7 +113,7 @@ def test_a_receiver_that_recovers_gets_the_event_on_a_retry(
     org_client: Any, webhook_settings: None, receiver_factory: Any
 ) -> None:
     receiver = receiver_factory([503, 200])
-    webhook = _register(org_client, receiver.url)
+    webhook = register(org_client, receiver.url)
     _footprint(org_client)
     receiver.wait_for(2)
     (delivery,) = _deliveries(org_client, webhook["id"], done=1)
@@ -136,7 +129,7 @@ def test_an_unreachable_receiver_logs_the_connection_error(
     with socket.socket() as probe:  # a loopback port that was free a moment ago: nothing listens
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    webhook = _register(org_client, f"http://127.0.0.1:{port}/hooks")
+    webhook = register(org_client, f"http://127.0.0.1:{port}/hooks")
     _footprint(org_client)
     (delivery,) = _deliveries(org_client, webhook["id"], done=1)
     assert delivery["status"] == "failed"
@@ -151,8 +144,8 @@ def test_only_subscribed_events_and_live_endpoints_are_sent(
 ) -> None:
     reports = receiver_factory([200])
     deleted = receiver_factory([200])
-    _register(org_client, reports.url, ["report.ready"])
-    gone = _register(org_client, deleted.url)
+    register(org_client, reports.url, ["report.ready"])
+    gone = register(org_client, deleted.url)
     assert org_client.delete(f"/v1/webhooks/{gone['id']}").status_code == 204
     assert org_client.get(f"/v1/webhooks/{gone['id']}").status_code == 404
     assert org_client.get("/v1/webhooks").json()["count"] == 1
@@ -204,10 +197,7 @@ def test_pact_request_fulfilled_is_announced_to_the_data_owner(
     from app.pact.models import PactClient, PactEvent
 
     receiver = receiver_factory([204])
-    response = org_client.post(
-        "/v1/webhooks", json={"url": receiver.url, "event_types": ["pact.request.fulfilled"]}
-    )
-    assert response.status_code == 201, response.text
+    register(org_client, receiver.url, ["pact.request.fulfilled"])
     with session_scope(get_engine(settings)) as session:
         organisation = session.get(Organisation, _organisation_of(org_client, settings))
         customer = Organisation(name=f"customer {uuid_module.uuid4().hex[:8]}")
@@ -265,7 +255,7 @@ def test_report_ready_is_announced_with_the_files_digest(
     """A report job stores the file and announces it: id, footprint, format, URL and SHA-256;
     the file at that URL has that digest."""
     receiver = receiver_factory([204])
-    _register(org_client, receiver.url, ["report.ready"])
+    register(org_client, receiver.url, ["report.ready"])
     footprint = _footprint(org_client)
     job = org_client.post(f"/v1/footprints/{footprint['id']}/reports", json={"format": "csv"})
     assert job.status_code == 202, job.text
@@ -288,7 +278,7 @@ def test_the_request_id_follows_the_work_into_jobs_and_webhooks(
     """The X-Request-ID of a request reaches the job it starts and every webhook POST caused by
     it, so one id finds a footprint's request, job and deliveries in the logs."""
     receiver = receiver_factory([204])
-    _register(org_client, receiver.url)
+    register(org_client, receiver.url)
     bom = org_client.post("/v1/boms", json=example("nmc811_pouch")).json()
 
     org_client.post(f"/v1/boms/{bom['id']}/footprints", headers={"X-Request-ID": "trace-sync-1"})
