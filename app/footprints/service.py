@@ -6,6 +6,7 @@ import hashlib
 import math
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -330,6 +331,91 @@ def store_footprint(
 ) -> Footprint:
     """Compute the footprint of one stored BOM and add it to ``repo``'s transaction."""
     bom = stored_bom(repo, bom_id)
+    computed = _computed(repo, bom, background, request, data_dir, datetime.now(UTC).year)
+    footprint = Footprint(
+        id=footprint_id or uuid.uuid4(),
+        organisation_id=repo.organisation_id,
+        bom_id=bom.id,
+        software_version=__version__,
+        result=computed.result,
+        **computed.columns,
+    )
+    insert_footprint(repo, footprint, {"input_sha256": footprint.input_sha256})
+    return footprint
+
+
+@dataclass
+class _Computation:
+    """What a footprint's figures are: its columns (but the id, times and owner) and its result
+    document. Shared by the footprints of one input (see :func:`_computed`): never mutated."""
+
+    columns: dict[str, Any]
+    result: dict[str, Any]
+    public: FootprintPublic | None = None  # its answer, once one footprint of it was answered
+
+
+def _computed(
+    repo: OrgRepository,
+    bom: Bom,
+    background: Background,
+    request: FootprintRequest | None,
+    data_dir: Path,
+    year: int,
+) -> _Computation:
+    """The computation of one cell of ``bom``, reused when the same input was computed before in
+    this process.
+
+    A footprint is a function of the stored BOM (immutable), the background version, the
+    request's stages, ``data_dir`` and the year its electricity rulesets price — unless a line
+    names a supplier or a supplier site, whose data and grid region are read from the database
+    each time (they change without the BOM changing): such BOMs are computed every time. A
+    repeated footprint of the same input then costs its writes, not the two solves, the
+    contributions, the rulesets, the rating and the hash again (the same figures, to the bit).
+    """
+    lines = stored_bom_lines(repo, bom.id)
+    key: tuple[Any, ...] | None = None
+    if not any(line.supplier or line.supplier_site for line in lines):
+        key = (
+            repo.organisation_id,
+            bom.id,
+            background.version,
+            str(data_dir),
+            None if request is None else request.model_dump_json(),
+            year,
+        )
+        with _computations_lock:
+            known = _computations.get(key)
+            if known is not None:
+                _computations.move_to_end(key)
+                return known
+    computation = _compute(repo, bom, background, request, data_dir, year)
+    if key is not None:
+        with _computations_lock:
+            _computations[key] = computation
+            _by_result[id(computation.result)] = computation
+            while len(_computations) > _CACHED_COMPUTATIONS:
+                _, dropped = _computations.popitem(last=False)
+                _by_result.pop(id(dropped.result), None)
+    return computation
+
+
+# Computations a process keeps (least recently used dropped first); each about 20 kB.
+_CACHED_COMPUTATIONS = 256
+_computations: OrderedDict[tuple[Any, ...], _Computation] = OrderedDict()
+# id of a kept computation's result → the computation: its answer is built once (see
+# footprint_public); an id is looked up only with an identity check of the result itself.
+_by_result: dict[int, _Computation] = {}
+_computations_lock = threading.Lock()
+
+
+def _compute(
+    repo: OrgRepository,
+    bom: Bom,
+    background: Background,
+    request: FootprintRequest | None,
+    data_dir: Path,
+    year: int,
+) -> _Computation:
     model = cell_model(repo, bom, background, request, data_dir)
     energy = bom.nominal_energy_kwh
     _check_finite(bom, model)
@@ -345,7 +431,7 @@ def store_footprint(
         model.supplier_data,
         background,
         result.kg_co2e,
-        year=datetime.now(UTC).year,
+        year=year,
         data_dir=data_dir,
     )
     top_upstream, upstream_rest = upstream(
@@ -357,54 +443,47 @@ def store_footprint(
         model.location_inputs,
         model.location_processes,
     )
-    footprint = Footprint(
-        id=footprint_id or uuid.uuid4(),
-        organisation_id=repo.organisation_id,
-        bom_id=bom.id,
-        background_name=result.background_name,
-        background_version=result.background_version,
-        method=result.method,
-        software_version=__version__,
-        input_sha256=input_hash(model, background),
-        kg_co2e=result.kg_co2e,
-        kg_co2e_per_kwh=result.kg_co2e_per_kwh,
-        kg_co2e_gwp20=result.kg_co2e_gwp20,
-        kg_co2e_market_based=market.kg_co2e,
-        primary_data_share=result.primary_data_share,
-        nominal_energy_kwh=result.nominal_energy_kwh,
-        result={
-            "lines": [
-                {
-                    **_fields(line),
-                    **_modelled_stage_quality(line.stage),
-                    "kg_co2e_market_based": market_line.kg_co2e,
-                    "supplier_data": _provenance(model.supplier_data, index),
-                }
-                for index, (line, market_line) in enumerate(
-                    zip(result.lines, market.lines, strict=True)
-                )
-            ],
-            "by_component": result.by_component,
-            "by_stage": result.by_stage,
-            "by_gas": result.by_gas,
-            "by_supplier": result.by_supplier,
-            "by_supplier_market_based": market.by_supplier,
-            "primary_data_share_market_based": market.primary_data_share,
-            "data_quality_rating": {"dqr": rating.dqr, "level": rating.level},
-            "biogenic_co2_emission_kg": result.biogenic_co2_emission_kg,
-            "biogenic_co2_removal_kg": result.biogenic_co2_removal_kg,
-            "upstream": [_fields(u) for u in top_upstream],
-            "upstream_rest_kg_co2e": upstream_rest,
-            "notes": model.notes,
-            **({"lifecycle": model.lifecycle} if model.lifecycle else {}),
-            "electricity_rulesets": rulesets,
-            "default_downstream": _default_downstream(
-                repo, bom, result.by_stage, background, data_dir
-            ),
-        },
-    )
-    insert_footprint(repo, footprint, {"input_sha256": footprint.input_sha256})
-    return footprint
+    columns = {
+        "background_name": result.background_name,
+        "background_version": result.background_version,
+        "method": result.method,
+        "input_sha256": input_hash(model, background),
+        "kg_co2e": result.kg_co2e,
+        "kg_co2e_per_kwh": result.kg_co2e_per_kwh,
+        "kg_co2e_gwp20": result.kg_co2e_gwp20,
+        "kg_co2e_market_based": market.kg_co2e,
+        "primary_data_share": result.primary_data_share,
+        "nominal_energy_kwh": result.nominal_energy_kwh,
+    }
+    document = {
+        "lines": [
+            {
+                **_fields(line),
+                **_modelled_stage_quality(line.stage),
+                "kg_co2e_market_based": market_line.kg_co2e,
+                "supplier_data": _provenance(model.supplier_data, index),
+            }
+            for index, (line, market_line) in enumerate(
+                zip(result.lines, market.lines, strict=True)
+            )
+        ],
+        "by_component": result.by_component,
+        "by_stage": result.by_stage,
+        "by_gas": result.by_gas,
+        "by_supplier": result.by_supplier,
+        "by_supplier_market_based": market.by_supplier,
+        "primary_data_share_market_based": market.primary_data_share,
+        "data_quality_rating": {"dqr": rating.dqr, "level": rating.level},
+        "biogenic_co2_emission_kg": result.biogenic_co2_emission_kg,
+        "biogenic_co2_removal_kg": result.biogenic_co2_removal_kg,
+        "upstream": [_fields(u) for u in top_upstream],
+        "upstream_rest_kg_co2e": upstream_rest,
+        "notes": model.notes,
+        **({"lifecycle": model.lifecycle} if model.lifecycle else {}),
+        "electricity_rulesets": rulesets,
+        "default_downstream": _default_downstream(repo, bom, result.by_stage, background, data_dir),
+    }
+    return _Computation(columns, document)
 
 
 def insert_footprint(repo: OrgRepository, footprint: Footprint, payload: dict[str, Any]) -> None:
@@ -457,6 +536,20 @@ def input_hash(model: CellModel, background: Background) -> str:
 
 
 def footprint_public(footprint: Footprint) -> FootprintPublic:
+    """A stored footprint as the API answers it. The answer of a kept computation (see
+    :func:`_computed`) is built once: a later footprint of it differs only in id and time."""
+    computation = _by_result.get(id(footprint.result))
+    if computation is None or computation.result is not footprint.result:
+        return _footprint_public(footprint)
+    if computation.public is None:
+        computation.public = _footprint_public(footprint)
+    public = computation.public
+    if public.id == footprint.id:
+        return public
+    return public.model_copy(update={"id": footprint.id, "created_at": footprint.created_at})
+
+
+def _footprint_public(footprint: Footprint) -> FootprintPublic:
     result = footprint.result
     return FootprintPublic(
         id=footprint.id,
