@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -56,10 +57,13 @@ async def _repository(session: SessionDep, principal: PrincipalDep) -> OrgReposi
 RepoDep = Annotated[OrgRepository, Depends(_repository)]
 
 
-def _writer(request: Request, response: Response) -> Iterator[OrgRepository]:
-    """The session, key, scopes and rate limit of a writing route in one dependency (each
-    dependency FastAPI resolves costs more than its own work), with the key checked by the
-    route's first audited write instead of a SELECT first (see app.access.key_guard)."""
+@contextmanager
+def writer_scope(request: Request, response: Response) -> Iterator[OrgRepository]:
+    """The session, key, scopes and rate limit of a writing route, entered on the thread that
+    does the route's work (not a dependency: FastAPI enters and leaves a blocking dependency on
+    worker threads of their own, two hops more than the route's work takes), with the key
+    checked by the route's first audited write instead of a SELECT first (see
+    app.access.key_guard). Commits on leaving, before the route answers."""
     settings = request.app.state.settings
     claim = pending_claim(request.scope)
     with session_scope(get_engine(settings)) as session:
@@ -84,7 +88,3 @@ def _writer(request: Request, response: Response) -> Iterator[OrgRepository]:
             confirm(session, guard.key.prefix, authorization)  # nothing guarded was written
         if claim is not None:
             complete_claim(session, claim)
-
-
-# Commits before the response is sent, as SessionDep does.
-WriterDep = Annotated[OrgRepository, Depends(_writer, scope="function")]

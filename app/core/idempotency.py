@@ -121,6 +121,16 @@ def pending_claim(scope: Scope) -> Claim | None:
     return claim if isinstance(claim, Claim) else None
 
 
+def record_answer(scope: Scope, response: Response) -> Response:
+    """``response`` as the answer the running request's claim stores (if it has one): set by
+    every POST route's handler, and first by a route that commits before it returns (see
+    app.access.deps.writer_scope)."""
+    claim = pending_claim(scope)
+    if claim is not None:
+        claim.response = response
+    return response
+
+
 def _lock_id(claim: Claim) -> int:
     digest = hashlib.sha256(claim.organisation_id.bytes + claim.key.encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
@@ -208,11 +218,7 @@ def _recording(
         handler = make_handler()
 
         async def handle(request: Request) -> Response:
-            response = await handler(request)
-            claim = pending_claim(request.scope)
-            if claim is not None:
-                claim.response = response
-            return response
+            return record_answer(request.scope, await handler(request))
 
         return handle
 

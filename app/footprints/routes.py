@@ -4,13 +4,16 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
-from app.access.deps import RepoDep, WriterDep
+from app.access.deps import RepoDep, writer_scope
 from app.backgrounds.footprints import store_imported_footprint
 from app.backgrounds.methods import DEFAULT_METHOD
 from app.boms.service import stored_bom
 from app.core.deps import BackgroundDep, SessionDep, SettingsDep
 from app.core.errors import InvalidInput
+from app.core.idempotency import record_answer
+from app.core.repository import OrgRepository
 from app.core.responses import model_response
 from app.footprints.models import Footprint
 from app.footprints.schemas import FootprintPublic, FootprintRequest, UncertaintyIn
@@ -19,6 +22,7 @@ from app.jobs.queue import FOOTPRINT, UNCERTAINTY, create_job, job_public
 from app.jobs.schemas import JobPublic
 from app.jobs.submit import submit_after_commit
 from app.webhooks.events import footprint_completed
+from lca.background import Background
 
 router = APIRouter(prefix="/v1", tags=["footprints"])
 
@@ -29,9 +33,8 @@ router = APIRouter(prefix="/v1", tags=["footprints"])
     status_code=status.HTTP_201_CREATED,
     responses={202: {"model": JobPublic, "description": "with wait=false: the job computing it"}},
 )
-def create_footprint(
+async def create_footprint(
     bom_id: uuid.UUID,
-    repo: WriterDep,
     request: Request,
     background: BackgroundDep,
     response: Response,
@@ -60,9 +63,33 @@ def create_footprint(
 ) -> Any:
     """Compute and store the footprint of one cell of this BOM on the current background (or
     an imported one); the optional body adds the distribution and end-of-life stages."""
-    # Key, scopes, rate limit and session in one dependency; the key is checked by the
-    # footprint's INSERT (app.access.key_guard). Settings as the app holds them (see
-    # app.core.deps): a dependency fewer.
+    # The key, scopes, rate limit, session and the work on one worker thread (one hop); the
+    # answer leaves after the commit.
+
+    def work() -> Response:
+        with writer_scope(request, response) as repo:
+            answer = _answer(
+                repo, bom_id, request, response, background, payload, wait, background_id, method
+            )
+            # Stored for an Idempotency-Key by writer_scope, in the transaction it commits.
+            return record_answer(request.scope, answer)
+
+    return await run_in_threadpool(work)
+
+
+def _answer(
+    repo: OrgRepository,
+    bom_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    background: Background,
+    payload: FootprintRequest | None,
+    wait: bool,
+    background_id: uuid.UUID | None,
+    method: str | None,
+) -> Response:
+    # The key is checked by the footprint's INSERT (app.access.key_guard). Settings as the app
+    # holds them (see app.core.deps).
     session, settings = repo.session, request.app.state.settings
     # 404 before anything else; cached per process (a BOM is immutable), so store_footprint
     # reads it again for free.
