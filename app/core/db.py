@@ -44,8 +44,25 @@ def json_text(value: Any) -> str:
     """The text a JSON column stores: orjson, several times faster than ``json.dumps`` on a
     footprint's result (the largest value a request writes). Keys that are not strings become
     strings and numpy numbers plain numbers, as with ``json.dumps``; a NaN or an infinity
-    (which PostgreSQL's json type refuses) is stored as null."""
+    (which PostgreSQL's json type refuses) is stored as null. A :class:`JsonDocument` is
+    serialised once."""
+    if isinstance(value, JsonDocument):
+        return value.text()
     return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+
+
+class JsonDocument(dict[str, Any]):
+    """A JSON object never changed once built (the result shared by the footprints of one
+    computation, see app.footprints.service): its text is written once, then reused."""
+
+    __slots__ = ("_text",)
+
+    def text(self) -> str:
+        try:
+            return self._text
+        except AttributeError:
+            self._text: str = orjson.dumps(self, option=_JSON_OPTIONS).decode()
+            return self._text
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

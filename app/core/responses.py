@@ -15,8 +15,11 @@ def model_response(model: BaseModel, response: Response, status_code: int = 200)
     model that was validated when it was built (for a footprint, a tenth of the request). The
     route keeps its ``response_model`` for the OpenAPI document.
     """
-    answer = Response(
-        model.model_dump_json(), status_code=status_code, media_type="application/json"
-    )
+    return json_response(model.model_dump_json().encode(), response, status_code)
+
+
+def json_response(body: bytes, response: Response, status_code: int = 200) -> Response:
+    """``body``, JSON already serialised, as :func:`model_response` answers it."""
+    answer = Response(body, status_code=status_code, media_type="application/json")
     answer.headers.raw.extend(response.headers.raw)
     return answer

@@ -14,10 +14,10 @@ from app.core.deps import BackgroundDep, SessionDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.core.idempotency import record_answer
 from app.core.repository import OrgRepository
-from app.core.responses import model_response
+from app.core.responses import json_response, model_response
 from app.footprints.models import Footprint
 from app.footprints.schemas import FootprintPublic, FootprintRequest, UncertaintyIn
-from app.footprints.service import cell_model, footprint_public, store_footprint
+from app.footprints.service import cell_model, footprint_json, footprint_public, store_footprint
 from app.jobs.queue import FOOTPRINT, UNCERTAINTY, create_job, job_public
 from app.jobs.schemas import JobPublic
 from app.jobs.submit import submit_after_commit
@@ -106,7 +106,7 @@ def _answer(
         )
         response.headers["Location"] = f"/v1/footprints/{footprint.id}"
         footprint_completed(session, footprint, settings)
-        return model_response(footprint_public(footprint), response, status.HTTP_201_CREATED)
+        return json_response(footprint_json(footprint), response, status.HTTP_201_CREATED)
     if method is not None and method != DEFAULT_METHOD:
         raise InvalidInput(
             f"the open background is characterised with {DEFAULT_METHOD} only",
@@ -134,7 +134,7 @@ def _answer(
     )
     response.headers["Location"] = f"/v1/footprints/{footprint.id}"
     footprint_completed(session, footprint, settings)  # sent after commit
-    return model_response(footprint_public(footprint), response, status.HTTP_201_CREATED)
+    return json_response(footprint_json(footprint), response, status.HTTP_201_CREATED)
 
 
 def _chosen_background(

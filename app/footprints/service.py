@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.engine import Engine
 
 from app import __version__
@@ -25,11 +26,11 @@ from app.boms.service import (
     stored_bom,
     stored_bom_lines,
 )
-from app.core.db import Reads, session_scope
+from app.core.db import JsonDocument, Reads, session_scope
 from app.core.errors import InvalidInput
 from app.core.observability import FOOTPRINTS
 from app.core.repository import OrgRepository
-from app.core.schemas import BackgroundVersion
+from app.core.schemas import BackgroundVersion, UtcDatetime
 from app.core.settings import Settings
 from app.footprints.models import Footprint
 from app.footprints.rulesets import HEADLINE_KEY, electricity_rulesets
@@ -350,8 +351,9 @@ class _Computation:
     document. Shared by the footprints of one input (see :func:`_computed`): never mutated."""
 
     columns: dict[str, Any]
-    result: dict[str, Any]
-    public: FootprintPublic | None = None  # its answer, once one footprint of it was answered
+    result: JsonDocument
+    # Its answer's JSON around the id and the time, once a footprint of it was answered.
+    answer: tuple[bytes, bytes, bytes] | None = None
 
 
 def _computed(
@@ -403,7 +405,7 @@ def _computed(
 _CACHED_COMPUTATIONS = 256
 _computations: OrderedDict[tuple[Any, ...], _Computation] = OrderedDict()
 # id of a kept computation's result → the computation: its answer is built once (see
-# footprint_public); an id is looked up only with an identity check of the result itself.
+# footprint_json); an id is looked up only with an identity check of the result itself.
 _by_result: dict[int, _Computation] = {}
 _computations_lock = threading.Lock()
 
@@ -483,7 +485,7 @@ def _compute(
         "electricity_rulesets": rulesets,
         "default_downstream": _default_downstream(repo, bom, result.by_stage, background, data_dir),
     }
-    return _Computation(columns, document)
+    return _Computation(columns, JsonDocument(document))
 
 
 def insert_footprint(repo: OrgRepository, footprint: Footprint, payload: dict[str, Any]) -> None:
@@ -535,21 +537,29 @@ def input_hash(model: CellModel, background: Background) -> str:
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
-def footprint_public(footprint: Footprint) -> FootprintPublic:
-    """A stored footprint as the API answers it. The answer of a kept computation (see
-    :func:`_computed`) is built once: a later footprint of it differs only in id and time."""
+def footprint_json(footprint: Footprint) -> bytes:
+    """``footprint_public(footprint)`` as JSON. The answer of a kept computation (see
+    :func:`_computed`) is serialised once: a later footprint of it differs only in its id and
+    time, put into the same text."""
     computation = _by_result.get(id(footprint.result))
     if computation is None or computation.result is not footprint.result:
-        return _footprint_public(footprint)
-    if computation.public is None:
-        computation.public = _footprint_public(footprint)
-    public = computation.public
-    if public.id == footprint.id:
-        return public
-    return public.model_copy(update={"id": footprint.id, "created_at": footprint.created_at})
+        return footprint_public(footprint).model_dump_json().encode()
+    time = _TIME.dump_json(_TIME.validate_python(footprint.created_at))
+    if computation.answer is None:
+        text = footprint_public(footprint).model_dump_json().encode()
+        identity = f'"{footprint.id}"'.encode()
+        at, when = text.find(identity), text.find(time)
+        if text.count(identity) != 1 or text.count(time) != 1 or not 0 < at < when:
+            return text  # not a text to fill in again (never seen): serialised each time
+        computation.answer = (text[:at], text[at + len(identity) : when], text[when + len(time) :])
+    head, middle, tail = computation.answer
+    return b"".join((head, b'"', str(footprint.id).encode(), b'"', middle, time, tail))
 
 
-def _footprint_public(footprint: Footprint) -> FootprintPublic:
+_TIME: TypeAdapter[datetime] = TypeAdapter(UtcDatetime)
+
+
+def footprint_public(footprint: Footprint) -> FootprintPublic:
     result = footprint.result
     return FootprintPublic(
         id=footprint.id,
