@@ -35,29 +35,27 @@ async def _inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:
 
 # (label, "file:function" whose cumulative CPU it is); indented ones are part of the one above.
 LAYERS = [
-    ("dependencies (key, rate limit, scopes, body, session)", "utils.py:solve_dependencies"),
-    ("  API key lookup (authenticate)", "keys.py:authenticate"),
-    ("  rate limit", "keys.py:take"),
-    ("  scope check (authorise)", "keys.py:authorise"),
-    ("route (create_footprint)", "routes.py:create_footprint"),
-    ("  BOM row (repo.get)", "repository.py:get"),
+    ("FastAPI: parameters, body, background (dependencies)", "utils.py:solve_dependencies"),
+    ("route (create_footprint: one worker thread)", "routes.py:create_footprint"),
+    ("  key, rate limit, scopes, session (writer_scope)", "deps.py:writer_scope"),
+    ("  commit (as writer_scope is left)", "session.py:commit"),
+    ("  BOM row (cached)", "service.py:stored_bom"),
     ("  service: store_footprint", "service.py:store_footprint"),
-    ("    BOM lines, normalised, supplier data", "service.py:cell_model"),
-    ("    LCA: compute, location + market", "footprint.py:compute"),
-    ("    LCA: upstream contributions", "footprint.py:upstream"),
-    ("    data quality rating", "quality.py:rate"),
-    ("    electricity rulesets", "rulesets.py:electricity_rulesets"),
-    ("    default downstream stages", "service.py:_default_downstream"),
-    ("    input hash", "service.py:input_hash"),
+    ("    computation (_computed; kept per input)", "service.py:_computed"),
+    ("      BOM lines, normalised, supplier data", "service.py:cell_model"),
+    ("      LCA: compute, location + market", "footprint.py:compute"),
+    ("      LCA: upstream contributions", "footprint.py:upstream"),
+    ("      data quality rating", "quality.py:rate"),
+    ("      electricity rulesets", "rulesets.py:electricity_rulesets"),
+    ("      default downstream stages", "service.py:_default_downstream"),
+    ("      input hash", "service.py:input_hash"),
     (
         "    INSERT: footprint, audit row; reads rules, endpoints",
         "db.py:insert_now|db.py:insert_rows_now",
     ),
     ("    PACT sharing rules (applied)", "sharing.py:apply_sharing_rules"),
     ("  webhook event", "events.py:footprint_completed"),
-    ("  response model (footprint_public)", "service.py:footprint_public"),
-    ("  JSON serialisation (model_response)", "responses.py:model_response"),
-    ("commit", "session.py:commit"),
+    ("  answer (footprint_json)", "service.py:footprint_json"),
     ("access log line (Logger.info → JSON)", "__init__.py:info"),
 ]
 TOP_LEVEL = [label for label, _ in LAYERS if not label.startswith(" ")]
@@ -79,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=300)
     parser.add_argument("--dump", type=Path, help="also write the raw cProfile stats here")
+    parser.add_argument(
+        "--computed",
+        action="store_true",
+        help="compute every footprint (forget the kept computations before each request)",
+    )
     args = parser.parse_args(argv)
     brightway = (ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")).resolve()
     with fresh_database() as database_url:
@@ -92,15 +95,18 @@ def main(argv: list[str] | None = None) -> int:
         api_key = prepare({**os.environ, **env})
         os.environ.update(env)
         anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
-        asyncio.run(_profile(api_key, args.repeat, args.dump))
+        asyncio.run(_profile(api_key, args.repeat, args.dump, args.computed))
     return 0
 
 
-async def _profile(api_key: str, repeat: int, dump: Path | None = None) -> None:
+async def _profile(
+    api_key: str, repeat: int, dump: Path | None = None, computed: bool = False
+) -> None:
     from sqlalchemy import event
 
     from app.core.observability import configure_logging
     from app.core.runtime import get_engine
+    from app.footprints.service import forget_computations
     from app.main import create_app
 
     configure_logging()  # the JSON access log, as the server writes it
@@ -135,6 +141,8 @@ async def _profile(api_key: str, repeat: int, dump: Path | None = None) -> None:
             counting = True
             profiler.enable()
             for _ in range(repeat):
+                if computed:
+                    forget_computations()
                 response = await client.post(f"/v1/boms/{bom_id}/footprints")
                 assert response.status_code == 201, response.text
             profiler.disable()
@@ -143,7 +151,8 @@ async def _profile(api_key: str, repeat: int, dump: Path | None = None) -> None:
     if dump is not None:
         stats.dump_stats(dump)
     total = stats.total_tt  # type: ignore[attr-defined]
-    print(f"\n{repeat} footprint requests: share of this process's CPU (cProfile, CPU clock)")
+    kind = "each computed" if computed else "repeats of one computed input"
+    print(f"\n{repeat} footprint requests ({kind}): share of this process's CPU (cProfile)")
     accounted = 0.0
     for label, function in LAYERS:
         share = _cumulative(stats, function) / total

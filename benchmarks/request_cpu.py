@@ -4,7 +4,9 @@
 does), then drives the ASGI app in-process through ``httpx.ASGITransport`` and prints the CPU
 time per request of ``GET /health/live`` (the middleware alone), ``GET /v1/boms/{id}`` and
 ``POST /v1/boms/{id}/footprints``, and of the footprint service on its own (``store_footprint``
-and the commit, no HTTP). It tells where a request's time goes when throughput is CPU-bound;
+and the commit, no HTTP); the footprint twice: repeating one input (its computation kept, as
+``make bench-http`` measures it) and computing each one (the kept computations forgotten
+first). It tells where a request's time goes when throughput is CPU-bound;
 the figures include the test client's own work (about 1 ms per request).
 """
 
@@ -66,7 +68,7 @@ async def _measure(api_key: str, repeat: int) -> None:
     from app.core.db import session_scope
     from app.core.repository import OrgRepository
     from app.core.runtime import get_background, get_engine
-    from app.footprints.service import store_footprint
+    from app.footprints.service import forget_computations, store_footprint
     from app.main import create_app
 
     app = create_app()
@@ -87,10 +89,15 @@ async def _measure(api_key: str, repeat: int) -> None:
                 response = await client.post(f"/v1/boms/{bom_id}/footprints")
                 assert response.status_code == 201, response.text
 
+            async def post_computed_footprint() -> None:
+                forget_computations()
+                await post_footprint()
+
             for name, call in (
                 ("GET /health/live", lambda: get("/health/live")),
                 ("GET /v1/boms/{id}", lambda: get(f"/v1/boms/{bom_id}")),
                 ("POST /v1/boms/{id}/footprints", post_footprint),
+                ("  the same, each computed", post_computed_footprint),
             ):
                 print(f"{name:32s} {await async_cpu_ms_per_call(call, repeat):6.2f} ms CPU")
 
@@ -103,7 +110,15 @@ async def _measure(api_key: str, repeat: int) -> None:
             repo = OrgRepository(session, organisation_id, "bench")
             store_footprint(repo, uuid.UUID(bom_id), background)
 
-    print(f"{'footprint service, no HTTP':32s} {cpu_ms_per_call(service_only, repeat):6.2f} ms CPU")
+    def service_computed() -> None:
+        forget_computations()
+        service_only()
+
+    for name, service_call in (
+        ("footprint service, no HTTP", service_only),
+        ("  the same, each computed", service_computed),
+    ):
+        print(f"{name:32s} {cpu_ms_per_call(service_call, repeat):6.2f} ms CPU")
 
 
 if __name__ == "__main__":

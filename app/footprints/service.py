@@ -410,6 +410,13 @@ _by_result: dict[int, _Computation] = {}
 _computations_lock = threading.Lock()
 
 
+def forget_computations() -> None:
+    """Drop the kept computations (the next footprint of every input is computed again)."""
+    with _computations_lock:
+        _computations.clear()
+        _by_result.clear()
+
+
 def _compute(
     repo: OrgRepository,
     bom: Bom,
