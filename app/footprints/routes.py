@@ -15,6 +15,7 @@ from app.core.errors import InvalidInput
 from app.core.idempotency import record_answer
 from app.core.repository import OrgRepository
 from app.core.responses import json_response, model_response
+from app.core.runtime import get_background
 from app.footprints.models import Footprint
 from app.footprints.schemas import FootprintPublic, FootprintRequest, UncertaintyIn
 from app.footprints.service import cell_model, footprint_json, footprint_public, store_footprint
@@ -36,7 +37,6 @@ router = APIRouter(prefix="/v1", tags=["footprints"])
 async def create_footprint(
     bom_id: uuid.UUID,
     request: Request,
-    background: BackgroundDep,
     response: Response,
     payload: FootprintRequest | None = None,
     wait: Annotated[
@@ -67,6 +67,8 @@ async def create_footprint(
     # answer leaves after the commit.
 
     def work() -> Response:
+        # The background on this thread, not as a dependency: loaded at start-up, so a lookup.
+        background = get_background(request.app.state.settings)
         with writer_scope(request, response) as repo:
             answer = _answer(
                 repo, bom_id, request, response, background, payload, wait, background_id, method
