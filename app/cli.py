@@ -80,6 +80,7 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 1) -> None
     """Run a Celery worker for jobs (needs CELLCARBON_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."""
     import app.job_kinds  # noqa: F401  (every slice's job runners)
     from app.core.observability import configure_logging
+    from app.footprints.service import keep_computations
     from app.jobs.sweeper import Sweeper
     from app.jobs.workers import run_worker
 
@@ -88,6 +89,7 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 1) -> None
         typer.echo("error: set CELLCARBON_BROKER_URL (e.g. redis://127.0.0.1:6379/0)", err=True)
         raise typer.Exit(2)
     configure_logging()
+    keep_computations(settings.footprint_computations_kept)  # the pool's processes inherit it
     run_worker(
         settings,
         concurrency,

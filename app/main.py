@@ -30,6 +30,7 @@ from app.core.runtime import freeze_startup_heap, get_background
 from app.core.settings import Settings, get_settings
 from app.footprints import routes as footprints
 from app.footprints import scenario_routes as scenarios
+from app.footprints.service import keep_computations
 from app.health import routes as health
 from app.jobs import routes as jobs
 from app.jobs.sweeper import Sweeper
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.settings = settings
+    keep_computations(settings.footprint_computations_kept)
     install_error_handlers(app)
     # The batch route before footprints: /v1/footprints/batch is not a footprint id.
     for module in (

@@ -11,7 +11,8 @@
 3. runs wrk (benchmarks/wrk_load.lua) for ``--duration`` seconds per phase: ``footprints``
    (``POST /v1/boms/{id}/footprints`` round-robin over the pre-created BOMs; the phase the
    targets apply to) and ``mixed`` (a new BOM posted every ``--bom-every``-th request, footprints
-   otherwise);
+   otherwise); the server keeps its computations, so a footprint of a BOM it has computed
+   before is stored without computing it again (``--compute-each``: every one is computed);
 4. reports throughput, latency percentiles, errors (non-2xx and socket errors) and the server's
    RSS (summed over the uvicorn processes, from /proc) before and after, next to the targets;
 5. stops the server and drops the database, also when anything above fails.
@@ -465,6 +466,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="one long mixed phase with RSS sampling; fail if memory grows",
     )
+    parser.add_argument(
+        "--compute-each",
+        action="store_true",
+        help="the server keeps no computations (CELLCARBON_FOOTPRINT_COMPUTATIONS_KEPT=0): every "
+        "footprint of the round-robined BOMs is computed, not only the first of each",
+    )
     parser.add_argument("--sample-interval", type=float, default=30.0, help="soak: RSS period, s")
     parser.add_argument(
         "--warmup",
@@ -504,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
             # The load comes from one key; the per-key limit must not be what is measured.
             "CELLCARBON_RATE_LIMIT_PER_MINUTE": str(10**9),
         }
+        if args.compute_each:
+            env["CELLCARBON_FOOTPRINT_COMPUTATIONS_KEPT"] = "0"
         env.pop("CELLCARBON_BROKER_URL", None)  # footprints are computed in the request
         api_key = prepare(env)
         port = free_port()
@@ -514,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"server pid {pid} on 127.0.0.1:{port}, {len(ids)} BOMs; processes {process_tree(pid)}"
         )
+        kept = "none kept: each computed" if args.compute_each else "kept: repeats reuse them"
+        print(f"footprint computations {kept} (CELLCARBON_FOOTPRINT_COMPUTATIONS_KEPT)")
         # Warm-up: every worker loads its background and fills its connection pool.
         run_wrk(
             port, api_key, ids_file, "warm-up", 5, args.bom_every, args.connections, args.threads

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         description="how often each API and worker process looks for due queued jobs and running "
         "jobs gone quiet, and submits them again (0: never; pending work then waits for a submit)",
     )
+    footprint_computations_kept: int = Field(
+        default=256,
+        ge=0,
+        description="computations each process keeps, so that another footprint of the same "
+        "input (a BOM without supplier data, its stages, the year, the background version) is "
+        "stored without computing it again; about 30 kB each (0: compute every footprint)",
+    )
     rate_limit_per_minute: int = Field(
         default=1200, gt=0, description="requests per API key per minute, per worker process"
     )

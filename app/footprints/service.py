@@ -391,23 +391,36 @@ def _computed(
                 _computations.move_to_end(key)
                 return known
     computation = _compute(repo, bom, background, request, data_dir, year)
-    if key is not None:
+    if key is not None and _kept.count > 0:
         with _computations_lock:
             _computations[key] = computation
             _by_result[id(computation.result)] = computation
-            while len(_computations) > _CACHED_COMPUTATIONS:
+            while len(_computations) > _kept.count:
                 _, dropped = _computations.popitem(last=False)
                 _by_result.pop(id(dropped.result), None)
     return computation
 
 
-# Computations a process keeps (least recently used dropped first); each about 20 kB.
-_CACHED_COMPUTATIONS = 256
+@dataclass
+class _Kept:
+    count: int = 256  # computations a process keeps (least recently used dropped first)
+
+
+_kept = _Kept()
 _computations: OrderedDict[tuple[Any, ...], _Computation] = OrderedDict()
 # id of a kept computation's result → the computation: its answer is built once (see
 # footprint_json); an id is looked up only with an identity check of the result itself.
 _by_result: dict[int, _Computation] = {}
 _computations_lock = threading.Lock()
+
+
+def keep_computations(count: int) -> None:
+    """Keep this many computations from now on (settings.footprint_computations_kept; 0: none)."""
+    _kept.count = count
+    with _computations_lock:
+        while len(_computations) > count:
+            _, dropped = _computations.popitem(last=False)
+            _by_result.pop(id(dropped.result), None)
 
 
 def forget_computations() -> None:

@@ -75,8 +75,9 @@ def test_other_stages_or_another_year_are_computed_again(  # type: ignore[no-unt
     staged = _post(org_client, f"/v1/boms/{bom['id']}/footprints", {"distribution": {}})
     assert len(solves) > solved
     assert staged["kg_co2e_per_cell"] > plain["kg_co2e_per_cell"]
-    assert _post(org_client, f"/v1/boms/{bom['id']}/footprints")["kg_co2e_per_cell"] == (
-        plain["kg_co2e_per_cell"]
+    assert (
+        _post(org_client, f"/v1/boms/{bom['id']}/footprints")["kg_co2e_per_cell"]
+        == (plain["kg_co2e_per_cell"])
     )
 
     # The rulesets price the current year: a new year is a new input.
@@ -119,9 +120,23 @@ def test_a_bom_whose_supplier_posts_data_later_is_computed_again(  # type: ignor
 def test_kept_computations_are_bounded(  # type: ignore[no-untyped-def]
     org_client, example_bom, monkeypatch
 ) -> None:
-    monkeypatch.setattr(service, "_CACHED_COMPUTATIONS", 2)
+    monkeypatch.setattr(service._kept, "count", 2)
     boms = [_post(org_client, "/v1/boms", example_bom)["id"] for _ in range(4)]
     for bom_id in boms:
         _post(org_client, f"/v1/boms/{bom_id}/footprints")
     assert len(service._computations) <= 2
     assert set(service._by_result) == {id(c.result) for c in service._computations.values()}
+
+
+def test_none_kept_computes_every_footprint(  # type: ignore[no-untyped-def]
+    org_client, example_bom, solves, monkeypatch
+) -> None:
+    monkeypatch.setattr(service._kept, "count", service._kept.count)  # restored after the test
+    service.keep_computations(0)
+    assert not service._computations and not service._by_result
+    bom = _post(org_client, "/v1/boms", example_bom)
+    first = _post(org_client, f"/v1/boms/{bom['id']}/footprints")
+    solved = len(solves)
+    second = _post(org_client, f"/v1/boms/{bom['id']}/footprints")
+    assert len(solves) >= solved + 2  # location- and market-based again
+    assert _without_identity(second) == _without_identity(first)
