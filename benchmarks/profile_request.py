@@ -41,7 +41,7 @@ LAYERS = [
     ("  commit (as writer_scope is left)", "session.py:commit"),
     ("  BOM row (cached)", "service.py:stored_bom"),
     ("  service: store_footprint", "service.py:store_footprint"),
-    ("    computation (_computed; kept per input)", "service.py:_computed"),
+    ("    computation (_compute; none for a kept input)", "service.py:_compute"),
     ("      BOM lines, normalised, supplier data", "service.py:cell_model"),
     ("      LCA: compute, location + market", "footprint.py:compute"),
     ("      LCA: upstream contributions", "footprint.py:upstream"),

@@ -330,16 +330,33 @@ def store_footprint(
     data_dir: Path = DEFAULT_DATA_DIR,
     footprint_id: uuid.UUID | None = None,
 ) -> Footprint:
-    """Compute the footprint of one stored BOM and add it to ``repo``'s transaction."""
+    """Compute the footprint of one stored BOM and add it to ``repo``'s transaction.
+
+    A footprint is a function of the stored BOM (immutable), the background version, the
+    request's stages, ``data_dir`` and the year its electricity rulesets price — unless a line
+    names a supplier or a supplier site, whose data and grid region are read from the database
+    each time (they change without the BOM changing). Other BOMs' computations are kept (see
+    :func:`keep_computations`): a repeated footprint of the same input then costs its writes,
+    not the two solves, the contributions, the rulesets, the rating and the hash again (the same
+    figures, to the bit).
+    """
     bom = stored_bom(repo, bom_id)
-    computed = _computed(repo, bom, background, request, data_dir, datetime.now(UTC).year)
+    year = datetime.now(UTC).year
+    key: tuple[Any, ...] | None = None
+    if not any(line.supplier or line.supplier_site for line in stored_bom_lines(repo, bom.id)):
+        request_json = None if request is None else request.model_dump_json()
+        key = (repo.organisation_id, bom.id, background.version, str(data_dir), request_json, year)
+    computation = _kept_computation(key)
+    if computation is None:
+        computation = _compute(repo, bom, background, request, data_dir, year)
+        _keep(key, computation)
     footprint = Footprint(
         id=footprint_id or uuid.uuid4(),
         organisation_id=repo.organisation_id,
         bom_id=bom.id,
         software_version=__version__,
-        result=computed.result,
-        **computed.columns,
+        result=computation.result,
+        **computation.columns,
     )
     insert_footprint(repo, footprint, {"input_sha256": footprint.input_sha256})
     return footprint
@@ -348,7 +365,8 @@ def store_footprint(
 @dataclass
 class _Computation:
     """What a footprint's figures are: its columns (but the id, times and owner) and its result
-    document. Shared by the footprints of one input (see :func:`_computed`): never mutated."""
+    document. Shared by the footprints of one input (see :func:`store_footprint`): never
+    mutated."""
 
     columns: dict[str, Any]
     result: JsonDocument
@@ -356,49 +374,30 @@ class _Computation:
     answer: tuple[bytes, bytes, bytes] | None = None
 
 
-def _computed(
-    repo: OrgRepository,
-    bom: Bom,
-    background: Background,
-    request: FootprintRequest | None,
-    data_dir: Path,
-    year: int,
-) -> _Computation:
-    """The computation of one cell of ``bom``, reused when the same input was computed before in
-    this process.
+def _kept_computation(key: tuple[Any, ...] | None) -> _Computation | None:
+    if key is None:
+        return None
+    with _computations_lock:
+        known = _computations.get(key)
+        if known is not None:
+            _computations.move_to_end(key)
+        return known
 
-    A footprint is a function of the stored BOM (immutable), the background version, the
-    request's stages, ``data_dir`` and the year its electricity rulesets price — unless a line
-    names a supplier or a supplier site, whose data and grid region are read from the database
-    each time (they change without the BOM changing): such BOMs are computed every time. A
-    repeated footprint of the same input then costs its writes, not the two solves, the
-    contributions, the rulesets, the rating and the hash again (the same figures, to the bit).
-    """
-    lines = stored_bom_lines(repo, bom.id)
-    key: tuple[Any, ...] | None = None
-    if not any(line.supplier or line.supplier_site for line in lines):
-        key = (
-            repo.organisation_id,
-            bom.id,
-            background.version,
-            str(data_dir),
-            None if request is None else request.model_dump_json(),
-            year,
-        )
-        with _computations_lock:
-            known = _computations.get(key)
-            if known is not None:
-                _computations.move_to_end(key)
-                return known
-    computation = _compute(repo, bom, background, request, data_dir, year)
-    if key is not None and _kept.count > 0:
-        with _computations_lock:
-            _computations[key] = computation
-            _by_result[id(computation.result)] = computation
-            while len(_computations) > _kept.count:
-                _, dropped = _computations.popitem(last=False)
-                _by_result.pop(id(dropped.result), None)
-    return computation
+
+def _keep(key: tuple[Any, ...] | None, computation: _Computation) -> None:
+    if key is None or _kept.count == 0:
+        return
+    with _computations_lock:
+        _computations[key] = computation
+        _by_result[id(computation.result)] = computation
+        _drop_beyond(_kept.count)
+
+
+def _drop_beyond(count: int) -> None:
+    """Drop the least recently used computations beyond ``count`` (the lock held)."""
+    while len(_computations) > count:
+        _, dropped = _computations.popitem(last=False)
+        _by_result.pop(id(dropped.result), None)
 
 
 @dataclass
@@ -418,9 +417,7 @@ def keep_computations(count: int) -> None:
     """Keep this many computations from now on (settings.footprint_computations_kept; 0: none)."""
     _kept.count = count
     with _computations_lock:
-        while len(_computations) > count:
-            _, dropped = _computations.popitem(last=False)
-            _by_result.pop(id(dropped.result), None)
+        _drop_beyond(count)
 
 
 def forget_computations() -> None:
@@ -559,7 +556,7 @@ def input_hash(model: CellModel, background: Background) -> str:
 
 def footprint_json(footprint: Footprint) -> bytes:
     """``footprint_public(footprint)`` as JSON. The answer of a kept computation (see
-    :func:`_computed`) is serialised once: a later footprint of it differs only in its id and
+    :func:`store_footprint`) is serialised once: a later footprint of it differs only in its id and
     time, put into the same text."""
     computation = _by_result.get(id(footprint.result))
     if computation is None or computation.result is not footprint.result:
