@@ -388,6 +388,9 @@ def _keep(key: tuple[Any, ...] | None, computation: _Computation) -> None:
     if key is None or _kept.count == 0:
         return
     with _computations_lock:
+        earlier = _computations.pop(key, None)  # computed at the same time by another thread
+        if earlier is not None:
+            _by_result.pop(id(earlier.result), None)
         _computations[key] = computation
         _by_result[id(computation.result)] = computation
         _drop_beyond(_kept.count)

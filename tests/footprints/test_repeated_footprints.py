@@ -140,3 +140,25 @@ def test_none_kept_computes_every_footprint(  # type: ignore[no-untyped-def]
     second = _post(org_client, f"/v1/boms/{bom['id']}/footprints")
     assert len(solves) >= solved + 2  # location- and market-based again
     assert _without_identity(second) == _without_identity(first)
+
+
+def test_a_kept_result_is_encoded_once(  # type: ignore[no-untyped-def]
+    org_client, example_bom, monkeypatch
+) -> None:
+    """The INSERT of a repeated footprint writes the kept result's text; it encodes no result."""
+    import app.core.db as db
+
+    encoded: list[Any] = []
+    real = db.orjson.dumps
+
+    def counted(value: Any, *args: Any, **kwargs: Any) -> bytes:
+        if isinstance(value, dict) and "lines" in value:
+            encoded.append(value)
+        return real(value, *args, **kwargs)
+
+    bom = _post(org_client, "/v1/boms", example_bom)
+    _post(org_client, f"/v1/boms/{bom['id']}/footprints")
+    monkeypatch.setattr(db.orjson, "dumps", counted)
+    second = _post(org_client, f"/v1/boms/{bom['id']}/footprints")
+    assert encoded == []
+    assert org_client.get(f"/v1/footprints/{second['id']}").json() == second
