@@ -60,6 +60,15 @@ async def main(port):
         await write(gas, 1.0, START)
         await write(gas, 2.0, START + timedelta(hours=1), ua.StatusCodes.BadSensorFailure)
         await write(gas, 3.0, START + timedelta(hours=2))
+        # The history takes its values from a subscription of the server's own: ready once it
+        # holds all seven (a client reading earlier, on a busy machine, found none).
+        for _ in range(400):
+            kept = [len(await node.read_raw_history(START - timedelta(minutes=1),
+                                                    START + timedelta(hours=5)))
+                    for node in (register, gas)]
+            if kept == [4, 3]:
+                break
+            await asyncio.sleep(0.025)
         print(index, flush=True)
         await asyncio.sleep(60)
 
