@@ -58,7 +58,7 @@ def serve(
     from app.core.observability import logging_config
 
     if workers > 1:
-        _set_tcp_protocol_on_listening_socket()
+        set_tcp_protocol_on_listening_socket()
     uvicorn.run(
         "app.main:app",
         host=host,
@@ -104,7 +104,7 @@ def _register_tables() -> None:
     del tables
 
 
-def _set_tcp_protocol_on_listening_socket() -> None:
+def set_tcp_protocol_on_listening_socket() -> None:
     """Work around uvicorn's multi-worker socket losing TCP_NODELAY (uvicorn issue #3149).
 
     With ``--workers > 1`` uvicorn binds the socket itself with protocol 0; the workers' asyncio
