@@ -138,21 +138,32 @@ def prepare(env: dict[str, str]) -> str:
     return match.group(1)
 
 
+def service_env(database_url: str) -> dict[str, str]:
+    """Settings of a measured service: this database, the shipped background built into
+    ./var/brightway (or ``CELLCARBON_BRIGHTWAY_DIR``), the per-key rate limit out of the way (the
+    load comes from one key) and no job sweeper waking up during the measurement."""
+    brightway = (ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")).resolve()
+    return {
+        "CELLCARBON_DATABASE_URL": database_url,
+        "CELLCARBON_BRIGHTWAY_DIR": str(brightway),
+        "BRIGHTWAY_DIR": str(brightway),
+        "CELLCARBON_RATE_LIMIT_PER_MINUTE": str(10**9),
+        "CELLCARBON_JOB_SWEEP_INTERVAL_S": "0",
+    }
+
+
 @contextmanager
-def running_server(env: dict[str, str], port: int, log_path: Path) -> Iterator[int]:
-    """``cellcarbon serve --workers 2`` in its own process group; SIGTERM then SIGKILL on exit."""
+def running_server(
+    env: dict[str, str], port: int, log_path: Path, command: list[str] | None = None
+) -> Iterator[int]:
+    """``command`` (default ``cellcarbon serve --workers 2`` on ``port``) in its own process
+    group, until it answers ``/health/ready``; SIGTERM then SIGKILL on exit."""
+    if command is None:
+        command = [str(CELLCARBON), "serve", "--workers", "2", "--host", "127.0.0.1"]
+        command += ["--port", str(port)]
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [
-                str(CELLCARBON),
-                "serve",
-                "--workers",
-                "2",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            command,
             env=env,
             cwd=ROOT,
             stdout=log,

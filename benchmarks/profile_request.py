@@ -26,7 +26,7 @@ from typing import Any
 import anyio.to_thread
 import httpx
 
-from benchmarks.bench_http import EXAMPLES, ROOT, fresh_database, prepare
+from benchmarks.bench_http import EXAMPLES, fresh_database, prepare, service_env
 
 
 async def _inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:
@@ -90,15 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         help="compute every footprint (forget the kept computations before each request)",
     )
     args = parser.parse_args(argv)
-    brightway = (ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")).resolve()
     with fresh_database() as database_url:
-        env = {
-            "CELLCARBON_DATABASE_URL": database_url,
-            "CELLCARBON_BRIGHTWAY_DIR": str(brightway),
-            "BRIGHTWAY_DIR": str(brightway),
-            "CELLCARBON_RATE_LIMIT_PER_MINUTE": str(10**9),
-            "CELLCARBON_JOB_SWEEP_INTERVAL_S": "0",
-        }
+        env = service_env(database_url)
         api_key = prepare({**os.environ, **env})
         os.environ.update(env)
         anyio.to_thread.run_sync = _inline  # type: ignore[assignment]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.bench_http import EXAMPLES, ROOT, fresh_database, prepare
+from benchmarks.bench_http import EXAMPLES, fresh_database, prepare, service_env
 
 
 def cpu_ms_per_call(call: Callable[[], object], repeat: int) -> float:
@@ -48,15 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=400, help="requests per measurement")
     args = parser.parse_args(argv)
-    brightway = (ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")).resolve()
     with fresh_database() as database_url:
-        env = {
-            "CELLCARBON_DATABASE_URL": database_url,
-            "CELLCARBON_BRIGHTWAY_DIR": str(brightway),
-            "BRIGHTWAY_DIR": str(brightway),
-            "CELLCARBON_RATE_LIMIT_PER_MINUTE": str(10**9),
-            "CELLCARBON_JOB_SWEEP_INTERVAL_S": "0",
-        }
+        env = service_env(database_url)
         api_key = prepare({**os.environ, **env})
         os.environ.update(env)  # before the app reads its settings
         asyncio.run(_measure(api_key, args.repeat))

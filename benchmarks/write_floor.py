@@ -43,14 +43,13 @@ from app.core.responses import json_response
 from app.core.runtime import get_engine
 from benchmarks.bench_http import (
     EXAMPLES,
-    ROOT,
     WRK_GRACE_S,
     cpu_s,
     free_port,
     fresh_database,
     prepare,
-    stop_process_group,
-    wait_ready,
+    running_server,
+    service_env,
 )
 
 RAW_INSERT = (
@@ -153,45 +152,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         _serve(args.serve)
         return 0
-    brightway = (ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")).resolve()
     with fresh_database() as database_url, tempfile.TemporaryDirectory() as workdir:
-        env = {
-            **os.environ,
-            "CELLCARBON_DATABASE_URL": database_url,
-            "CELLCARBON_BRIGHTWAY_DIR": str(brightway),
-            "BRIGHTWAY_DIR": str(brightway),
-            "CELLCARBON_RATE_LIMIT_PER_MINUTE": str(10**9),
-            "CELLCARBON_JOB_SWEEP_INTERVAL_S": "0",
-        }
+        env = {**os.environ, **service_env(database_url)}
         env.pop("CELLCARBON_BROKER_URL", None)
         api_key = prepare(env)
-        headers = {"Authorization": f"Bearer {api_key}"}
+        env["BENCH_ORGANISATION_ID"] = _organisation_of(env)
         port = free_port()
-        log = Path(workdir) / "server.log"
-        with log.open("wb") as output:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "benchmarks.write_floor", "--serve", str(port)],
-                env={**env, "BENCH_ORGANISATION_ID": _organisation_of(env)},
-                cwd=ROOT,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own group: the workers are stopped with it
-            )
-            try:
-                wait_ready(port, server, log)
-                with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
-                    bom = client.post("/v1/boms", json=json.loads(EXAMPLES[0].read_text()))
-                    bom.raise_for_status()
-                routes = [
-                    ("GET", "/health/live"),
-                    ("POST", "/bench/noop"),
-                    ("POST", "/bench/raw-write"),
-                    ("POST", "/bench/audited-write"),
-                    ("POST", f"/v1/boms/{bom.json()['id']}/footprints"),
-                ]
-                _measure(server.pid, port, api_key, routes, args, Path(workdir) / "post.lua")
-            finally:
-                stop_process_group(server)
+        command = [sys.executable, "-m", "benchmarks.write_floor", "--serve", str(port)]
+        with running_server(env, port, Path(workdir) / "server.log", command) as pid:
+            headers = {"Authorization": f"Bearer {api_key}"}
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
+                bom = client.post("/v1/boms", json=json.loads(EXAMPLES[0].read_text()))
+                bom.raise_for_status()
+            routes = [
+                ("GET", "/health/live"),
+                ("POST", "/bench/noop"),
+                ("POST", "/bench/raw-write"),
+                ("POST", "/bench/audited-write"),
+                ("POST", f"/v1/boms/{bom.json()['id']}/footprints"),
+            ]
+            _measure(pid, port, api_key, routes, args, Path(workdir) / "post.lua")
     return 0
 
 
