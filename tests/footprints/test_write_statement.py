@@ -4,6 +4,7 @@ effects — the footprint is shared by the rule and announced to the endpoint.""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import event
@@ -13,19 +14,24 @@ from tests.webhooks.endpoints import register
 
 
 def _statements_of(settings: Any, call: Any) -> tuple[Any, list[str]]:
+    """``call()`` and the statements the thread that wrote its footprint ran. A job the write
+    hands on (a webhook delivery on the job pool) can start before the answer arrives; its own
+    reads are not the write's."""
     from app.core.runtime import get_engine
 
-    statements: list[str] = []
+    seen_by_thread: list[tuple[int, str]] = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()))
+        seen_by_thread.append((threading.get_ident(), " ".join(statement.split())))
 
     engine = get_engine(settings)
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        return call(), statements
+        result = call()
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+    writers = {thread for thread, s in seen_by_thread if "INSERT INTO footprint" in s}
+    return result, [s for thread, s in seen_by_thread if thread in writers]
 
 
 def test_the_footprint_insert_reads_sharing_rules_and_endpoints(
