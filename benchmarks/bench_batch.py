@@ -37,6 +37,7 @@ import numpy as np
 
 from benchmarks.bench_http import (
     ROOT,
+    brightway_dir,
     free_port,
     fresh_database,
     prepare,
@@ -150,19 +151,19 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.variants <= 10_000 or not 1 <= args.repeat <= 20:
         parser.error("need 1 ≤ --variants ≤ 10,000 and 1 ≤ --repeat ≤ 20")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    brightway_dir = ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")
+    background_dir = brightway_dir()
     with ExitStack() as stack:
         database_url = stack.enter_context(fresh_database())
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_batch_")))
         env = {
             **os.environ,
             "CELLCARBON_DATABASE_URL": database_url,
-            "CELLCARBON_BRIGHTWAY_DIR": str(brightway_dir.resolve()),
-            "BRIGHTWAY_DIR": str(brightway_dir.resolve()),
+            "CELLCARBON_BRIGHTWAY_DIR": str(background_dir),
+            "BRIGHTWAY_DIR": str(background_dir),
         }
         env.pop("CELLCARBON_BROKER_URL", None)
         api_key = prepare(env)
-        background = load_background(brightway_dir)
+        background = load_background(background_dir)
         bodies = variant_bodies(background, args.variants)
         port = free_port()
         pid = stack.enter_context(running_server(env, port, workdir / "server.log"))

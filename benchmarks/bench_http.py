@@ -138,18 +138,25 @@ def prepare(env: dict[str, str]) -> str:
     return match.group(1)
 
 
-def service_env(database_url: str) -> dict[str, str]:
-    """Settings of a measured service: this database, the shipped background built into
-    ./var/brightway (or ``CELLCARBON_BRIGHTWAY_DIR``), the per-key rate limit out of the way (the
-    load comes from one key) and no job sweeper waking up during the measurement."""
-    brightway = (ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")).resolve()
-    return {
+def brightway_dir() -> Path:
+    """Where the measured service reads its background: the shipped one, built into
+    ./var/brightway (or ``CELLCARBON_BRIGHTWAY_DIR``)."""
+    return (ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")).resolve()
+
+
+def service_env(database_url: str, *, sweeper: bool = False) -> dict[str, str]:
+    """Settings of a measured service: this database, the background of :func:`brightway_dir`,
+    the per-key rate limit out of the way (the load comes from one key) and, unless ``sweeper``,
+    no job sweeper waking up during the measurement."""
+    env = {
         "CELLCARBON_DATABASE_URL": database_url,
-        "CELLCARBON_BRIGHTWAY_DIR": str(brightway),
-        "BRIGHTWAY_DIR": str(brightway),
+        "CELLCARBON_BRIGHTWAY_DIR": str(brightway_dir()),
+        "BRIGHTWAY_DIR": str(brightway_dir()),
         "CELLCARBON_RATE_LIMIT_PER_MINUTE": str(10**9),
-        "CELLCARBON_JOB_SWEEP_INTERVAL_S": "0",
     }
+    if not sweeper:
+        env["CELLCARBON_JOB_SWEEP_INTERVAL_S"] = "0"
+    return env
 
 
 @contextmanager
@@ -244,17 +251,26 @@ def cpu_s(root_pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def run_floor(port: int, duration_s: int, connections: int, threads: int) -> tuple[int, int]:
-    """wrk on ``GET /health/live`` (no key, no database: the middleware and the router, the
-    floor every request pays); (requests, non-2xx)."""
+def wrk_counts(
+    port: int,
+    path: str,
+    duration_s: int,
+    connections: int,
+    threads: int,
+    script: Path | None = None,
+) -> tuple[int, int]:
+    """wrk on one path of the server (``script``: a Lua file setting the method and headers);
+    (requests, non-2xx)."""
+    command = [
+        "wrk",
+        f"--threads={threads}",
+        f"--connections={connections}",
+        f"--duration={duration_s}s",
+    ]
+    if script is not None:
+        command.append(f"--script={script}")
     completed = subprocess.run(
-        [
-            "wrk",
-            f"--threads={threads}",
-            f"--connections={connections}",
-            f"--duration={duration_s}s",
-            f"http://127.0.0.1:{port}{FLOOR_PATH}",
-        ],
+        [*command, f"http://127.0.0.1:{port}{path}"],
         capture_output=True,
         text=True,
         timeout=duration_s + WRK_GRACE_S,
@@ -264,6 +280,12 @@ def run_floor(port: int, duration_s: int, connections: int, threads: int) -> tup
         raise RuntimeError(f"wrk failed ({completed.returncode}):\n{completed.stdout}")
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", completed.stdout)
     return int(match.group(1)), int(failed.group(1)) if failed else 0
+
+
+def run_floor(port: int, duration_s: int, connections: int, threads: int) -> tuple[int, int]:
+    """wrk on ``GET /health/live`` (no key, no database: the middleware and the router, the
+    floor every request pays); (requests, non-2xx)."""
+    return wrk_counts(port, FLOOR_PATH, duration_s, connections, threads)
 
 
 def rss_mib(root_pid: int) -> float:
@@ -509,19 +531,12 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk not found: `apt-get install -y wrk` (make bench-http does it)", file=sys.stderr)
         return 2
 
-    brightway_dir = ROOT / os.environ.get("CELLCARBON_BRIGHTWAY_DIR", "var/brightway")
     ok = True
     with ExitStack() as stack:
         database_url = stack.enter_context(fresh_database())
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_http_")))
-        env = {
-            **os.environ,
-            "CELLCARBON_DATABASE_URL": database_url,
-            "CELLCARBON_BRIGHTWAY_DIR": str(brightway_dir.resolve()),
-            "BRIGHTWAY_DIR": str(brightway_dir.resolve()),
-            # The load comes from one key; the per-key limit must not be what is measured.
-            "CELLCARBON_RATE_LIMIT_PER_MINUTE": str(10**9),
-        }
+        # The sweeper runs, as in the served service: its load is part of what is measured.
+        env = {**os.environ, **service_env(database_url, sweeper=True)}
         if args.compute_each:
             env["CELLCARBON_FOOTPRINT_COMPUTATIONS_KEPT"] = "0"
         env.pop("CELLCARBON_BROKER_URL", None)  # footprints are computed in the request

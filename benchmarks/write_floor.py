@@ -26,8 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -43,13 +41,13 @@ from app.core.responses import json_response
 from app.core.runtime import get_engine
 from benchmarks.bench_http import (
     EXAMPLES,
-    WRK_GRACE_S,
     cpu_s,
     free_port,
     fresh_database,
     prepare,
     running_server,
     service_env,
+    wrk_counts,
 )
 
 RAW_INSERT = (
@@ -130,17 +128,10 @@ def _serve(port: int) -> None:
 
 def _wrk(port: int, method: str, path: str, api_key: str, seconds: int, lua: Path) -> int:
     lua.write_text(f'wrk.method = "{method}"\nwrk.headers["Authorization"] = "Bearer {api_key}"\n')
-    completed = subprocess.run(
-        ["wrk", "-t2", "-c4", f"-d{seconds}s", f"--script={lua}", f"http://127.0.0.1:{port}{path}"],
-        capture_output=True,
-        text=True,
-        timeout=seconds + WRK_GRACE_S,
-    )
-    done = re.search(r"(\d+) requests in", completed.stdout)
-    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", completed.stdout)
-    if completed.returncode != 0 or done is None or failed is not None:
-        raise RuntimeError(f"wrk on {method} {path} failed:\n{completed.stdout}")
-    return int(done.group(1))
+    requests, failed = wrk_counts(port, path, seconds, connections=4, threads=2, script=lua)
+    if failed:
+        raise RuntimeError(f"wrk on {method} {path}: {failed} of {requests} answers not 2xx")
+    return requests
 
 
 def main(argv: list[str] | None = None) -> int:
