@@ -343,7 +343,9 @@ def store_footprint(
     bom = stored_bom(repo, bom_id)
     year = datetime.now(UTC).year
     key: tuple[Any, ...] | None = None
-    if not any(line.supplier or line.supplier_site for line in stored_bom_lines(repo, bom.id)):
+    if _kept.count and not any(
+        line.supplier or line.supplier_site for line in stored_bom_lines(repo, bom.id)
+    ):
         request_json = None if request is None else request.model_dump_json()
         key = (repo.organisation_id, bom.id, background.version, str(data_dir), request_json, year)
     computation = _kept_computation(key)
@@ -385,7 +387,7 @@ def _kept_computation(key: tuple[Any, ...] | None) -> _Computation | None:
 
 
 def _keep(key: tuple[Any, ...] | None, computation: _Computation) -> None:
-    if key is None or _kept.count == 0:
+    if key is None:
         return
     with _computations_lock:
         earlier = _computations.pop(key, None)  # computed at the same time by another thread
